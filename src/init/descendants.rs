@@ -1,0 +1,69 @@
+//! Finds every descendant of a process by walking /proc: how vigil, when it is
+//! a subreaper and not PID 1, signals only its own process tree.
+
+use std::collections::HashMap;
+
+/// Pids of every living descendant of `root` (not `root` itself), from /proc.
+/// Empty when /proc is not mounted.
+pub fn of(root: i32) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // A process may exit between readdir and read: skip it.
+        if let Some(ppid) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| parent_from_stat(&stat))
+        {
+            children.entry(ppid).or_default().push(pid);
+        }
+    }
+    let mut found = Vec::new();
+    let mut stack = vec![root];
+    while let Some(pid) = stack.pop() {
+        if let Some(kids) = children.get(&pid) {
+            found.extend_from_slice(kids);
+            stack.extend_from_slice(kids);
+        }
+    }
+    found
+}
+
+/// The ppid field of /proc/PID/stat: `pid (comm) state ppid ...`, where comm
+/// may itself hold spaces and parentheses, so we split after the last ')'.
+fn parent_from_stat(stat: &str) -> Option<i32> {
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    after_comm.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_awkward_comm() {
+        assert_eq!(parent_from_stat("42 (a) b) (c) S 7 42 42 0"), Some(7));
+        assert_eq!(parent_from_stat("42 (sleep) S 1 42"), Some(1));
+        assert_eq!(parent_from_stat("garbage"), None);
+    }
+
+    #[test]
+    fn finds_own_children() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .expect("spawn sleep");
+        let found = of(std::process::id() as i32);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found.contains(&(child.id() as i32)), "{found:?}");
+    }
+}

@@ -1,0 +1,118 @@
+//! Init mode: validate options, become a subreaper, start the child with the
+//! state vigil was started with, then hand over to the supervisor loop.
+
+mod descendants;
+mod shutdown;
+mod supervisor;
+
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStringExt;
+
+use crate::cli::{self, init::InitOptions, init::Parsed};
+use crate::sys::process::{self, Spawn, SpawnError};
+use crate::sys::signals::{Mask, SignalFd};
+use crate::{error, log, warn};
+
+/// Exit status for bad usage: nothing was started.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status when vigil itself cannot work (fork or signalfd failed).
+pub const EXIT_INTERNAL: i32 = 1;
+pub const EXIT_NOT_FOUND: i32 = 127;
+pub const EXIT_NOT_EXECUTABLE: i32 = 126;
+
+pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
+    let opts = match cli::init::parse(args) {
+        Ok(Parsed::Run(opts)) => opts,
+        Ok(Parsed::Help) => return print_stdout(cli::HELP),
+        Ok(Parsed::Version) => return print_stdout(&format!("{}\n", cli::VERSION)),
+        Err(e) => {
+            error!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    log::set_level(opts.log_level);
+    let argv = match to_cstrings(&opts.command) {
+        Ok(argv) => argv,
+        Err(arg) => {
+            error!("argument contains a NUL byte: {arg}");
+            return EXIT_USAGE;
+        }
+    };
+    match start(&opts, &argv, started_mask) {
+        Ok(code) => code,
+        Err(code) => code,
+    }
+}
+
+/// Sets vigil up, starts the child and supervises it; `Err` carries the exit
+/// status of a start that failed before any child ran.
+fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32, i32> {
+    let is_pid1 = process::getpid() == 1;
+    if !is_pid1 {
+        // Without this, orphans go to the real init and are never reaped by us.
+        if let Err(e) = process::set_child_subreaper() {
+            warn!(
+                "cannot become a child subreaper ({e}); orphans will be reaped by the system's init"
+            );
+        }
+    }
+    if let Some(sig) = opts.pdeathsig {
+        if let Err(e) = process::set_parent_death_signal(sig.0) {
+            error!("--pdeathsig {sig}: {e}");
+            return Err(EXIT_INTERNAL);
+        }
+    }
+    // Created before the child so a failure starts nothing; close-on-exec.
+    let sigfd = SignalFd::new(Mask::all_blockable()).map_err(|e| {
+        error!("cannot create a signalfd: {e}");
+        EXIT_INTERNAL
+    })?;
+    let spawn = Spawn {
+        argv,
+        new_group: opts.group,
+        take_terminal: opts.group && process::stdin_terminal_is_ours(),
+        mask: started_mask,
+    };
+    let program = opts.command[0].to_string_lossy();
+    let child = match process::spawn(&spawn) {
+        Ok(pid) => pid,
+        Err(SpawnError::Exec(e)) => {
+            let not_found = matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR));
+            error!("cannot run '{program}': {e}");
+            return Err(if not_found {
+                EXIT_NOT_FOUND
+            } else {
+                EXIT_NOT_EXECUTABLE
+            });
+        }
+        Err(SpawnError::Fork(e)) => {
+            error!("cannot start '{program}': {e}");
+            return Err(EXIT_INTERNAL);
+        }
+    };
+    crate::debug!(
+        "started '{program}' as pid {child}{}",
+        if is_pid1 { " (vigil is PID 1)" } else { "" }
+    );
+    // The child has its own copies now; vigil pins no fd and no mount.
+    process::close_fds_from_3_except(sigfd.raw());
+    if let Err(e) = std::env::set_current_dir("/") {
+        crate::debug!("cannot chdir to /: {e}");
+    }
+    Ok(supervisor::Supervisor::new(opts, sigfd, child, is_pid1).run())
+}
+
+fn to_cstrings(command: &[OsString]) -> Result<Vec<CString>, String> {
+    command
+        .iter()
+        .map(|a| CString::new(a.clone().into_vec()).map_err(|_| a.to_string_lossy().into_owned()))
+        .collect()
+}
+
+fn print_stdout(text: &str) -> i32 {
+    use std::io::Write;
+    match std::io::stdout().write_all(text.as_bytes()) {
+        Ok(()) => 0,
+        Err(_) => EXIT_INTERNAL,
+    }
+}

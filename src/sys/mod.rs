@@ -1,0 +1,7 @@
+//! The OS layer: every libc call and every `unsafe` block in vigil lives below here.
+//! The rest of the crate sees typed values (`Signal`, pids, exit statuses) and `io::Error`.
+#![allow(unsafe_code)]
+
+pub mod process;
+pub mod signal;
+pub mod signals;

@@ -1,0 +1,186 @@
+//! Processes: fork/exec of the child with its start-up state restored, waitpid
+//! decoding, prctl, and the small identity calls (getpid, process groups, ttys).
+
+use std::ffi::{CString, c_char};
+use std::io;
+
+use super::signals::{Mask, set_mask};
+
+/// How to start the child.
+pub struct Spawn<'a> {
+    /// argv; `argv[0]` is looked up in PATH as execvp(3) does.
+    pub argv: &'a [CString],
+    /// Put the child in its own process group (and hand it the terminal, below).
+    pub new_group: bool,
+    /// With `new_group`: make the child's group the terminal's foreground group.
+    pub take_terminal: bool,
+    /// The signal mask the child starts with: the one vigil was started with.
+    pub mask: Mask,
+}
+
+/// Why the child could not start.
+pub enum SpawnError {
+    Fork(io::Error),
+    /// execvp failed in the child; the error is its errno.
+    Exec(io::Error),
+}
+
+/// Forks and execs. Returns only once the child has exec'd (or failed to: the
+/// error comes back through a close-on-exec pipe), so nothing is half-started.
+pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
+    let mut ptrs: Vec<*const c_char> = req.argv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let mut pipe = [0i32; 2];
+    // SAFETY: pipe2 writes two fds into our 2-element array.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(SpawnError::Fork(io::Error::last_os_error()));
+    }
+    let [read_end, write_end] = pipe;
+    // SAFETY: vigil is single-threaded when it spawns, so the child may run any
+    // code; it still only makes async-signal-safe calls before exec or _exit.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: `ptrs` is a NULL-terminated array of pointers into `req.argv`,
+        // which outlives this call; all other arguments are plain integers.
+        unsafe {
+            if req.new_group {
+                libc::setpgid(0, 0);
+                if req.take_terminal {
+                    // SIGTTOU is still blocked here, so a background caller may do this.
+                    libc::tcsetpgrp(0, libc::getpid());
+                }
+            }
+            set_mask(req.mask);
+            libc::execvp(ptrs[0], ptrs.as_ptr());
+            let errno = *libc::__errno_location();
+            libc::write(write_end, (&errno as *const i32).cast(), 4);
+            libc::_exit(127);
+        }
+    }
+    let fork_error = io::Error::last_os_error();
+    // SAFETY: closing the write end we own; the child has its own copy.
+    unsafe { libc::close(write_end) };
+    if pid < 0 {
+        // SAFETY: closing the read end we own.
+        unsafe { libc::close(read_end) };
+        return Err(SpawnError::Fork(fork_error));
+    }
+    if req.new_group {
+        // Both sides call setpgid: whichever runs first wins the race, so a
+        // signal to the group never finds it missing. EACCES after exec is fine.
+        // SAFETY: plain integers.
+        unsafe { libc::setpgid(pid, pid) };
+    }
+    let mut errno: i32 = 0;
+    let n = loop {
+        // SAFETY: reads at most 4 bytes into a local i32.
+        let n = unsafe { libc::read(read_end, (&mut errno as *mut i32).cast(), 4) };
+        if n >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            break n;
+        }
+    };
+    // SAFETY: closing the read end we own.
+    unsafe { libc::close(read_end) };
+    if n == 4 {
+        // SAFETY: reaping the child we just forked; a null status pointer is allowed.
+        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        return Err(SpawnError::Exec(io::Error::from_raw_os_error(errno)));
+    }
+    Ok(pid)
+}
+
+/// One result of waitpid(-1, WNOHANG).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reaped {
+    /// A child ended; `status` is its exit code, or 128+N if signal N killed it.
+    Child { pid: i32, status: i32 },
+    /// Children exist but none has ended.
+    Nothing,
+    /// No children at all (ECHILD).
+    NoChildren,
+}
+
+pub fn reap_one() -> Reaped {
+    let mut raw: i32 = 0;
+    loop {
+        // SAFETY: writes the status into a local i32.
+        let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
+        if pid > 0 {
+            let status = if libc::WIFSIGNALED(raw) {
+                128 + libc::WTERMSIG(raw)
+            } else {
+                libc::WEXITSTATUS(raw)
+            };
+            return Reaped::Child { pid, status };
+        }
+        if pid == 0 {
+            return Reaped::Nothing;
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return Reaped::NoChildren;
+        }
+    }
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: getpid cannot fail and has no memory effects.
+    unsafe { libc::getpid() }
+}
+
+/// Makes orphaned descendants reparent to us instead of to the namespace's init.
+pub fn set_child_subreaper() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) })
+}
+
+/// Asks the kernel to send us `sig` when our parent dies.
+pub fn set_parent_death_signal(sig: i32) -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) })
+}
+
+/// True when stdin is a terminal whose foreground process group is ours: only
+/// then may the child's new group take the terminal over.
+pub fn stdin_terminal_is_ours() -> bool {
+    // SAFETY: isatty, tcgetpgrp and getpgrp take integers and only read state.
+    unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
+}
+
+/// Closes every fd from 3 up except `keep`: vigil's copies of what it inherited
+/// for the child, so it holds no pipe, socket or file open for the child's lifetime.
+pub fn close_fds_from_3_except(keep: i32) {
+    close_range(3, keep - 1);
+    close_range(keep + 1, i32::MAX);
+}
+
+fn close_range(first: i32, last: i32) {
+    if first > last {
+        return;
+    }
+    // SAFETY: close_range takes integers. It closes fds we inherited and no Rust
+    // object owns (vigil has opened only `keep`, the signalfd, which is skipped).
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
+    if rc == 0 {
+        return;
+    }
+    // Kernels before 5.9: list /proc/self/fd first, then close, so the listing's
+    // own fd is closed before we touch the numbers.
+    let fds: Vec<i32> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => dir
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+        Err(_) => (first..=last.min(1023)).collect(),
+    };
+    for fd in fds.into_iter().filter(|fd| (first..=last).contains(fd)) {
+        // SAFETY: as above; EBADF for an fd that is not open is harmless.
+        unsafe { libc::close(fd) };
+    }
+}
+
+fn check(rc: i32) -> io::Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

@@ -1,0 +1,160 @@
+//! Signal numbers and names: `TERM`, `SIGTERM`, `sigterm`, `15`, `RTMIN+3` all name one.
+//! Pure data about the kernel's numbering; no system calls here.
+
+use std::fmt;
+
+/// A signal number, 1..=64 (the kernel's `_NSIG` on x86_64 and aarch64).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
+pub struct Signal(pub i32);
+
+/// Highest signal number the kernel knows on the architectures vigil ships for.
+pub const MAX: i32 = 64;
+/// `RTMIN` as `kill -l` on glibc systems names it (the kernel's 32 and 33 are
+/// reserved by glibc's threads, 34 is the first one applications get).
+pub const RTMIN_NAME: i32 = 34;
+
+impl Signal {
+    pub const HUP: Signal = Signal(libc::SIGHUP);
+    pub const INT: Signal = Signal(libc::SIGINT);
+    pub const QUIT: Signal = Signal(libc::SIGQUIT);
+    pub const KILL: Signal = Signal(libc::SIGKILL);
+    pub const TERM: Signal = Signal(libc::SIGTERM);
+    pub const CHLD: Signal = Signal(libc::SIGCHLD);
+    pub const STOP: Signal = Signal(libc::SIGSTOP);
+    pub const TSTP: Signal = Signal(libc::SIGTSTP);
+    pub const WINCH: Signal = Signal(libc::SIGWINCH);
+
+    /// Parses a name with or without `SIG`, in any case, or a number.
+    pub fn parse(text: &str) -> Option<Signal> {
+        let t = text.trim();
+        if let Ok(n) = t.parse::<i32>() {
+            return (1..=MAX).contains(&n).then_some(Signal(n));
+        }
+        let upper = t.to_ascii_uppercase();
+        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+        if let Some(rest) = name.strip_prefix("RTMIN") {
+            return rt_offset(rest, RTMIN_NAME, 1);
+        }
+        if let Some(rest) = name.strip_prefix("RTMAX") {
+            return rt_offset(rest, MAX, -1);
+        }
+        NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .or_else(|| ALIASES.iter().find(|(_, n)| *n == name))
+            .map(|(num, _)| Signal(*num))
+    }
+
+    /// Faults the kernel raises on the thread that caused them: forwarding one
+    /// would only confuse the child, so vigil never does.
+    pub fn is_synchronous_fault(self) -> bool {
+        [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGFPE,
+            libc::SIGILL,
+            libc::SIGTRAP,
+            libc::SIGSYS,
+        ]
+        .contains(&self.0)
+    }
+}
+
+/// `RTMIN`, `RTMIN+2`, `RTMAX-1`: an offset from the base, staying in 34..=64.
+fn rt_offset(rest: &str, base: i32, sign: i32) -> Option<Signal> {
+    let n = if rest.is_empty() {
+        base
+    } else {
+        let expected = if sign > 0 { '+' } else { '-' };
+        let digits = rest.strip_prefix(expected)?;
+        base + sign * digits.parse::<i32>().ok()?
+    };
+    (RTMIN_NAME..=MAX).contains(&n).then_some(Signal(n))
+}
+
+const NAMES: [(i32, &str); 31] = [
+    (libc::SIGHUP, "HUP"),
+    (libc::SIGINT, "INT"),
+    (libc::SIGQUIT, "QUIT"),
+    (libc::SIGILL, "ILL"),
+    (libc::SIGTRAP, "TRAP"),
+    (libc::SIGABRT, "ABRT"),
+    (libc::SIGBUS, "BUS"),
+    (libc::SIGFPE, "FPE"),
+    (libc::SIGKILL, "KILL"),
+    (libc::SIGUSR1, "USR1"),
+    (libc::SIGSEGV, "SEGV"),
+    (libc::SIGUSR2, "USR2"),
+    (libc::SIGPIPE, "PIPE"),
+    (libc::SIGALRM, "ALRM"),
+    (libc::SIGTERM, "TERM"),
+    (libc::SIGSTKFLT, "STKFLT"),
+    (libc::SIGCHLD, "CHLD"),
+    (libc::SIGCONT, "CONT"),
+    (libc::SIGSTOP, "STOP"),
+    (libc::SIGTSTP, "TSTP"),
+    (libc::SIGTTIN, "TTIN"),
+    (libc::SIGTTOU, "TTOU"),
+    (libc::SIGURG, "URG"),
+    (libc::SIGXCPU, "XCPU"),
+    (libc::SIGXFSZ, "XFSZ"),
+    (libc::SIGVTALRM, "VTALRM"),
+    (libc::SIGPROF, "PROF"),
+    (libc::SIGWINCH, "WINCH"),
+    (libc::SIGIO, "IO"),
+    (libc::SIGPWR, "PWR"),
+    (libc::SIGSYS, "SYS"),
+];
+
+const ALIASES: [(i32, &str); 3] = [
+    (libc::SIGABRT, "IOT"),
+    (libc::SIGCHLD, "CLD"),
+    (libc::SIGIO, "POLL"),
+];
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if let Some((_, name)) = NAMES.iter().find(|(n, _)| *n == self.0) {
+            return write!(f, "SIG{name}");
+        }
+        match self.0 {
+            RTMIN_NAME => f.write_str("SIGRTMIN"),
+            MAX => f.write_str("SIGRTMAX"),
+            n if n > RTMIN_NAME && n < MAX => write!(f, "SIGRTMIN+{}", n - RTMIN_NAME),
+            n => write!(f, "signal {n}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_spelling() {
+        for t in ["TERM", "SIGTERM", "sigterm", "Term", "15"] {
+            assert_eq!(Signal::parse(t), Some(Signal::TERM), "{t}");
+        }
+        assert_eq!(Signal::parse("RTMIN"), Some(Signal(34)));
+        assert_eq!(Signal::parse("SIGRTMIN+3"), Some(Signal(37)));
+        assert_eq!(Signal::parse("rtmax-1"), Some(Signal(63)));
+        assert_eq!(Signal::parse("IOT"), Some(Signal(libc::SIGABRT)));
+        for bad in [
+            "", "0", "65", "TERMS", "RTMIN+31", "RTMAX+1", "RTMIN-1", "-3",
+        ] {
+            assert_eq!(Signal::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for n in 1..=MAX {
+            let name = Signal(n).to_string();
+            if n == 32 || n == 33 {
+                assert_eq!(name, format!("signal {n}"));
+                continue;
+            }
+            assert_eq!(Signal::parse(&name), Some(Signal(n)), "{name}");
+        }
+    }
+}
