@@ -1,0 +1,76 @@
+//! Shared test helpers: where the vigil binary under test is, and running
+//! processes with a hard time limit so no test can hang the suite.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary under test: `$VIGIL_BIN` (the static musl builds, set by the
+/// test script) or the one cargo built for this test run.
+pub fn vigil() -> PathBuf {
+    match std::env::var_os("VIGIL_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_vigil")),
+    }
+}
+
+/// A `Command` for vigil with a clean slate of VIGIL_* variables.
+pub fn vigil_cmd() -> Command {
+    let mut cmd = Command::new(vigil());
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("VIGIL_") && k != "VIGIL_BIN" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// Waits for `child` at most `limit`; kills it and panics past that.
+pub fn wait_limit(child: &mut Child, limit: Duration) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("process {} still running after {limit:?}", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs `cmd` to completion within `limit`, capturing stdout and stderr.
+pub fn output_limit(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let status = wait_limit(&mut child, limit);
+    Output {
+        status,
+        stdout: out_reader.join().expect("stdout reader"),
+        stderr: err_reader.join().expect("stderr reader"),
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
