@@ -1,6 +1,7 @@
 //! The command line, in one place: which mode runs, the help text, and how every
 //! option and its `VIGIL_*` environment twin become typed settings.
 
+pub mod check;
 pub mod init;
 pub mod values;
 

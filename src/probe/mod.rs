@@ -1,8 +1,195 @@
-//! `vigil check`: placeholder until the probe lands (issue "vigil check").
+//! `vigil check`: probe http://, https:// and tcp:// targets under one hard
+//! deadline; also the library entry (`probe_all`) init mode reuses.
+
+pub mod deadline;
+pub mod http;
+pub mod net;
+pub mod report;
+pub mod resolve;
+pub mod target;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-pub fn main(_args: Vec<OsString>) -> i32 {
-    crate::error!("check: not implemented in this build yet");
-    1
+pub use deadline::Deadline;
+pub use http::StatusSet;
+pub use report::{Failure, Passed, Report};
+pub use target::{BadTarget, Scheme, Target};
+
+use crate::cli::check::{CHECK_HELP, Parsed};
+use crate::sys::signals::{Mask, set_mask};
+
+pub const EXIT_HEALTHY: i32 = 0;
+/// Unhealthy, and also bad usage: Docker reserves 2, so it is never used.
+pub const EXIT_UNHEALTHY: i32 = 1;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(200);
+
+/// Everything a probe run needs, validated. Build it with `CheckOptions::new`
+/// and change the fields that differ from the defaults.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    pub targets: Vec<Target>,
+    /// Budget for the whole run; `probe_all` takes the deadline made from it.
+    pub timeout: Duration,
+    pub statuses: StatusSet,
+    /// Extra headers, names validated and values expanded; `Host` overrides ours.
+    pub headers: Vec<(String, String)>,
+    pub method: String,
+    pub body_contains: Option<String>,
+    pub unix_socket: Option<PathBuf>,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub quiet: bool,
+}
+
+impl CheckOptions {
+    pub fn new(targets: Vec<Target>) -> CheckOptions {
+        CheckOptions {
+            targets,
+            timeout: DEFAULT_TIMEOUT,
+            statuses: StatusSet::default_set(),
+            headers: Vec::new(),
+            method: "GET".to_owned(),
+            body_contains: None,
+            unix_socket: None,
+            retries: 0,
+            retry_delay: DEFAULT_RETRY_DELAY,
+            quiet: false,
+        }
+    }
+}
+
+/// Every target's report, in the order given; healthy when all passed.
+#[derive(Debug)]
+pub struct Outcome {
+    pub healthy: bool,
+    pub reports: Vec<Report>,
+}
+
+/// Docker keeps the first 4096 bytes of a probe's output; stop well before.
+const MAX_OUTPUT: usize = 3000;
+
+impl Outcome {
+    /// The lines to print, one per target (only failures when `quiet`), cut
+    /// short with a count of the rest if there are very many targets.
+    pub fn text(&self, quiet: bool) -> String {
+        let mut out = String::new();
+        let shown = self.reports.iter().filter(|r| !(quiet && r.ok()));
+        let total = shown.clone().count();
+        for (i, report) in shown.enumerate() {
+            let line = format!("{report}\n");
+            if out.len() + line.len() > MAX_OUTPUT {
+                out.push_str(&format!("... {} more not shown\n", total - i));
+                break;
+            }
+            out.push_str(&line);
+        }
+        out
+    }
+}
+
+/// Probes every target in turn, each with retries, all within `deadline`.
+/// Sequential on purpose: threads per target would cost binary size, and a
+/// probe has few targets. A target probed after the deadline reports a timeout.
+pub fn probe_all(opts: &CheckOptions, deadline: Deadline) -> Outcome {
+    let reports: Vec<Report> = opts
+        .targets
+        .iter()
+        .map(|t| probe(t, opts, deadline))
+        .collect();
+    Outcome {
+        healthy: reports.iter().all(Report::ok),
+        reports,
+    }
+}
+
+/// Probes one target, retrying failures after `retry_delay` while attempts and
+/// time are left. A retry never outlives the deadline: the last real failure
+/// is reported rather than a sleep cut short.
+pub fn probe(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Report {
+    let start = Instant::now();
+    let mut attempts_left = opts.retries;
+    let result = loop {
+        let result = attempt(target, opts, deadline);
+        let permanent = matches!(result, Ok(_) | Err(Failure::NoTls | Failure::TimedOut(_)));
+        if permanent || attempts_left == 0 {
+            break result;
+        }
+        match deadline.remaining() {
+            Some(left) if left > opts.retry_delay => std::thread::sleep(opts.retry_delay),
+            _ => break result,
+        }
+        attempts_left -= 1;
+    };
+    Report {
+        target: target.as_str().to_owned(),
+        result,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// One connection, one request.
+fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<Passed, Failure> {
+    if target.scheme == Scheme::Https && cfg!(not(feature = "tls")) {
+        return Err(Failure::NoTls);
+    }
+    let transport = net::connect(target, opts.unix_socket.as_deref(), deadline)?;
+    let mut stream = net::Bounded::new(transport, deadline);
+    let req = http::Request {
+        method: &opts.method,
+        headers: &opts.headers,
+        body_contains: opts.body_contains.as_deref().map(str::as_bytes),
+    };
+    let answer = match target.scheme {
+        Scheme::Tcp => return Ok(Passed::Connected),
+        Scheme::Http => http::exchange(&mut stream, target, &req, deadline)?,
+        #[cfg(feature = "tls")]
+        Scheme::Https => {
+            let mut tls = tls::connect(stream, target, deadline)?;
+            http::exchange(&mut tls, target, &req, deadline)?
+        }
+        #[cfg(not(feature = "tls"))]
+        Scheme::Https => return Err(Failure::NoTls),
+    };
+    if !opts.statuses.contains(answer.code) {
+        Err(Failure::Status(answer.code, answer.reason))
+    } else if !answer.body_matched {
+        Err(Failure::BodyMismatch(answer.code, answer.reason))
+    } else {
+        Ok(Passed::Status(answer.code, answer.reason))
+    }
+}
+
+/// `vigil check ARGS`: prints one line per target, returns the exit status.
+pub fn main(args: Vec<OsString>) -> i32 {
+    // A peer that closes while we write would otherwise kill the probe with
+    // SIGPIPE (unix sockets and stdout use write(2), not send(MSG_NOSIGNAL));
+    // blocked, the write fails with EPIPE instead (signal(7)).
+    let started = set_mask(Mask::all_blockable());
+    set_mask(Mask(started.0 | 1u64 << (libc::SIGPIPE - 1)));
+
+    let opts = match crate::cli::check::parse(args) {
+        Ok(Parsed::Run(opts)) => opts,
+        Ok(Parsed::Help) => {
+            let _ = io::stdout().write_all(CHECK_HELP.as_bytes());
+            return EXIT_HEALTHY;
+        }
+        Err(e) => {
+            crate::error!("{e}");
+            return EXIT_UNHEALTHY;
+        }
+    };
+    let outcome = probe_all(&opts, Deadline::after(opts.timeout));
+    let _ = io::stdout().write_all(outcome.text(opts.quiet).as_bytes());
+    if outcome.healthy {
+        EXIT_HEALTHY
+    } else {
+        EXIT_UNHEALTHY
+    }
 }

@@ -1,0 +1,222 @@
+//! Outcomes of probing one target and the one short line each prints:
+//! `ok http://127.0.0.1:8080/healthz 200 OK 1.2ms`, `fail tcp://db:5432 refused 0.3ms`.
+
+use std::fmt::{self, Write as _};
+use std::io;
+use std::time::Duration;
+
+use super::deadline::Deadline;
+
+/// Longest target text and error text a line shows: Docker keeps only the
+/// first 4096 bytes of a probe's output, so every line stays short.
+const MAX_TARGET: usize = 160;
+const MAX_DETAIL: usize = 120;
+
+/// Why a target is not healthy.
+#[derive(Debug)]
+pub enum Failure {
+    /// The invocation's deadline (its whole budget is quoted) passed.
+    TimedOut(Duration),
+    Refused,
+    Reset,
+    Unreachable,
+    /// The peer closed the connection before a complete response head.
+    Closed,
+    /// The host name has no address.
+    Resolve,
+    NoSocket,
+    /// Any other socket error, as the OS words it.
+    Io(io::Error),
+    /// The peer's bytes are not an HTTP/1.x response we can read.
+    BadResponse(&'static str),
+    /// An https target, but this vigil was built without the `tls` feature.
+    NoTls,
+    Tls(String),
+    /// A status outside the accepted list: code and reason phrase.
+    Status(u16, String),
+    /// An accepted status whose body lacks the `--body-contains` text.
+    BodyMismatch(u16, String),
+}
+
+impl Failure {
+    /// Names an I/O error the way a probe's reader wants to see it.
+    pub fn from_io(e: io::Error, deadline: Deadline) -> Failure {
+        use io::ErrorKind::*;
+        match e.kind() {
+            TimedOut | WouldBlock => Failure::TimedOut(deadline.total()),
+            ConnectionRefused => Failure::Refused,
+            ConnectionReset | ConnectionAborted | BrokenPipe => Failure::Reset,
+            HostUnreachable | NetworkUnreachable => Failure::Unreachable,
+            UnexpectedEof => Failure::Closed,
+            NotFound => Failure::NoSocket,
+            _ => Failure::Io(e),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Failure::TimedOut(total) => {
+                f.write_str("timed out after ")?;
+                write_duration(f, *total)
+            }
+            Failure::Refused => f.write_str("refused"),
+            Failure::Reset => f.write_str("connection reset"),
+            Failure::Unreachable => f.write_str("unreachable"),
+            Failure::Closed => f.write_str("closed without a response"),
+            Failure::Resolve => f.write_str("name not resolved"),
+            Failure::NoSocket => f.write_str("no such socket"),
+            Failure::Io(e) => write_clipped(f, &e.to_string(), MAX_DETAIL),
+            Failure::BadResponse(why) => write!(f, "bad response ({why})"),
+            Failure::NoTls => f.write_str("https needs TLS, and this vigil was built without TLS"),
+            Failure::Tls(e) => {
+                f.write_str("TLS: ")?;
+                write_clipped(f, e, MAX_DETAIL)
+            }
+            Failure::Status(code, reason) => write!(f, "{code} {reason}"),
+            Failure::BodyMismatch(code, reason) => {
+                write!(f, "{code} {reason}, body lacks the expected text")
+            }
+        }
+    }
+}
+
+/// What a healthy target answered: an HTTP status, or a TCP connection.
+#[derive(Debug)]
+pub enum Passed {
+    Status(u16, String),
+    Connected,
+}
+
+/// One target's outcome and how long it took, retries included.
+#[derive(Debug)]
+pub struct Report {
+    pub target: String,
+    pub result: Result<Passed, Failure>,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.result.is_ok()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(if self.ok() { "ok " } else { "fail " })?;
+        write_clipped(f, &self.target, MAX_TARGET)?;
+        f.write_char(' ')?;
+        match &self.result {
+            Ok(Passed::Status(code, reason)) => write!(f, "{code} {reason} ")?,
+            Ok(Passed::Connected) => f.write_str("connected ")?,
+            // The budget it quotes is the time taken.
+            Err(e @ Failure::TimedOut(_)) => return write!(f, "{e}"),
+            Err(e) => write!(f, "{e} ")?,
+        }
+        write_elapsed(f, self.elapsed)
+    }
+}
+
+/// A reason phrase from the peer, made safe to print: printable ASCII only,
+/// at most 40 characters.
+pub fn clean_reason(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(40)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// Writes at most `max` bytes of `text` (cut on a character boundary, marked `...`).
+fn write_clipped(f: &mut fmt::Formatter, text: &str, max: usize) -> fmt::Result {
+    if text.len() <= max {
+        return f.write_str(text);
+    }
+    let mut cut = max - 3;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    f.write_str(&text[..cut])?;
+    f.write_str("...")
+}
+
+/// `0.3ms`, `12.5ms`, `1.25s`: integer arithmetic, no float formatting code.
+fn write_elapsed(f: &mut fmt::Formatter, d: Duration) -> fmt::Result {
+    let micros = d.as_micros() as u64;
+    if micros < 1_000_000 {
+        write!(f, "{}.{}ms", micros / 1000, micros % 1000 / 100)
+    } else {
+        let centis = micros / 10_000;
+        write!(f, "{}.{:02}s", centis / 100, centis % 100)
+    }
+}
+
+/// A budget as the user would write it: `5s`, `1m30s` is shown as `90s`, `500ms`.
+fn write_duration(f: &mut fmt::Formatter, d: Duration) -> fmt::Result {
+    let ms = d.as_millis() as u64;
+    if ms % 1000 == 0 {
+        write!(f, "{}s", ms / 1000)
+    } else {
+        write!(f, "{ms}ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(result: Result<Passed, Failure>, micros: u64) -> String {
+        Report {
+            target: "http://127.0.0.1:8080/healthz".into(),
+            result,
+            elapsed: Duration::from_micros(micros),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn lines() {
+        assert_eq!(
+            line(Ok(Passed::Status(200, "OK".into())), 1234),
+            "ok http://127.0.0.1:8080/healthz 200 OK 1.2ms"
+        );
+        assert_eq!(
+            line(Err(Failure::Refused), 345),
+            "fail http://127.0.0.1:8080/healthz refused 0.3ms"
+        );
+        assert_eq!(
+            line(Err(Failure::TimedOut(Duration::from_secs(1))), 1_000_100),
+            "fail http://127.0.0.1:8080/healthz timed out after 1s"
+        );
+        assert_eq!(
+            line(
+                Err(Failure::TimedOut(Duration::from_millis(1500))),
+                1_500_100
+            ),
+            "fail http://127.0.0.1:8080/healthz timed out after 1500ms"
+        );
+        assert_eq!(
+            line(
+                Err(Failure::Status(503, "Service Unavailable".into())),
+                2_345_678
+            ),
+            "fail http://127.0.0.1:8080/healthz 503 Service Unavailable 2.34s"
+        );
+    }
+
+    #[test]
+    fn long_text_is_clipped() {
+        let r = Report {
+            target: format!("http://h/{}", "é".repeat(500)),
+            result: Err(Failure::Tls("x".repeat(1000))),
+            elapsed: Duration::ZERO,
+        };
+        let text = r.to_string();
+        assert!(text.len() < 320, "{}", text.len());
+        assert_eq!(clean_reason("O\u{1b}[2JK\r\n"), "O[2JK");
+        assert_eq!(clean_reason(&"A".repeat(99)).len(), 40);
+    }
+}

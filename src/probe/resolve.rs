@@ -1,0 +1,353 @@
+//! Host names to addresses under the deadline, without getaddrinfo(3) or a
+//! thread: /etc/hosts first, then A and AAAA queries over UDP to resolv.conf's
+//! name servers, with its `search` and `ndots` rules.
+//!
+//! Why not getaddrinfo: it has no timeout, so bounding it needs a helper thread,
+//! and thread support plus musl's resolver cost 45 KiB of a 512 KiB budget.
+//! This file is what a probe needs of a stub resolver (RFC 1035), nothing more.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::deadline::Deadline;
+use super::report::Failure;
+
+const HOSTS: &str = "/etc/hosts";
+const RESOLV_CONF: &str = "/etc/resolv.conf";
+/// Queries are resent this often while no answer came (UDP may drop them).
+const RESEND: Duration = Duration::from_secs(1);
+const TYPE_A: u16 = 1;
+const TYPE_AAAA: u16 = 28;
+
+/// Every address of `host`, IPv6 first, as getaddrinfo(3) orders loopback.
+pub fn resolve(host: &str, deadline: Deadline) -> Result<Vec<IpAddr>, Failure> {
+    let name = host.strip_suffix('.').unwrap_or(host);
+    let hosts = std::fs::read_to_string(HOSTS).unwrap_or_default();
+    let found = from_hosts(&hosts, name);
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    // RFC 6761 section 6.3: localhost names are loopback, asked or not.
+    let lower = name.to_ascii_lowercase();
+    if lower == "localhost" || lower.ends_with(".localhost") {
+        return Ok(vec![
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ]);
+    }
+    let conf = Conf::parse(&std::fs::read_to_string(RESOLV_CONF).unwrap_or_default());
+    for candidate in conf.candidates(host) {
+        let found = query(&candidate, &conf.servers, deadline)?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    Err(Failure::Resolve)
+}
+
+/// The addresses hosts(5) lists for `name` (any of a line's names, any case).
+fn from_hosts(text: &str, name: &str) -> Vec<IpAddr> {
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or_default();
+        let mut fields = line.split_ascii_whitespace();
+        let Some(addr) = fields.next().and_then(|a| a.parse::<IpAddr>().ok()) else {
+            continue;
+        };
+        if fields.any(|n| n.eq_ignore_ascii_case(name)) && !found.contains(&addr) {
+            found.push(addr);
+        }
+    }
+    found
+}
+
+/// What resolv.conf(5) says that a stub resolver needs.
+struct Conf {
+    servers: Vec<IpAddr>,
+    search: Vec<String>,
+    ndots: usize,
+}
+
+impl Conf {
+    fn parse(text: &str) -> Conf {
+        let mut conf = Conf {
+            servers: Vec::new(),
+            search: Vec::new(),
+            ndots: 1,
+        };
+        for line in text.lines() {
+            let mut words = line.split_ascii_whitespace();
+            match words.next() {
+                // At most 3 servers, as MAXNS in glibc and musl.
+                Some("nameserver") if conf.servers.len() < 3 => {
+                    if let Some(ip) = words.next().and_then(|w| w.parse().ok()) {
+                        conf.servers.push(ip);
+                    }
+                }
+                // The last of `search` and `domain` wins, as in glibc.
+                Some("search" | "domain") => {
+                    conf.search = words.take(6).map(str::to_owned).collect();
+                }
+                Some("options") => {
+                    for w in words {
+                        if let Some(n) = w.strip_prefix("ndots:").and_then(|n| n.parse().ok()) {
+                            conf.ndots = usize::min(n, 15);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if conf.servers.is_empty() {
+            conf.servers.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        }
+        conf
+    }
+
+    /// Names to ask for, in order: an absolute name (trailing dot) as is; a
+    /// name with at least `ndots` dots before the search list, others after.
+    fn candidates(&self, host: &str) -> Vec<String> {
+        if let Some(absolute) = host.strip_suffix('.') {
+            return vec![absolute.to_owned()];
+        }
+        let searched = self.search.iter().map(|d| format!("{host}.{d}"));
+        if host.matches('.').count() >= self.ndots {
+            std::iter::once(host.to_owned()).chain(searched).collect()
+        } else {
+            searched.chain(std::iter::once(host.to_owned())).collect()
+        }
+    }
+}
+
+/// Asks every server for A and AAAA records of `name` at once (as musl does)
+/// and takes the first usable answer for each type. Empty: no such name.
+fn query(name: &str, servers: &[IpAddr], deadline: Deadline) -> Result<Vec<IpAddr>, Failure> {
+    let timed_out = || Failure::TimedOut(deadline.total());
+    let id = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0x5a5a, |d| d.subsec_nanos() as u16);
+    let (Some(ask_a), Some(ask_aaaa)) = (
+        question(id, name, TYPE_A),
+        question(id ^ 1, name, TYPE_AAAA),
+    ) else {
+        return Ok(Vec::new()); // not a valid DNS name: nothing can answer
+    };
+    // One dual-stack socket reaches IPv4 servers at their v4-mapped
+    // addresses (ipv6(7)); where IPv6 is off, an IPv4 socket and v4 servers.
+    let (sock, mapped) = match UdpSocket::bind(SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))) {
+        Ok(sock) => (sock, true),
+        Err(_) => (
+            UdpSocket::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))
+                .map_err(|e| Failure::from_io(e, deadline))?,
+            false,
+        ),
+    };
+    let servers: Vec<SocketAddr> = servers
+        .iter()
+        .filter_map(|&ip| match (ip, mapped) {
+            (IpAddr::V4(v4), true) => Some(IpAddr::V6(v4.to_ipv6_mapped())),
+            (IpAddr::V6(_), false) => None,
+            (ip, _) => Some(ip),
+        })
+        .map(|ip| SocketAddr::new(ip, 53))
+        .collect();
+    let asks = [&ask_a, &ask_aaaa];
+    // Per type (A, AAAA): its answer is in, or every server failed it.
+    let mut done = [false; 2];
+    let mut failed = [0; 2];
+    let mut found = [Vec::new(), Vec::new()];
+    let mut buf = [0u8; 512]; // a UDP answer without EDNS fits in 512 bytes
+    while !(done[0] && done[1]) {
+        for server in &servers {
+            for (ask, _) in asks.iter().zip(done).filter(|(_, done)| !done) {
+                let _ = sock.send_to(ask, server);
+            }
+        }
+        let resend_at = Deadline::after(RESEND);
+        while let Some(wait) = resend_at.remaining() {
+            let left = deadline.remaining().ok_or_else(timed_out)?;
+            let _ = sock.set_read_timeout(Some(left.min(wait)));
+            let n = match sock.recv_from(&mut buf) {
+                Ok((n, from)) if servers.contains(&from) => n,
+                Ok(_) => continue,
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Failure::from_io(e, deadline)),
+            };
+            for i in 0..2 {
+                match answer(&buf[..n], asks[i], &mut found[i]) {
+                    Some(Rcode::Answered) => done[i] = true,
+                    // No such name: the other type will say the same.
+                    Some(Rcode::NoName) => return Ok(Vec::new()),
+                    Some(Rcode::Failed) => {
+                        failed[i] += 1;
+                        done[i] |= failed[i] >= servers.len();
+                    }
+                    None => {}
+                }
+            }
+            if done[0] && done[1] {
+                break;
+            }
+        }
+    }
+    let [v4, mut v6] = found;
+    v6.extend(v4);
+    Ok(v6)
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// A query message: header with recursion desired, one question (RFC 1035 4.1).
+/// `None` if `name` cannot be a DNS name.
+fn question(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
+    let mut m = Vec::with_capacity(18 + name.len());
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in name.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return None;
+        }
+        m.push(label.len() as u8);
+        m.extend_from_slice(label.as_bytes());
+    }
+    m.push(0);
+    m.extend_from_slice(&qtype.to_be_bytes());
+    m.extend_from_slice(&[0, 1]); // class IN
+    (m.len() <= 12 + 255 + 4).then_some(m)
+}
+
+enum Rcode {
+    Answered,
+    NoName,
+    Failed,
+}
+
+/// Reads the response `msg` to the query `ask`, adding its addresses to `out`.
+/// `None` when it is not the response to `ask` (wrong id or question).
+fn answer(msg: &[u8], ask: &[u8], out: &mut Vec<IpAddr>) -> Option<Rcode> {
+    // Same id, QR set, and the question echoed byte for byte.
+    if msg.len() < ask.len()
+        || msg[..2] != ask[..2]
+        || msg[2] & 0x80 == 0
+        || msg[12..ask.len()] != ask[12..]
+    {
+        return None;
+    }
+    match msg[3] & 0x0f {
+        0 => {}
+        3 => return Some(Rcode::NoName),
+        _ => return Some(Rcode::Failed),
+    }
+    let count = u16::from_be_bytes([msg[6], msg[7]]);
+    let mut pos = ask.len();
+    for _ in 0..count {
+        pos = skip_name(msg, pos)?;
+        let field = |at: usize| {
+            msg.get(at..at + 2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+        };
+        let rtype = field(pos)?;
+        let len = field(pos + 8)? as usize;
+        let data = msg.get(pos + 10..pos + 10 + len)?;
+        // A CNAME chain comes with its records; any A/AAAA here is the answer.
+        let ip = match (rtype, <[u8; 4]>::try_from(data), <[u8; 16]>::try_from(data)) {
+            (TYPE_A, Ok(v4), _) => IpAddr::from(v4),
+            (TYPE_AAAA, _, Ok(v6)) => IpAddr::from(v6),
+            _ => {
+                pos += 10 + len;
+                continue;
+            }
+        };
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+        pos += 10 + len;
+    }
+    Some(Rcode::Answered)
+}
+
+/// The offset after a (possibly compressed) name at `pos`.
+fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let len = *msg.get(pos)? as usize;
+        match len {
+            0 => return Some(pos + 1),
+            l if l & 0xc0 == 0xc0 => return Some(pos + 2),
+            l if l & 0xc0 == 0 => pos += 1 + l,
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_file() {
+        let text =
+            "127.0.0.1 localhost\n::1 dualhost # v6 first\n127.0.0.1\tweb DualHost\nfe80::1%lo x\n";
+        assert_eq!(
+            from_hosts(text, "dualhost"),
+            vec![
+                "::1".parse::<IpAddr>().unwrap(),
+                "127.0.0.1".parse().unwrap()
+            ]
+        );
+        assert!(from_hosts(text, "v6").is_empty());
+        assert!(from_hosts(text, "x").is_empty());
+    }
+
+    #[test]
+    fn resolv_conf_and_search() {
+        let c = Conf::parse(
+            "nameserver 10.96.0.10\nsearch ns.svc.cluster.local svc.cluster.local\noptions ndots:5 timeout:1\n",
+        );
+        assert_eq!(c.servers, vec!["10.96.0.10".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            c.candidates("api"),
+            ["api.ns.svc.cluster.local", "api.svc.cluster.local", "api"]
+        );
+        assert_eq!(
+            c.candidates("a.b.c.d.e.f"),
+            [
+                "a.b.c.d.e.f",
+                "a.b.c.d.e.f.ns.svc.cluster.local",
+                "a.b.c.d.e.f.svc.cluster.local"
+            ]
+        );
+        assert_eq!(c.candidates("db."), ["db"]);
+        let empty = Conf::parse("");
+        assert_eq!(empty.servers, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+        assert_eq!(empty.candidates("db"), ["db"]);
+    }
+
+    #[test]
+    fn reads_answers() {
+        let ask = question(0x1234, "db.test", TYPE_A).unwrap();
+        let mut msg = ask.clone();
+        msg[2] |= 0x80; // QR
+        msg[7] = 2; // two answers: a CNAME, then an A record
+        msg.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 12]);
+        msg.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 7]);
+        let mut out = Vec::new();
+        assert!(matches!(
+            answer(&msg, &ask, &mut out),
+            Some(Rcode::Answered)
+        ));
+        assert_eq!(out, vec![IpAddr::from([10, 0, 0, 7])]);
+        let other = question(0x1235, "db.test", TYPE_A).unwrap();
+        assert!(answer(&msg, &other, &mut out).is_none());
+        msg[3] = 3;
+        assert!(matches!(answer(&msg, &ask, &mut out), Some(Rcode::NoName)));
+        msg.truncate(20);
+        assert!(answer(&msg, &ask, &mut out).is_none());
+        assert!(question(1, "a..b", TYPE_A).is_none());
+    }
+}
