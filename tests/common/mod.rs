@@ -74,3 +74,4 @@ pub fn output_limit(cmd: &mut Command, limit: Duration) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+pub mod run;

@@ -1,0 +1,147 @@
+//! Bad input: every bad option or value exits 2 with one line naming the option
+//! and the value, and never starts the child. Also -h, -V and env booleans.
+
+mod common;
+
+use std::time::Duration;
+
+use common::run::{Mode, command};
+use common::{output_limit, text};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Runs vigil with `args` + a child that would leave a marker file; asserts
+/// exit 2, a one-line message containing every `needles`, and no marker.
+fn rejected(args: &[&str], envs: &[(&str, &str)], needles: &[&str]) {
+    let marker = std::env::temp_dir().join(format!(
+        "vigil-started-{}-{}",
+        std::process::id(),
+        needles.join("_").replace('/', "")
+    ));
+    let _ = std::fs::remove_file(&marker);
+    let touch = format!("touch {}", marker.display());
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["sh", "-c", &touch]);
+    let mut cmd = command(Mode::Plain, &all);
+    cmd.envs(envs.iter().copied());
+    let out = output_limit(&mut cmd, LIMIT);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?} {envs:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("vigil: "), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?} {envs:?}: {err:?} lacks {n:?}");
+    }
+    assert!(
+        !marker.exists(),
+        "the child started despite {args:?} {envs:?}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_flags_name_the_option_and_value() {
+    rejected(&["--grace", "soon"], &[], &["--grace", "soon"]);
+    rejected(&["-t", "10x"], &[], &["--grace", "10x"]);
+    rejected(&["-e", "256"], &[], &["--success-exit", "256"]);
+    rejected(&["--success-exit", "-1"], &[], &["--success-exit", "-1"]);
+    rejected(&["-p", "SIGNOPE"], &[], &["--pdeathsig", "SIGNOPE"]);
+    rejected(&["-r", "TERM"], &[], &["--rewrite", "TERM"]);
+    rejected(&["-r", "TERM:BOGUS"], &[], &["--rewrite", "BOGUS"]);
+    rejected(&["-r", "KILL:TERM"], &[], &["--rewrite", "SIGKILL"]);
+    rejected(&["--no-such-option"], &[], &["--no-such-option"]);
+    rejected(&["-Z"], &[], &["-Z"]);
+}
+
+#[test]
+fn bad_env_values_name_the_variable_and_value() {
+    rejected(
+        &[],
+        &[("VIGIL_GRACE", "forever")],
+        &["VIGIL_GRACE", "forever"],
+    );
+    rejected(&[], &[("VIGIL_GROUP", "on")], &["VIGIL_GROUP", "on"]);
+    // tini turns group mode on for TINI_KILL_PROCESS_GROUP=0; vigil wants a real boolean.
+    rejected(&[], &[("VIGIL_GROUP", "2")], &["VIGIL_GROUP", "2"]);
+    rejected(
+        &[],
+        &[("VIGIL_SUBREAPER", "maybe")],
+        &["VIGIL_SUBREAPER", "maybe"],
+    );
+    rejected(
+        &[],
+        &[("VIGIL_SUCCESS_EXIT", "143,abc")],
+        &["VIGIL_SUCCESS_EXIT", "abc"],
+    );
+    rejected(
+        &[],
+        &[("VIGIL_REWRITE", "TERM:QUIT,USR9:0")],
+        &["VIGIL_REWRITE", "USR9"],
+    );
+    rejected(&[], &[("VIGIL_PDEATHSIG", "0")], &["VIGIL_PDEATHSIG", "0"]);
+    rejected(&[], &[("VIGIL_LOG", "loud")], &["VIGIL_LOG", "loud"]);
+}
+
+#[test]
+fn a_flag_beats_its_env_var() {
+    // A bad VIGIL_GRACE is never consulted when --grace is given.
+    let out = output_limit(
+        command(Mode::Plain, &["--grace", "1s", "true"]).env("VIGIL_GRACE", "bogus"),
+        LIMIT,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = output_limit(
+        command(Mode::Plain, &["-q", "true"]).env("VIGIL_LOG", "bogus"),
+        LIMIT,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn env_booleans_accept_words() {
+    for v in ["1", "true", "YES", "0", "false", "no", ""] {
+        let out = output_limit(command(Mode::Plain, &["true"]).env("VIGIL_GROUP", v), LIMIT);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "VIGIL_GROUP={v}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn missing_program_is_a_usage_error() {
+    for args in [&[][..], &["--"], &["-g", "-t", "1s"]] {
+        let out = output_limit(&mut command(Mode::Plain, args), LIMIT);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("no program"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn help_and_version() {
+    let out = output_limit(&mut command(Mode::Plain, &["--help"]), LIMIT);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for needle in [
+        "vigil [OPTIONS] [--] PROGRAM",
+        "vigil check",
+        "--grace",
+        "VIGIL_REWRITE",
+        "--pdeathsig",
+    ] {
+        assert!(help.contains(needle), "help lacks {needle}");
+    }
+    let out = output_limit(&mut command(Mode::Plain, &["-V"]), LIMIT);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).starts_with("vigil "),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -1,0 +1,79 @@
+//! On a terminal (`docker run -it`): ^C, ^\ and ^Z reach the child exactly once,
+//! with and without -g, and an interactive shell under vigil has job control.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use common::run::{MODES, Mode, sigrecord};
+use common::{output_limit, text, vigil};
+
+fn drive(mode: Mode, wait_for: &str, keys: &str, vigil_args: &[&str]) -> (i32, String) {
+    let driver = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/pty_drive.py");
+    let mut cmd = Command::new("python3");
+    cmd.arg(driver).arg(wait_for).arg(keys).arg("--");
+    if mode == Mode::Pid1 {
+        // As under `docker run -it`, PID 1 is the session leader and owns the
+        // terminal: setsid --ctty takes it over before exec'ing vigil.
+        cmd.args([
+            "unshare",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "setsid",
+            "--ctty",
+        ]);
+    }
+    cmd.arg(vigil()).args(vigil_args);
+    let out = output_limit(&mut cmd, Duration::from_secs(30));
+    (out.status.code().unwrap_or(-1), text(&out.stdout))
+}
+
+/// How often the helper reported signal `n` (the terminal echoes ^C and the
+/// like just before, so lines are matched by their end).
+fn count(screen: &str, n: i32) -> usize {
+    screen.matches(&format!("got {n}\r\n")).count()
+}
+
+#[test]
+fn control_keys_reach_the_child_exactly_once() {
+    let helper = sigrecord().display().to_string();
+    for mode in MODES {
+        for group in [false, true] {
+            let mut args = vec![];
+            if group {
+                args.push("-g");
+            }
+            args.extend(["--", "python3", &helper, "--lifetime=3"]);
+            let (code, screen) = drive(mode, "ready", "\\x03\\x1c\\x1a", &args);
+            let what = format!("{mode:?} group={group}: {screen:?}");
+            assert_eq!(count(&screen, 2), 1, "^C {what}");
+            assert_eq!(count(&screen, 3), 1, "^\\ {what}");
+            assert_eq!(count(&screen, 20), 1, "^Z {what}");
+            // ^C at a terminal is the child's business, not a shutdown: the
+            // child lives on and exits 0 at the end of its lifetime.
+            assert_eq!(code, 0, "{what}");
+        }
+    }
+}
+
+#[test]
+fn an_interactive_shell_has_job_control() {
+    for mode in MODES {
+        for group in [false, true] {
+            let mut args = vec![];
+            if group {
+                args.push("-g");
+            }
+            args.extend(["--", "bash", "--norc", "--noprofile", "-i"]);
+            let keys = "sleep 30 &\\njobs -l\\necho JOBS-DONE\\nkill %1\\nexit 0\\n";
+            let (code, screen) = drive(mode, "bash-", keys, &args);
+            let what = format!("{mode:?} group={group}: {screen:?}");
+            assert!(!screen.contains("no job control"), "{what}");
+            assert!(screen.contains("Running"), "{what}");
+            assert_eq!(code, 0, "{what}");
+        }
+    }
+}
