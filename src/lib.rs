@@ -2,6 +2,7 @@
 //! health probe with a hard deadline (`vigil check TARGET`), in one static binary.
 
 pub mod cli;
+pub mod human;
 pub mod init;
 pub mod log;
 pub mod probe;

@@ -1,15 +1,15 @@
 //! Finds every descendant of a process by walking /proc: how vigil, when it is
 //! a subreaper and not PID 1, signals only its own process tree.
 
-use std::collections::HashMap;
-
 /// Pids of every living descendant of `root` (not `root` itself), from /proc.
 /// Empty when /proc is not mounted.
 pub fn of(root: i32) -> Vec<i32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    // (parent, child) pairs sorted by parent: a HashMap would pull in hashing
+    // and random seeding for a table read once.
+    let mut links: Vec<(i32, i32)> = Vec::new();
     for entry in dir.flatten() {
         let Some(pid) = entry
             .file_name()
@@ -23,15 +23,17 @@ pub fn of(root: i32) -> Vec<i32> {
             .ok()
             .and_then(|stat| parent_from_stat(&stat))
         {
-            children.entry(ppid).or_default().push(pid);
+            links.push((ppid, pid));
         }
     }
+    links.sort_unstable();
     let mut found = Vec::new();
     let mut stack = vec![root];
-    while let Some(pid) = stack.pop() {
-        if let Some(kids) = children.get(&pid) {
-            found.extend_from_slice(kids);
-            stack.extend_from_slice(kids);
+    while let Some(parent) = stack.pop() {
+        let first = links.partition_point(|&(p, _)| p < parent);
+        for &(_, child) in links[first..].iter().take_while(|&&(p, _)| p == parent) {
+            found.push(child);
+            stack.push(child);
         }
     }
     found

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::shutdown::signal_all;
 use crate::cli::init::InitOptions;
+use crate::human::Shown;
 use crate::sys::process::{Reaped, reap_one};
 use crate::sys::signal::Signal;
 use crate::sys::signals::{Received, SignalFd, kill};
@@ -138,7 +139,7 @@ impl<'a> Supervisor<'a> {
 
     fn start_grace_clock(&mut self, why: Signal) {
         if self.grace_ends.is_none() {
-            info!("{why}: shutting down, grace period {:?}", self.opts.grace);
+            info!("{why}: shutting down, grace period {}", Shown(self.opts.grace));
             self.grace_ends = Some(Instant::now() + self.opts.grace);
         }
     }
@@ -159,15 +160,13 @@ impl<'a> Supervisor<'a> {
                 Reaped::NoChildren => return self.main_status.map(|s| self.exit_code(s)),
             }
         }
-        if main_just_exited {
+        if main_just_exited && !self.killing {
             // Others remain: let them clean up before the grace clock runs out.
-            let n = signal_all(Signal::TERM, self.is_pid1);
-            info!(
-                "child exited; sent SIGTERM to the remaining processes ({n}) and waiting for them"
-            );
             if self.grace_ends.is_none() {
                 self.grace_ends = Some(Instant::now() + self.opts.grace);
             }
+            signal_all(Signal::TERM, self.is_pid1);
+            info!("child exited; sent SIGTERM to the remaining processes, waiting for them");
         }
         None
     }
@@ -179,8 +178,8 @@ impl<'a> Supervisor<'a> {
         }
         if !self.killing {
             warn!(
-                "grace period of {:?} is over: sending SIGKILL to every remaining process",
-                self.opts.grace
+                "grace period of {} is over: sending SIGKILL to every remaining process",
+                Shown(self.opts.grace)
             );
             self.killing = true;
         }

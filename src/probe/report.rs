@@ -58,8 +58,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Failure::TimedOut(total) => {
-                f.write_str("timed out after ")?;
-                write_duration(f, *total)
+                write!(f, "timed out after {}", crate::human::Shown(*total))
             }
             Failure::Refused => f.write_str("refused"),
             Failure::Reset => f.write_str("connection reset"),
@@ -151,16 +150,6 @@ fn write_elapsed(f: &mut fmt::Formatter, d: Duration) -> fmt::Result {
     } else {
         let centis = micros / 10_000;
         write!(f, "{}.{:02}s", centis / 100, centis % 100)
-    }
-}
-
-/// A budget as the user would write it: `5s`, `1m30s` is shown as `90s`, `500ms`.
-fn write_duration(f: &mut fmt::Formatter, d: Duration) -> fmt::Result {
-    let ms = d.as_millis() as u64;
-    if ms % 1000 == 0 {
-        write!(f, "{}s", ms / 1000)
-    } else {
-        write!(f, "{ms}ms")
     }
 }
 
