@@ -139,7 +139,10 @@ impl<'a> Supervisor<'a> {
 
     fn start_grace_clock(&mut self, why: Signal) {
         if self.grace_ends.is_none() {
-            info!("{why}: shutting down, grace period {}", Shown(self.opts.grace));
+            info!(
+                "{why}: shutting down, grace period {}",
+                Shown(self.opts.grace)
+            );
             self.grace_ends = Some(Instant::now() + self.opts.grace);
         }
     }
