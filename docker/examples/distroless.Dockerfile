@@ -1,0 +1,28 @@
+# A distroless-style image: the same app on gcr.io/distroless/static (no
+# shell, but /etc/passwd with nobody, CA certificates and tzdata).
+#
+# Build context: docker/examples/.
+#   docker build -f docker/examples/distroless.Dockerfile -t vigil-example-dl docker/examples
+# Pin the base by digest for reproducible builds: static-debian12@sha256:...
+
+ARG VIGIL_IMAGE=vigil:0.1.0
+ARG APP_IMAGE=busybox:1.36.1-musl
+ARG BASE_IMAGE=gcr.io/distroless/static-debian12:nonroot
+FROM ${VIGIL_IMAGE} AS vigil
+FROM ${APP_IMAGE} AS app
+
+FROM ${BASE_IMAGE}
+COPY --from=vigil /vigil /vigil
+COPY --from=app /bin/busybox /bin/busybox
+COPY www /www
+# nobody (65534) is in distroless's /etc/passwd; numeric so Kubernetes'
+# runAsNonRoot can verify it without reading the image's passwd.
+USER 65534:65534
+ENV PORT=8080 \
+    VIGIL_GRACE=5s
+EXPOSE 8080
+ENTRYPOINT ["/vigil", "--"]
+CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+# No shell to expand $PORT: vigil expands ${VAR} and ${VAR:-default} itself.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["/vigil", "check", "--timeout", "2s", "--quiet", "http://127.0.0.1:${PORT:-8080}/"]
