@@ -1,0 +1,596 @@
+//! vigil in a real container runtime (podman with runc): the images users
+//! copy from docker/ become healthy, stop at once, reap, run as nobody, and
+//! vigil works as podman's own `--init`. Fails, never skips, without podman.
+
+mod common;
+#[path = "containers/podman.rs"]
+mod podman;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{output_limit, text};
+use podman::*;
+
+/// Probes with `podman healthcheck run` (no systemd timers here) until the
+/// status is `want`, within `limit`; returns the last status.
+fn health_until(name: &str, want: &str, limit: Duration) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let _ = podman(&["healthcheck", "run", name], Duration::from_secs(20));
+        let status = inspect(name, "{{.State.Health.Status}}");
+        if status == want || start.elapsed() > limit {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn health_log(name: &str) -> String {
+    inspect(
+        name,
+        "{{range .State.Health.Log}}{{.ExitCode}} {{.Output}}|{{end}}",
+    )
+}
+
+#[test]
+fn dockerfile_final_stage_holds_only_vigil_with_oci_labels() {
+    let _serial = serial();
+    let mut s = Scratch::new("dockerfile");
+    let image = build_vigil_image(&mut s);
+
+    let label = |k: &str| {
+        inspect(
+            &image,
+            &format!("{{{{index .Labels \"org.opencontainers.image.{k}\"}}}}"),
+        )
+    };
+    assert_eq!(label("version"), env!("CARGO_PKG_VERSION"), "version label");
+    assert_eq!(
+        label("licenses"),
+        env!("CARGO_PKG_LICENSE"),
+        "licence label"
+    );
+    assert_eq!(
+        label("source"),
+        env!("CARGO_PKG_REPOSITORY"),
+        "source label"
+    );
+    assert_eq!(inspect(&image, "{{.Config.User}}"), "65534:65534");
+    assert_eq!(
+        inspect(&image, "{{json .Config.Entrypoint}}"),
+        r#"["/vigil"]"#
+    );
+    // One layer: /vigil and nothing else.
+    assert_eq!(inspect(&image, "{{len .RootFS.Layers}}"), "1");
+
+    let name = s.container("version");
+    let mut args = vec!["run", "--name", name.as_str(), "--network", "none"];
+    args.extend_from_slice(&ULIMITS);
+    args.extend_from_slice(&[image.as_str(), "--version"]);
+    let out = podman_ok(&args, Duration::from_secs(60));
+    assert!(
+        out.contains(env!("CARGO_PKG_VERSION")),
+        "vigil --version in the image: {out:?}"
+    );
+
+    // The recipe stays a recipe: pinned builder, exec-form entrypoint.
+    let df = std::fs::read_to_string(root().join("docker/Dockerfile")).expect("docker/Dockerfile");
+    assert!(
+        !df.contains(":latest"),
+        "unpinned base image in docker/Dockerfile"
+    );
+    assert!(
+        df.contains("ARG RUST_IMAGE=rust:1."),
+        "builder base not pinned to a Rust version"
+    );
+    assert!(
+        df.contains("ENTRYPOINT [\"/vigil\"]"),
+        "entrypoint not in exec form"
+    );
+}
+
+#[test]
+fn healthcheck_with_vigil_check_turns_healthy_and_a_failing_one_unhealthy() {
+    let _serial = serial();
+    let mut s = Scratch::new("health");
+    let img = images(&mut s);
+    assert!(
+        inspect(&img.scratch, "{{json .HealthCheck.Test}}").contains("\"/vigil\",\"check\""),
+        "HEALTHCHECK kept by --format docker"
+    );
+
+    let good = s.container("good");
+    run_detached(&good, &[], &img.scratch, &[]);
+    let status = health_until(&good, "healthy", Duration::from_secs(20));
+    assert_eq!(status, "healthy", "health log: {}", health_log(&good));
+
+    // The same image with nothing listening where its probe looks.
+    let bad_img = s.image("bad");
+    let ctx = s.dir("bad");
+    std::fs::write(
+        ctx.join("Containerfile"),
+        format!(
+            "FROM {}\nHEALTHCHECK --interval=10s --timeout=3s --retries=1 \
+             CMD [\"/vigil\", \"check\", \"--timeout\", \"1s\", \"http://127.0.0.1:8081/health\"]\n",
+            img.scratch
+        ),
+    )
+    .expect("write Containerfile");
+    podman_ok(
+        &[
+            "build",
+            "--pull=never",
+            "--format",
+            "docker",
+            "-t",
+            &bad_img,
+            ctx.to_str().expect("utf-8"),
+        ],
+        Duration::from_secs(60),
+    );
+    let bad = s.container("bad");
+    run_detached(&bad, &[], &bad_img, &[]);
+    let run = podman(&["healthcheck", "run", &bad], Duration::from_secs(20));
+    assert!(
+        !run.status.success(),
+        "healthcheck run passed with nothing listening"
+    );
+    let status = health_until(&bad, "unhealthy", Duration::from_secs(10));
+    let log = health_log(&bad);
+    eprintln!("unhealthy probe log: {log}");
+    assert_eq!(status, "unhealthy", "health log: {log}");
+    // vigil's report names the target, so `podman inspect` says what failed.
+    assert!(
+        log.contains("127.0.0.1:8081"),
+        "probe output lacks the target: {log}"
+    );
+}
+
+#[test]
+fn distroless_example_expands_port_in_its_healthcheck_and_turns_healthy() {
+    let _serial = serial();
+    let mut s = Scratch::new("distroless");
+    let vigil = build_vigil_image(&mut s);
+
+    // gcr.io/distroless/static cannot be pulled here: a stand-in base with
+    // what the example relies on from it (passwd and group naming nobody).
+    let base = s.image("base");
+    let ctx = s.dir("base");
+    std::fs::create_dir_all(ctx.join("etc")).expect("mkdir etc");
+    std::fs::write(
+        ctx.join("etc/passwd"),
+        "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n\
+         nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
+    )
+    .expect("passwd");
+    std::fs::write(
+        ctx.join("etc/group"),
+        "root:x:0:\nnogroup:x:65534:\nnonroot:x:65532:\n",
+    )
+    .expect("group");
+    std::fs::write(
+        ctx.join("Containerfile"),
+        "FROM scratch\nCOPY etc /etc\nUSER 65532:65532\n",
+    )
+    .expect("Containerfile");
+    podman_ok(
+        &[
+            "build",
+            "--pull=never",
+            "--format",
+            "docker",
+            "-t",
+            &base,
+            ctx.to_str().expect("utf-8"),
+        ],
+        Duration::from_secs(60),
+    );
+
+    let image = s.image("dl");
+    let (a, b) = (format!("VIGIL_IMAGE={vigil}"), format!("BASE_IMAGE={base}"));
+    build_example(
+        &mut s,
+        "distroless.Dockerfile",
+        &image,
+        &["--build-arg", &a, "--build-arg", &b],
+    );
+
+    let name = s.container("dl");
+    run_detached(&name, &[], &image, &[]);
+    let status = health_until(&name, "healthy", Duration::from_secs(20));
+    assert_eq!(status, "healthy", "health log: {}", health_log(&name));
+    // Another PORT: the probe follows ${PORT:-8080} with no shell in the image.
+    let moved = s.container("moved");
+    run_detached(&moved, &["-e", "PORT=9090"], &image, &[]);
+    wait_serving(&moved);
+    let run = podman(&["healthcheck", "run", &moved], Duration::from_secs(20));
+    assert!(
+        !run.status.success(),
+        "probe ignored PORT=9090: {}",
+        health_log(&moved)
+    );
+    assert!(
+        health_log(&moved).contains("9090"),
+        "log: {}",
+        health_log(&moved)
+    );
+}
+
+#[test]
+fn stop_returns_at_once_with_vigil_and_waits_the_timeout_without_it() {
+    let _serial = serial();
+    let mut s = Scratch::new("stop");
+    let img = images(&mut s);
+
+    let with = s.container("vigil");
+    run_detached(&with, &[], &img.scratch, &[]);
+    wait_serving(&with);
+    let fast = timed_stop(&with, 10);
+    let code = exit_code(&with);
+
+    // The same image with the app as PID 1: a PID-namespace init without a
+    // TERM handler never sees SIGTERM (signal(7)), so the runtime waits.
+    let without = s.container("noinit");
+    let app = json_argv(&["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]);
+    run_detached(&without, &["--entrypoint", &app], &img.scratch, &[]);
+    exec(&without, &["/bin/busybox", "true"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let slow = timed_stop(&without, 5);
+    let slow_code = exit_code(&without);
+
+    eprintln!(
+        "MEASURED podman stop: vigil as PID 1 {:.3} s (exit {code}); app as PID 1 {:.3} s \
+         with -t 5 (exit {slow_code})",
+        fast.as_secs_f64(),
+        slow.as_secs_f64()
+    );
+    assert!(
+        fast < Duration::from_secs(1),
+        "stop with vigil took {fast:?}"
+    );
+    assert_eq!(code, 143, "httpd dies of the forwarded TERM: 128+15");
+    assert!(
+        slow >= Duration::from_secs(5),
+        "without an init stop took only {slow:?}"
+    );
+    assert_eq!(
+        slow_code, 137,
+        "without an init the runtime's SIGKILL ends it"
+    );
+}
+
+#[test]
+fn grace_shorter_than_the_runtime_timeout_kills_a_term_ignoring_app_with_137() {
+    let _serial = serial();
+    let mut s = Scratch::new("grace");
+    let img = images(&mut s);
+    let name = s.container("ignore");
+    let entry = json_argv(&["/vigil", "--grace", "1s", "--"]);
+    run_detached(
+        &name,
+        &["--entrypoint", &entry],
+        &img.scratch,
+        &[
+            "/bin/busybox",
+            "sh",
+            "-c",
+            "trap '' TERM; exec /bin/busybox sleep 1000",
+        ],
+    );
+    exec(&name, &["/bin/busybox", "true"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let took = timed_stop(&name, 10);
+    let code = exit_code(&name);
+    eprintln!(
+        "MEASURED podman stop -t 10, TERM-ignoring app, vigil --grace 1s: {:.3} s (exit {code})",
+        took.as_secs_f64()
+    );
+    assert_eq!(code, 137, "vigil's SIGKILL at the grace: 128+9");
+    assert!(
+        took >= Duration::from_millis(900),
+        "ended before the grace: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "ended at the runtime's timeout, not the grace: {took:?}"
+    );
+}
+
+/// Zombies (state Z) in the container, from `busybox ps` inside it.
+fn zombies(name: &str) -> Vec<String> {
+    let out = exec(name, &["/bin/busybox", "ps", "-o", "pid,ppid,stat,comm"]);
+    assert!(out.status.success(), "busybox ps: {}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(2)
+                .is_some_and(|st| st.starts_with('Z'))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn thirty_health_probes_in_a_row_leave_no_zombie() {
+    let _serial = serial();
+    let mut s = Scratch::new("zombie");
+    let img = images(&mut s);
+    let name = s.container("probes");
+    run_detached(&name, &[], &img.scratch, &[]);
+    wait_serving(&name);
+    for i in 0..30 {
+        let run = podman(&["healthcheck", "run", &name], Duration::from_secs(20));
+        assert!(
+            run.status.success(),
+            "probe {i} failed: {}",
+            health_log(&name)
+        );
+    }
+    // An orphan too, as a shell-form probe would leave: vigil reaps it.
+    exec(&name, &["/bin/busybox", "sh", "-c", "/bin/busybox true &"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let z = zombies(&name);
+    assert!(z.is_empty(), "zombies under vigil: {z:?}");
+
+    // The count is real: with a non-reaping PID 1 the same orphan stays.
+    let control = s.container("control");
+    let sleep = json_argv(&["/bin/busybox", "sleep", "1000"]);
+    run_detached(&control, &["--entrypoint", &sleep], &img.scratch, &[]);
+    exec(
+        &control,
+        &["/bin/busybox", "sh", "-c", "/bin/busybox true &"],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !zombies(&control).is_empty(),
+        "the zombie count sees nothing even without an init"
+    );
+}
+
+#[test]
+fn image_runs_as_nobody_with_vigil_as_pid_1() {
+    let _serial = serial();
+    let mut s = Scratch::new("uid");
+    let img = images(&mut s);
+    assert_eq!(inspect(&img.scratch, "{{.Config.User}}"), "65534:65534");
+    let name = s.container("uid");
+    run_detached(&name, &[], &img.scratch, &[]);
+    wait_serving(&name);
+    let status = exec(&name, &["/bin/busybox", "cat", "/proc/1/status"]);
+    let status = text(&status.stdout);
+    let uid = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap_or_default();
+    assert_eq!(
+        uid.split_whitespace().skip(1).collect::<Vec<_>>(),
+        ["65534"; 4],
+        "{status}"
+    );
+    let cmdline = text(&exec(&name, &["/bin/busybox", "cat", "/proc/1/cmdline"]).stdout);
+    assert!(
+        cmdline.starts_with("/vigil\0--\0/bin/busybox\0httpd"),
+        "PID 1 is {cmdline:?}"
+    );
+    let ps = text(&exec(&name, &["/bin/busybox", "ps", "-o", "pid,user,comm"]).stdout);
+    eprintln!("{ps}");
+    for line in ps.lines().skip(1) {
+        assert!(
+            line.contains("65534"),
+            "a process not running as nobody: {line}"
+        );
+    }
+}
+
+#[test]
+fn podman_init_path_runs_vigil_as_the_runtime_init() {
+    let _serial = serial();
+    let mut s = Scratch::new("init");
+    let img = images(&mut s);
+    let vigil = static_vigil();
+    let init = ["--init", "--init-path", vigil.to_str().expect("utf-8 path")];
+    let app = json_argv(&["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]);
+
+    let name = s.container("init");
+    let mut extra = init.to_vec();
+    extra.extend_from_slice(&["--entrypoint", &app]);
+    run_detached(&name, &extra, &img.scratch, &[]);
+    wait_serving(&name);
+    let cmdline = text(&exec(&name, &["/bin/busybox", "cat", "/proc/1/cmdline"]).stdout);
+    assert!(
+        cmdline.starts_with("/run/podman-init\0--\0/bin/busybox\0httpd"),
+        "PID 1 is not podman's init: {cmdline:?}"
+    );
+    let took = timed_stop(&name, 10);
+    let code = exit_code(&name);
+    eprintln!(
+        "MEASURED podman stop with --init --init-path vigil: {:.3} s (exit {code})",
+        took.as_secs_f64()
+    );
+    assert!(took < Duration::from_secs(1), "stop took {took:?}");
+    assert_eq!(code, 143);
+
+    // Env is the only knob through --init: VIGIL_GRACE reaches it.
+    let stubborn = s.container("stubborn");
+    let sh = json_argv(&[
+        "/bin/busybox",
+        "sh",
+        "-c",
+        "trap '' TERM; exec /bin/busybox sleep 1000",
+    ]);
+    let mut extra = init.to_vec();
+    extra.extend_from_slice(&["-e", "VIGIL_GRACE=1s", "--entrypoint", &sh]);
+    run_detached(&stubborn, &extra, &img.scratch, &[]);
+    exec(&stubborn, &["/bin/busybox", "true"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let took = timed_stop(&stubborn, 10);
+    let code = exit_code(&stubborn);
+    eprintln!(
+        "MEASURED podman stop -t 10 with --init vigil, VIGIL_GRACE=1s, TERM ignored: {:.3} s (exit {code})",
+        took.as_secs_f64()
+    );
+    assert_eq!(code, 137);
+    assert!(
+        took < Duration::from_secs(4),
+        "VIGIL_GRACE ignored: {took:?}"
+    );
+}
+
+/// The vigil command lines in a YAML example, parsed by PyYAML.
+fn yaml_lines(kind: &str, file: &str) -> Vec<Vec<String>> {
+    let script = root().join("tests/helpers/yaml_argv.py");
+    let path = root().join("docker/examples").join(file);
+    let out = output_limit(
+        Command::new("/usr/bin/python3")
+            .arg(script)
+            .arg(kind)
+            .arg(&path),
+        Duration::from_secs(20),
+    );
+    assert!(
+        out.status.success(),
+        "{file} does not parse (needs python3-yaml): {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+        .lines()
+        .map(|l| l.split('\0').map(str::to_string).collect())
+        .collect()
+}
+
+fn seconds(v: &str) -> u64 {
+    v.strip_suffix('s')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not a whole number of seconds: {v:?}"))
+}
+
+/// Runs a probe argv from a YAML file with the host's static vigil in a new
+/// network namespace where busybox httpd serves on 127.0.0.1:8080 (or
+/// nothing listens, with `serve` false). Returns vigil's exit code.
+fn probe_in_netns(argv: &[String], serve: bool) -> (i32, String) {
+    assert_eq!(argv[0], "/vigil", "probe is not vigil: {argv:?}");
+    let www = root().join("docker/examples/www");
+    let script = if serve {
+        "/bin/busybox ip link set lo up && /bin/busybox httpd -p 127.0.0.1:8080 -h \"$0\" && exec \"$@\""
+    } else {
+        "/bin/busybox ip link set lo up && exec \"$@\""
+    };
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--net", "--pid", "--fork", "--kill-child", "--"])
+        .arg(busybox())
+        .args(["sh", "-c", script])
+        .arg(&www)
+        .arg(static_vigil())
+        .args(&argv[1..]);
+    let out = output_limit(&mut cmd, Duration::from_secs(20));
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout) + &text(&out.stderr),
+    )
+}
+
+#[test]
+fn compose_and_kubernetes_examples_parse_and_their_probes_match_the_cli() {
+    let _serial = serial();
+    let compose = yaml_lines("compose", "compose.yaml");
+    let k8s = yaml_lines("kubernetes", "kubernetes.yaml");
+    let probes: Vec<&Vec<String>> = compose
+        .iter()
+        .chain(&k8s)
+        .filter(|l| ["healthcheck", "liveness", "readiness"].contains(&l[0].as_str()))
+        .collect();
+    assert_eq!(
+        probes.len(),
+        3,
+        "healthcheck, liveness and readiness: {compose:?} {k8s:?}"
+    );
+    for p in &probes {
+        let (code, out) = probe_in_netns(&p[1..], true);
+        eprintln!("{} probe {:?}: exit {code} {out}", p[0], &p[1..]);
+        assert_eq!(
+            code,
+            0,
+            "{} probe {:?} against a serving app: {out}",
+            p[0],
+            &p[1..]
+        );
+        let (code, out) = probe_in_netns(&p[1..], false);
+        assert_eq!(
+            code,
+            1,
+            "{} probe {:?} with nothing listening: {out}",
+            p[0],
+            &p[1..]
+        );
+    }
+
+    // The grace rule of each file: vigil's grace ends first.
+    let grace: Vec<&Vec<String>> = compose
+        .iter()
+        .chain(&k8s)
+        .filter(|l| l[0] == "grace")
+        .collect();
+    assert_eq!(grace.len(), 2, "VIGIL_GRACE in both files");
+    for g in grace {
+        let (vigil, runtime) = (seconds(&g[1]), seconds(&g[2]));
+        assert!(
+            vigil < runtime,
+            "VIGIL_GRACE {vigil}s not below the runtime's {runtime}s"
+        );
+    }
+    let k8s_grace = k8s.iter().find(|l| l[0] == "grace").expect("k8s grace");
+    assert!(
+        seconds(&k8s_grace[1]) + 5 <= seconds(&k8s_grace[2]),
+        "kubernetes.yaml breaks its own rule: VIGIL_GRACE + 5s <= terminationGracePeriodSeconds"
+    );
+}
+
+#[test]
+fn kubernetes_container_command_runs_in_the_example_image() {
+    let _serial = serial();
+    let k8s = yaml_lines("kubernetes", "kubernetes.yaml");
+    let container = k8s
+        .iter()
+        .find(|l| l[0] == "container")
+        .expect("container command");
+    let grace = k8s.iter().find(|l| l[0] == "grace").expect("VIGIL_GRACE");
+    let mut s = Scratch::new("k8s");
+    let img = images(&mut s);
+    let argv: Vec<&str> = container[1..].iter().map(String::as_str).collect();
+    let (command, args) = argv.split_at(2);
+    assert_eq!(command, ["/vigil", "--"]);
+    let name = s.container("k8s");
+    let entry = json_argv(command);
+    let env = format!("VIGIL_GRACE={}", grace[1]);
+    run_detached(
+        &name,
+        &["--entrypoint", &entry, "-e", &env],
+        &img.scratch,
+        args,
+    );
+    for probe in k8s
+        .iter()
+        .filter(|l| l[0] == "liveness" || l[0] == "readiness")
+    {
+        let argv: Vec<&str> = probe[1..].iter().map(String::as_str).collect();
+        let mut ok = false;
+        for _ in 0..50 {
+            if exec(&name, &argv).status.success() {
+                ok = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            ok,
+            "{} probe {argv:?} never passed in the container",
+            probe[0]
+        );
+    }
+    let took = timed_stop(&name, 10);
+    assert_eq!(exit_code(&name), 143);
+    assert!(took < Duration::from_secs(1), "stop took {took:?}");
+}
