@@ -31,7 +31,7 @@ pub enum Parsed {
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
-/// Parses the arguments after argv[0]. Option parsing stops at `--` or at the
+/// Parses the arguments after `argv[0]`. Option parsing stops at `--` or at the
 /// first word that is not an option, so `vigil sh -c 'exit 4'` runs sh.
 pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     use lexopt::prelude::*;
