@@ -12,6 +12,13 @@ use std::time::Duration;
 use common::{output_limit, text};
 use podman::*;
 
+/// The most a stop may take when vigil ends the container. "Well under a
+/// second" is what vigil does (0.2-0.5 s measured, most of it podman's own
+/// CLI and cleanup); the bound leaves room for a loaded CI machine and stays
+/// far below every runtime timeout used here (5-10 s), so passing it proves
+/// vigil, not the runtime's SIGKILL, ended the container.
+const FAST_STOP: Duration = Duration::from_secs(2);
+
 /// Probes with `podman healthcheck run` (no systemd timers here) until the
 /// status is `want`, within `limit`; returns the last status.
 fn health_until(name: &str, want: &str, limit: Duration) -> String {
@@ -24,6 +31,13 @@ fn health_until(name: &str, want: &str, limit: Duration) -> String {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Prints a measurement past the test harness's capture (it only captures
+/// the print macros), so CI logs show it even when the test passes.
+fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "MEASURED {line}");
 }
 
 fn health_log(name: &str) -> String {
@@ -239,16 +253,13 @@ fn stop_returns_at_once_with_vigil_and_waits_the_timeout_without_it() {
     let slow = timed_stop(&without, 5);
     let slow_code = exit_code(&without);
 
-    eprintln!(
-        "MEASURED podman stop: vigil as PID 1 {:.3} s (exit {code}); app as PID 1 {:.3} s \
+    report(&format!(
+        "podman stop: vigil as PID 1 {:.3} s (exit {code}); app as PID 1 {:.3} s \
          with -t 5 (exit {slow_code})",
         fast.as_secs_f64(),
         slow.as_secs_f64()
-    );
-    assert!(
-        fast < Duration::from_secs(1),
-        "stop with vigil took {fast:?}"
-    );
+    ));
+    assert!(fast < FAST_STOP, "stop with vigil took {fast:?}");
     assert_eq!(code, 143, "httpd dies of the forwarded TERM: 128+15");
     assert!(
         slow >= Duration::from_secs(5),
@@ -282,10 +293,10 @@ fn grace_shorter_than_the_runtime_timeout_kills_a_term_ignoring_app_with_137() {
     std::thread::sleep(Duration::from_millis(300));
     let took = timed_stop(&name, 10);
     let code = exit_code(&name);
-    eprintln!(
-        "MEASURED podman stop -t 10, TERM-ignoring app, vigil --grace 1s: {:.3} s (exit {code})",
+    report(&format!(
+        "podman stop -t 10, TERM-ignoring app, vigil --grace 1s: {:.3} s (exit {code})",
         took.as_secs_f64()
-    );
+    ));
     assert_eq!(code, 137, "vigil's SIGKILL at the grace: 128+9");
     assert!(
         took >= Duration::from_millis(900),
@@ -406,11 +417,11 @@ fn podman_init_path_runs_vigil_as_the_runtime_init() {
     );
     let took = timed_stop(&name, 10);
     let code = exit_code(&name);
-    eprintln!(
-        "MEASURED podman stop with --init --init-path vigil: {:.3} s (exit {code})",
+    report(&format!(
+        "podman stop with --init --init-path vigil: {:.3} s (exit {code})",
         took.as_secs_f64()
-    );
-    assert!(took < Duration::from_secs(1), "stop took {took:?}");
+    ));
+    assert!(took < FAST_STOP, "stop took {took:?}");
     assert_eq!(code, 143);
 
     // Env is the only knob through --init: VIGIL_GRACE reaches it.
@@ -428,10 +439,10 @@ fn podman_init_path_runs_vigil_as_the_runtime_init() {
     std::thread::sleep(Duration::from_millis(300));
     let took = timed_stop(&stubborn, 10);
     let code = exit_code(&stubborn);
-    eprintln!(
-        "MEASURED podman stop -t 10 with --init vigil, VIGIL_GRACE=1s, TERM ignored: {:.3} s (exit {code})",
+    report(&format!(
+        "podman stop -t 10 with --init vigil, VIGIL_GRACE=1s, TERM ignored: {:.3} s (exit {code})",
         took.as_secs_f64()
-    );
+    ));
     assert_eq!(code, 137);
     assert!(
         took < Duration::from_secs(4),
@@ -592,5 +603,5 @@ fn kubernetes_container_command_runs_in_the_example_image() {
     }
     let took = timed_stop(&name, 10);
     assert_eq!(exit_code(&name), 143);
-    assert!(took < Duration::from_secs(1), "stop took {took:?}");
+    assert!(took < FAST_STOP, "stop took {took:?}");
 }

@@ -259,7 +259,16 @@ pub fn images(s: &mut Scratch) -> Images {
 /// `podman run -d --network none` with the sandbox's ulimits and `extra`
 /// flags before the image, `cmd` after it.
 pub fn run_detached(name: &str, extra: &[&str], image: &str, cmd: &[&str]) {
-    let mut args = vec!["run", "-d", "--name", name, "--network", "none"];
+    // --replace: a leftover of a crashed run with a recycled pid is no error.
+    let mut args = vec![
+        "run",
+        "-d",
+        "--replace",
+        "--name",
+        name,
+        "--network",
+        "none",
+    ];
     args.extend_from_slice(&ULIMITS);
     args.extend_from_slice(extra);
     args.push(image);
