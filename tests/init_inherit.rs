@@ -1,0 +1,161 @@
+//! What the child inherits and what vigil lets go of: the start-up signal mask
+//! and ignored signals (tini's sigconf test), fds and the working directory
+//! (vigil itself drops both), the environment; and `--pdeathsig`.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::run::{Mode, command, sigrecord, start_cmd};
+use common::{output_limit, text, vigil};
+
+const T: Duration = Duration::from_secs(15);
+
+#[test]
+fn the_child_starts_with_the_mask_and_ignored_signals_vigil_was_started_with() {
+    // A launcher blocks USR2 and ignores USR1 (Python also ignores PIPE and
+    // XFSZ), reports its own mask, then execs vigil; the child reports its own.
+    let script = r#"
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
+signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+mine = [l for l in open("/proc/self/status") if l.startswith(("SigBlk", "SigIgn"))]
+sys.stdout.write("launcher " + " ".join(l.split()[1] for l in mine) + "\n")
+sys.stdout.flush()
+os.execv(sys.argv[1], [sys.argv[1], "sh", "-c",
+    "echo child $(grep -E '^Sig(Blk|Ign)' /proc/self/status | cut -f2 | tr '\\n' ' ')"])
+"#;
+    let out = output_limit(Command::new("python3").args(["-c", script]).arg(vigil()), T);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines = text(&out.stdout);
+    let mut it = lines.lines();
+    let launcher = it
+        .next()
+        .expect("launcher line")
+        .trim_start_matches("launcher ")
+        .trim();
+    let child = it
+        .next()
+        .expect("child line")
+        .trim_start_matches("child ")
+        .trim();
+    assert_eq!(
+        child, launcher,
+        "child SigBlk/SigIgn differ from what vigil was started with"
+    );
+    assert!(
+        launcher.starts_with("0000000000000800 "),
+        "USR2 blocked: {launcher}"
+    );
+
+    // Started by this test: vigil never changes a disposition, so its own
+    // SigIgn is what it was started with, and the child's must match it
+    // (glibc's posix_spawn, which Rust's Command uses, leaves signals 32 and
+    // 33 ignored; Rust's own start-up, which vigil skips, would add SIGPIPE).
+    let probe = "grep '^SigIgn' /proc/self/status; grep '^SigIgn' /proc/$PPID/status; grep '^SigBlk' /proc/self/status";
+    let out = output_limit(&mut command(Mode::Plain, &["sh", "-c", probe]), T);
+    let report = text(&out.stdout);
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 3, "{report}");
+    assert_eq!(
+        lines[0], lines[1],
+        "child and vigil ignore different signals"
+    );
+    assert_eq!(lines[2], "SigBlk:\t0000000000000000", "{report}");
+    let ignored = u64::from_str_radix(lines[1].split_whitespace().nth(1).unwrap(), 16).unwrap();
+    assert_eq!(ignored & (1 << (13 - 1)), 0, "SIGPIPE ignored: {report}");
+}
+
+#[test]
+fn the_child_keeps_fds_cwd_and_env_while_vigil_lets_go_of_them() {
+    let dir = std::env::temp_dir().join(format!("vigil-cwd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let launch = format!(
+        "exec 3</etc/hostname 7</etc/passwd; exec {} -- python3 {}",
+        vigil().display(),
+        sigrecord().display()
+    );
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", &launch])
+        .current_dir(&dir)
+        .env("VIGIL_TEST_MARK", "kept");
+    let mut v = start_cmd(Mode::Plain, cmd);
+    let ready = v.expect("ready", T);
+    let child: i32 = ready["ready ".len()..].parse().unwrap();
+
+    // The child has what it was given...
+    for fd in [3, 7] {
+        assert!(
+            std::fs::read_link(format!("/proc/{child}/fd/{fd}")).is_ok(),
+            "child lacks fd {fd}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{child}/cwd")).unwrap(),
+        dir
+    );
+    let environ = std::fs::read(format!("/proc/{child}/environ")).unwrap();
+    assert!(text(&environ).contains("VIGIL_TEST_MARK=kept"));
+
+    // ...and vigil keeps only stdio and its signalfd, in /.
+    let fds: Vec<i32> = std::fs::read_dir(format!("/proc/{}/fd", v.pid))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    let above_stdio: Vec<i32> = fds.iter().copied().filter(|&fd| fd > 2).collect();
+    assert_eq!(above_stdio.len(), 1, "vigil holds {fds:?}");
+    let link = std::fs::read_link(format!("/proc/{}/fd/{}", v.pid, above_stdio[0])).unwrap();
+    assert!(link.to_string_lossy().contains("signalfd"), "{link:?}");
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{}/cwd", v.pid)).unwrap(),
+        std::path::Path::new("/")
+    );
+
+    v.signal(15);
+    assert_eq!(v.wait(T), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn pdeathsig_signals_vigil_when_its_parent_dies() {
+    for (flag, env) in [(Some("TERM"), None), (None, Some("SIGTERM"))] {
+        // sh starts vigil in the background and exits after 1 s: vigil then gets
+        // SIGTERM, forwards it, and the helper reports it and exits.
+        let pdeath = flag.map(|f| format!("-p {f}")).unwrap_or_default();
+        let launch = format!(
+            "{} {pdeath} -- python3 {} & sleep 1",
+            vigil().display(),
+            sigrecord().display()
+        );
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &launch]);
+        if let Some(e) = env {
+            cmd.env("VIGIL_PDEATHSIG", e);
+        }
+        let out = output_limit(&mut cmd, T);
+        let lines = text(&out.stdout);
+        assert!(
+            lines.lines().any(|l| l == "got 15"),
+            "{flag:?} {env:?}: {lines}"
+        );
+    }
+}
+
+#[test]
+fn subreaper_flag_is_accepted() {
+    for args in [&["-s", "true"][..], &["--subreaper", "true"]] {
+        let out = output_limit(&mut command(Mode::Plain, args), T);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = output_limit(
+        command(Mode::Plain, &["true"]).env("VIGIL_SUBREAPER", "1"),
+        T,
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
