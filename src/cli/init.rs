@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{UsageError, bad, env, text_value, values};
 use crate::log::Level;
+use crate::probe::Target;
 use crate::sys::signal::Signal;
 
 /// Everything init mode needs, validated.
@@ -18,11 +19,24 @@ pub struct InitOptions {
     pub rewrites: Vec<(Signal, Option<Signal>)>,
     pub grace: Duration,
     pub log_level: Level,
+    /// Targets that must pass before the child starts, and for how long to try.
+    pub wait_for: Vec<Target>,
+    pub wait_timeout: Duration,
+    /// The liveness watchdog's target and its Docker-style schedule.
+    pub watch: Option<Target>,
+    pub watch_interval: Duration,
+    pub watch_timeout: Duration,
+    pub watch_retries: u32,
+    pub watch_start_period: Duration,
+    /// `USER[:GROUP]` to run the child as, resolved later against /etc/passwd.
+    pub user: Option<String>,
+    pub no_new_privs: bool,
     /// PROGRAM and its arguments; never empty.
     pub command: Vec<OsString>,
 }
 
 #[derive(Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // built once per run; boxing buys nothing
 pub enum Parsed {
     Run(InitOptions),
     Help,
@@ -30,6 +44,10 @@ pub enum Parsed {
 }
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(10);
+pub const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_WATCH_RETRIES: u32 = 3;
 
 /// Parses the arguments after `argv[0]`. Option parsing stops at `--` or at the
 /// first word that is not an option, so `vigil sh -c 'exit 4'` runs sh.
@@ -42,6 +60,15 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     let mut rewrites: Option<Vec<(Signal, Option<Signal>)>> = None;
     let mut grace = None;
     let mut verbosity: Option<i32> = None;
+    let mut wait_for: Option<Vec<Target>> = None;
+    let mut wait_timeout = None;
+    let mut watch = None;
+    let mut watch_interval = None;
+    let mut watch_timeout = None;
+    let mut watch_retries = None;
+    let mut watch_start_period = None;
+    let mut user = None;
+    let mut no_new_privs = None;
     let mut command = Vec::new();
 
     let mut parser = lexopt::Parser::from_args(args);
@@ -67,6 +94,30 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
                 let v = text_value(&mut parser, "--grace")?;
                 grace = Some(values::duration(&v).map_err(|e| bad("--grace", e))?);
             }
+            Long("wait-for") => {
+                let v = text_value(&mut parser, "--wait-for")?;
+                let t = target(&v).map_err(|e| bad("--wait-for", e))?;
+                wait_for.get_or_insert_with(Vec::new).push(t);
+            }
+            Long("wait-timeout") => wait_timeout = Some(dur(&mut parser, "--wait-timeout")?),
+            Long("watch") => {
+                let v = text_value(&mut parser, "--watch")?;
+                watch = Some(target(&v).map_err(|e| bad("--watch", e))?);
+            }
+            Long("watch-interval") => watch_interval = Some(dur(&mut parser, "--watch-interval")?),
+            Long("watch-timeout") => watch_timeout = Some(dur(&mut parser, "--watch-timeout")?),
+            Long("watch-retries") => {
+                let v = text_value(&mut parser, "--watch-retries")?;
+                watch_retries = Some(retries(&v).map_err(|e| bad("--watch-retries", e))?);
+            }
+            Long("watch-start-period") => {
+                watch_start_period = Some(dur(&mut parser, "--watch-start-period")?)
+            }
+            Short('u') | Long("user") => {
+                let v = text_value(&mut parser, "--user")?;
+                user = Some(values::user(&v).map_err(|e| bad("--user", e))?);
+            }
+            Long("no-new-privs") => no_new_privs = Some(true),
             Short('v') | Long("verbose") => *verbosity.get_or_insert(0) += 1,
             Short('q') | Long("quiet") => *verbosity.get_or_insert(0) -= 1,
             Short('h') | Long("help") => return Ok(Parsed::Help),
@@ -120,7 +171,43 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
             None => Level::DEFAULT,
         },
     };
+    let wait_for = match wait_for {
+        Some(list) => list,
+        None => env_list("VIGIL_WAIT_FOR", target)?,
+    };
+    let watch = match watch {
+        Some(t) => Some(t),
+        None => env_parsed("VIGIL_WATCH", target)?,
+    };
+    let user = match user {
+        Some(u) => Some(u),
+        None => env_parsed("VIGIL_USER", values::user)?,
+    };
+    let no_new_privs = match no_new_privs {
+        Some(b) => b,
+        None => env_parsed("VIGIL_NO_NEW_PRIVS", values::boolean)?.unwrap_or(false),
+    };
     Ok(Parsed::Run(InitOptions {
+        wait_for,
+        wait_timeout: or_env(wait_timeout, "VIGIL_WAIT_TIMEOUT", DEFAULT_WAIT_TIMEOUT)?,
+        watch,
+        watch_interval: or_env(
+            watch_interval,
+            "VIGIL_WATCH_INTERVAL",
+            DEFAULT_WATCH_INTERVAL,
+        )?,
+        watch_timeout: or_env(watch_timeout, "VIGIL_WATCH_TIMEOUT", DEFAULT_WATCH_TIMEOUT)?,
+        watch_retries: match watch_retries {
+            Some(n) => n,
+            None => env_parsed("VIGIL_WATCH_RETRIES", retries)?.unwrap_or(DEFAULT_WATCH_RETRIES),
+        },
+        watch_start_period: or_env(
+            watch_start_period,
+            "VIGIL_WATCH_START_PERIOD",
+            Duration::ZERO,
+        )?,
+        user,
+        no_new_privs,
         group,
         success_exits,
         pdeathsig,
@@ -129,6 +216,36 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
         log_level,
         command,
     }))
+}
+
+fn dur(parser: &mut lexopt::Parser, option: &str) -> Result<Duration, UsageError> {
+    let v = text_value(parser, option)?;
+    values::duration(&v).map_err(|e| bad(option, e))
+}
+
+/// A flag's duration, else its variable's, else the default.
+fn or_env(flag: Option<Duration>, name: &str, default: Duration) -> Result<Duration, UsageError> {
+    match flag {
+        Some(d) => Ok(d),
+        None => Ok(env_parsed(name, values::duration)?.unwrap_or(default)),
+    }
+}
+
+fn target(text: &str) -> Result<Target, String> {
+    Target::parse(text).map_err(|e| e.0)
+}
+
+/// `--watch-retries`: at least 1, as Docker's `--health-retries`.
+fn retries(text: &str) -> Result<u32, String> {
+    match text
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| u32::try_from(n).ok())
+    {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!("invalid count '{text}'")),
+    }
 }
 
 fn env_parsed<T>(
@@ -202,6 +319,67 @@ mod tests {
         );
         assert_eq!(o.grace, Duration::from_millis(500));
         assert_eq!(o.log_level, Level::Debug);
+    }
+
+    #[test]
+    fn wait_watch_and_user_flags() {
+        let o = run(&["true"]);
+        assert_eq!(
+            (o.wait_for.len(), o.watch.is_none(), o.user.is_none()),
+            (0, true, true)
+        );
+        assert_eq!(o.wait_timeout, DEFAULT_WAIT_TIMEOUT);
+        assert_eq!(o.watch_interval, DEFAULT_WATCH_INTERVAL);
+        assert_eq!(o.watch_timeout, DEFAULT_WATCH_TIMEOUT);
+        assert_eq!((o.watch_retries, o.watch_start_period), (3, Duration::ZERO));
+        assert!(!o.no_new_privs);
+        let o = run(&[
+            "--wait-for",
+            "tcp://db:5432",
+            "--wait-for=http://api/health",
+            "--wait-timeout",
+            "2m",
+            "--watch",
+            "http://127.0.0.1:8080/",
+            "--watch-interval=1s",
+            "--watch-timeout",
+            "500ms",
+            "--watch-retries",
+            "5",
+            "--watch-start-period",
+            "30s",
+            "-u",
+            "app:staff",
+            "--no-new-privs",
+            "true",
+        ]);
+        assert_eq!(o.wait_for.len(), 2);
+        assert_eq!(o.wait_for[1].as_str(), "http://api/health");
+        assert_eq!(o.wait_timeout, Duration::from_secs(120));
+        assert_eq!(
+            o.watch.as_ref().map(|t| t.as_str()),
+            Some("http://127.0.0.1:8080/")
+        );
+        assert_eq!(o.watch_interval, Duration::from_secs(1));
+        assert_eq!(o.watch_timeout, Duration::from_millis(500));
+        assert_eq!(
+            (o.watch_retries, o.watch_start_period),
+            (5, Duration::from_secs(30))
+        );
+        assert_eq!(o.user.as_deref(), Some("app:staff"));
+        assert!(o.no_new_privs);
+        for bad in [
+            &["--wait-for", "db:5432", "true"][..],
+            &["--watch", "ftp://x", "true"],
+            &["--watch-retries", "0", "true"],
+            &["--watch-retries", "x", "true"],
+            &["--user", "", "true"],
+            &["--user", "app:", "true"],
+            &["--wait-timeout", "soon", "true"],
+        ] {
+            let e = parse(args(bad)).unwrap_err();
+            assert!(e.0.contains(bad[0]), "{e}");
+        }
     }
 
     #[test]

@@ -77,11 +77,18 @@ Init options (each also set by its VIGIL_* variable; a flag beats the variable):
   -r, --rewrite FROM:TO      deliver TO instead of FROM; TO 0 drops FROM
                              (repeatable)           VIGIL_REWRITE=TERM:QUIT,...
   -t, --grace DURATION       shutdown grace before SIGKILL [10s]  VIGIL_GRACE
+      --wait-for TARGET      first wait for TARGET (repeatable)
+      --wait-timeout D       or give up: exit 1 [60s]
+      --watch TARGET         stop PROGRAM, exit 75, when TARGET fails
+      --watch-interval/-timeout/-retries/-start-period  as Docker [10s 5s 3 0s]
+  -u, --user USER[:GROUP]    run PROGRAM as USER
+      --no-new-privs         set no_new_privs
   -v, -q                     say more / less on stderr
                              VIGIL_LOG=debug|info|warn|error|off [warn]
   -h, --help                 this help
   -V, --version              the version
 
 Check: vigil check --help. Exit status: the child's, 128+N if signal N ended
-it, 127 program not found, 126 not executable, 2 bad usage.
+it, 127 program not found, 126 not executable, 2 bad usage, 75 --watch
+fired, 1 vigil failed (--wait-for, --user, ...).
 ";

@@ -83,6 +83,19 @@ pub fn exit_code(text: &str) -> Result<u8, String> {
         .map_err(|_| format!("invalid exit code '{text}' (use 0-255)"))
 }
 
+/// `USER[:GROUP]`, each a name or a number; only checked for emptiness here,
+/// the lookup happens when the child is about to start.
+pub fn user(text: &str) -> Result<String, String> {
+    let (user, group) = match text.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (text, None),
+    };
+    if user.is_empty() || group.is_some_and(str::is_empty) || text.contains('\0') {
+        return Err(format!("invalid user '{text}'"));
+    }
+    Ok(text.to_owned())
+}
+
 /// Splits an env var's comma-separated list, skipping empty items (`143,,130,`).
 pub fn list(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').map(str::trim).filter(|s| !s.is_empty())

@@ -2,8 +2,10 @@
 //! state vigil was started with, then hand over to the supervisor loop.
 
 mod descendants;
+mod probes;
 mod shutdown;
 mod supervisor;
+mod user;
 
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStringExt;
@@ -15,8 +17,10 @@ use crate::{error, log, warn};
 
 /// Exit status for bad usage: nothing was started.
 pub const EXIT_USAGE: i32 = 2;
-/// Exit status when vigil itself cannot work (fork or signalfd failed).
+/// Exit status when vigil itself cannot work (fork or signalfd failed), a
+/// `--wait-for` target never passed, or `--user` failed.
 pub const EXIT_INTERNAL: i32 = 1;
+pub use probes::EXIT_WATCHDOG;
 pub const EXIT_NOT_FOUND: i32 = 127;
 pub const EXIT_NOT_EXECUTABLE: i32 = 126;
 
@@ -67,11 +71,22 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         error!("cannot create a signalfd: {e}");
         EXIT_INTERNAL
     })?;
+    // Resolved before anything waits or forks: an unknown user fails at once.
+    let creds = match &opts.user {
+        Some(spec) => Some(user::resolve(spec).map_err(|e| {
+            error!("--user {spec}: {e}");
+            EXIT_INTERNAL
+        })?),
+        None => None,
+    };
+    probes::wait_for(opts, &sigfd, started_mask)?;
     let spawn = Spawn {
         argv,
         new_group: opts.group,
         take_terminal: opts.group && process::stdin_terminal_is_ours(),
         mask: started_mask,
+        creds: creds.as_ref(),
+        no_new_privs: opts.no_new_privs,
     };
     let program = opts.command[0].to_string_lossy();
     let child = match process::spawn(&spawn) {
@@ -84,6 +99,11 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             } else {
                 EXIT_NOT_EXECUTABLE
             });
+        }
+        Err(SpawnError::Creds(step, e)) => {
+            let user = opts.user.as_deref().unwrap_or("root");
+            error!("cannot run '{program}' as user '{user}': {step}: {e}");
+            return Err(EXIT_INTERNAL);
         }
         Err(SpawnError::Fork(e)) => {
             error!("cannot start '{program}': {e}");
@@ -99,7 +119,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     if let Err(e) = std::env::set_current_dir("/") {
         crate::debug!("cannot chdir to /: {e}");
     }
-    Ok(supervisor::Supervisor::new(opts, sigfd, child, is_pid1).run())
+    Ok(supervisor::Supervisor::new(opts, sigfd, child, is_pid1, started_mask).run())
 }
 
 fn to_cstrings(command: &[OsString]) -> Result<Vec<CString>, String> {

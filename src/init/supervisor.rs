@@ -1,15 +1,17 @@
 //! The supervisor loop: sleeps on the signalfd, forwards signals, reaps every
 //! child, and runs the shutdown sequence (grace clock, SIGTERM, SIGKILL).
-//! It has no timer while nothing is shutting down, so an idle vigil never wakes.
+//! It has no timer while nothing is shutting down and no `--watch` is set, so
+//! an idle vigil never wakes.
 
 use std::time::{Duration, Instant};
 
+use super::probes::{EXIT_WATCHDOG, Watchdog};
 use super::shutdown::signal_all;
 use crate::cli::init::InitOptions;
 use crate::human::Shown;
 use crate::sys::process::{Reaped, reap_one};
 use crate::sys::signal::Signal;
-use crate::sys::signals::{Received, SignalFd, kill};
+use crate::sys::signals::{Mask, Received, SignalFd, kill};
 use crate::{debug, error, info, warn};
 
 /// How often vigil re-sends SIGKILL after the grace period, in case something
@@ -27,10 +29,21 @@ pub struct Supervisor<'a> {
     grace_ends: Option<Instant>,
     /// Set once the grace period ran out and SIGKILL went out.
     killing: bool,
+    /// The mask vigil started with, for watchdog probe children.
+    started_mask: Mask,
+    watchdog: Option<Watchdog>,
+    /// The watchdog stopped the child: the exit status is EXIT_WATCHDOG.
+    fired: bool,
 }
 
 impl<'a> Supervisor<'a> {
-    pub fn new(opts: &'a InitOptions, sigfd: SignalFd, child: i32, is_pid1: bool) -> Self {
+    pub fn new(
+        opts: &'a InitOptions,
+        sigfd: SignalFd,
+        child: i32,
+        is_pid1: bool,
+        started_mask: Mask,
+    ) -> Self {
         Supervisor {
             opts,
             sigfd,
@@ -39,7 +52,18 @@ impl<'a> Supervisor<'a> {
             main_status: None,
             grace_ends: None,
             killing: false,
+            started_mask,
+            watchdog: opts.watch.clone().map(|t| Watchdog::new(opts, t)),
+            fired: false,
         }
+    }
+
+    /// The watchdog, while it still has work: not once shutdown started.
+    fn watching(&mut self) -> Option<&mut Watchdog> {
+        if self.grace_ends.is_some() || self.main_status.is_some() {
+            return None;
+        }
+        self.watchdog.as_mut()
     }
 
     /// Runs until the main child and every other child are gone; returns
@@ -72,12 +96,13 @@ impl<'a> Supervisor<'a> {
         }
     }
 
-    /// How long the next wait may last: forever unless shutting down.
-    fn timeout(&self, now: Instant) -> Option<Duration> {
+    /// How long the next wait may last: forever unless shutting down or watching.
+    fn timeout(&mut self, now: Instant) -> Option<Duration> {
         if self.killing {
             return Some(REKILL_INTERVAL);
         }
         self.grace_ends
+            .or_else(|| self.watching()?.deadline())
             .map(|end| end.saturating_duration_since(now))
     }
 
@@ -158,7 +183,25 @@ impl<'a> Supervisor<'a> {
                     self.main_status = Some(status);
                     main_just_exited = true;
                 }
-                Reaped::Child { pid, status } => debug!("reaped pid {pid} (status {status})"),
+                Reaped::Child { pid, status } => {
+                    let (ours, fire) = match self.watchdog.as_mut() {
+                        Some(w) => w.on_reaped(pid, status),
+                        None => (false, None),
+                    };
+                    if !ours {
+                        debug!("reaped pid {pid} (status {status})");
+                    }
+                    if let Some(line) = fire.filter(|_| self.watching().is_some()) {
+                        error!("{line}");
+                        self.fired = true;
+                        // Exactly as if SIGTERM had come: rewrite and grace apply.
+                        self.on_signal(Received {
+                            signal: Signal::TERM,
+                            pid: 0,
+                            from_kernel: false,
+                        });
+                    }
+                }
                 Reaped::Nothing => break,
                 Reaped::NoChildren => return self.main_status.map(|s| self.exit_code(s)),
             }
@@ -175,6 +218,10 @@ impl<'a> Supervisor<'a> {
     }
 
     fn on_clock(&mut self, now: Instant) {
+        let mask = self.started_mask;
+        if let Some(w) = self.watching() {
+            w.on_clock(now, mask);
+        }
         let Some(end) = self.grace_ends else { return };
         if now < end {
             return;
@@ -195,7 +242,9 @@ impl<'a> Supervisor<'a> {
     }
 
     fn exit_code(&self, status: i32) -> i32 {
-        if u8::try_from(status).is_ok_and(|s| self.opts.success_exits.contains(&s)) {
+        if self.fired {
+            EXIT_WATCHDOG
+        } else if u8::try_from(status).is_ok_and(|s| self.opts.success_exits.contains(&s)) {
             0
         } else {
             status

@@ -3,6 +3,7 @@
 
 use std::ffi::{CString, c_char};
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::signals::{Mask, set_mask};
 
@@ -16,6 +17,19 @@ pub struct Spawn<'a> {
     pub take_terminal: bool,
     /// The signal mask the child starts with: the one vigil was started with.
     pub mask: Mask,
+    /// The identity to switch to before exec (`--user`), resolved beforehand.
+    pub creds: Option<&'a Creds>,
+    /// Set PR_SET_NO_NEW_PRIVS before exec.
+    pub no_new_privs: bool,
+}
+
+/// A user to become: ids and supplementary groups, plus HOME when known.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Creds {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+    pub home: Option<CString>,
 }
 
 /// Why the child could not start.
@@ -23,7 +37,20 @@ pub enum SpawnError {
     Fork(io::Error),
     /// execvp failed in the child; the error is its errno.
     Exec(io::Error),
+    /// A step of the privilege drop failed in the child (named by the
+    /// `&str`: setgroups, setgid, setuid, ...); nothing was exec'd.
+    Creds(&'static str, io::Error),
 }
+
+/// The steps a child may fail at before exec, as sent through the error pipe.
+const STEPS: [&str; 6] = [
+    "exec",
+    "setgroups",
+    "setgid",
+    "setuid",
+    "no_new_privs",
+    "setenv",
+];
 
 /// Forks and execs. Returns only once the child has exec'd (or failed to: the
 /// error comes back through a close-on-exec pipe), so nothing is half-started.
@@ -37,11 +64,13 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
     }
     let [read_end, write_end] = pipe;
     // SAFETY: vigil is single-threaded when it spawns, so the child may run any
-    // code; it still only makes async-signal-safe calls before exec or _exit.
+    // code; it still only makes async-signal-safe calls before exec or _exit
+    // (setenv aside, which is safe in the only thread there is).
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         // SAFETY: `ptrs` is a NULL-terminated array of pointers into `req.argv`,
-        // which outlives this call; all other arguments are plain integers.
+        // which outlives this call; `groups` and `home` point into `req.creds`,
+        // likewise; all other arguments are plain integers.
         unsafe {
             if req.new_group {
                 libc::setpgid(0, 0);
@@ -50,10 +79,36 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
                     libc::tcsetpgrp(0, libc::getpid());
                 }
             }
-            set_mask(req.mask);
-            libc::execvp(ptrs[0], ptrs.as_ptr());
-            let errno = *libc::__errno_location();
-            libc::write(write_end, (&errno as *const i32).cast(), 4);
+            // Fail closed: the first step that fails is reported and the
+            // child never execs. Groups before gid before uid, since after
+            // setuid we no longer may (setgroups(2), setuid(2)). Raw syscalls:
+            // musl's wrappers synchronise threads we do not have.
+            let mut step = 0;
+            if let Some(c) = req.creds {
+                if libc::syscall(libc::SYS_setgroups, c.groups.len(), c.groups.as_ptr()) != 0 {
+                    step = 1;
+                } else if libc::syscall(libc::SYS_setgid, c.gid) != 0 {
+                    step = 2;
+                } else if libc::syscall(libc::SYS_setuid, c.uid) != 0 {
+                    step = 3;
+                } else if let Some(home) = &c.home {
+                    if libc::setenv(c"HOME".as_ptr(), home.as_ptr(), 1) != 0 {
+                        step = 5;
+                    }
+                }
+            }
+            if step == 0
+                && req.no_new_privs
+                && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+            {
+                step = 4;
+            }
+            if step == 0 {
+                set_mask(req.mask);
+                libc::execvp(ptrs[0], ptrs.as_ptr());
+            }
+            let msg = [step, *libc::__errno_location()];
+            libc::write(write_end, msg.as_ptr().cast(), 8);
             libc::_exit(127);
         }
     }
@@ -71,22 +126,95 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
         // SAFETY: plain integers.
         unsafe { libc::setpgid(pid, pid) };
     }
-    let mut errno: i32 = 0;
+    let mut msg = [0i32; 2];
     let n = loop {
-        // SAFETY: reads at most 4 bytes into a local i32.
-        let n = unsafe { libc::read(read_end, (&mut errno as *mut i32).cast(), 4) };
+        // SAFETY: reads at most 8 bytes into a local [i32; 2].
+        let n = unsafe { libc::read(read_end, msg.as_mut_ptr().cast(), 8) };
         if n >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
             break n;
         }
     };
     // SAFETY: closing the read end we own.
     unsafe { libc::close(read_end) };
-    if n == 4 {
+    if n == 8 {
         // SAFETY: reaping the child we just forked; a null status pointer is allowed.
         unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-        return Err(SpawnError::Exec(io::Error::from_raw_os_error(errno)));
+        let err = io::Error::from_raw_os_error(msg[1]);
+        return Err(match STEPS.get(msg[0] as usize) {
+            Some(&step) if msg[0] > 0 => SpawnError::Creds(step, err),
+            _ => SpawnError::Exec(err),
+        });
     }
     Ok(pid)
+}
+
+/// A probe running in a forked child: its pid, and the read end of the pipe
+/// its one-line report comes back through.
+pub struct ProbeChild {
+    pub pid: i32,
+    report: OwnedFd,
+}
+
+/// The most of a probe's report vigil reads back.
+const REPORT_MAX: usize = 512;
+
+impl ProbeChild {
+    /// The report, once the child has been reaped (empty if it wrote none).
+    pub fn report(&self) -> String {
+        let mut buf = [0u8; REPORT_MAX];
+        // SAFETY: reads at most REPORT_MAX bytes into our buffer from our fd;
+        // the fd is non-blocking, and the writer is gone once the child is reaped.
+        let n = unsafe { libc::read(self.report.as_raw_fd(), buf.as_mut_ptr().cast(), REPORT_MAX) };
+        let n = usize::try_from(n).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).trim_end().to_owned()
+    }
+}
+
+/// Runs `probe` in a forked child with the signal mask `mask`, so PID 1 never
+/// blocks on a network peer. The child writes what `probe` returns (at most
+/// 512 bytes) into a pipe, never to stdout, and `_exit`s 0 when it passed, 1
+/// when not. The caller learns the end by reaping the pid.
+pub fn fork_probe(mask: Mask, probe: impl FnOnce() -> (bool, String)) -> io::Result<ProbeChild> {
+    let mut pipe = [0i32; 2];
+    // SAFETY: pipe2 writes two fds into our 2-element array.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both fds were just created and nothing else owns them.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
+    // SAFETY: vigil is single-threaded, so the child may run any code (the
+    // probe allocates and opens sockets); it leaves only through _exit, so no
+    // destructor or atexit handler of vigil's runs twice.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        set_mask(mask);
+        let (ok, text) = probe();
+        let bytes = &text.as_bytes()[..text.len().min(REPORT_MAX)];
+        // SAFETY: writes from a live buffer of the given length into our pipe
+        // (64 KiB of buffer: never blocks), then ends the process at once.
+        unsafe {
+            libc::write(write_end.as_raw_fd(), bytes.as_ptr().cast(), bytes.len());
+            libc::_exit(if ok { 0 } else { 1 });
+        }
+    }
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(ProbeChild {
+        pid,
+        report: read_end,
+    })
+}
+
+/// Sends SIGKILL to `pid` and waits for it: for a probe child that must not
+/// outlive its reason (bounded: SIGKILL cannot be caught).
+pub fn kill_and_reap(pid: i32) {
+    // SAFETY: plain integers; a null status pointer is allowed.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::waitpid(pid, std::ptr::null_mut(), 0);
+    }
 }
 
 /// One result of waitpid(-1, WNOHANG).

@@ -1,0 +1,123 @@
+//! `--user USER[:GROUP]`: resolves names and numbers against /etc/passwd and
+//! /etc/group (read as text, no NSS), the way `initgroups(3)` would.
+
+use std::ffi::CString;
+
+use crate::sys::process::Creds;
+
+/// Resolves `spec` in the parent, before fork; the error says what is missing.
+pub fn resolve(spec: &str) -> Result<Creds, &'static str> {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let groups = std::fs::read_to_string("/etc/group").ok();
+    resolve_in(spec, &passwd, groups.as_deref())
+}
+
+/// A decimal id: digits only, no sign, fits in 32 bits.
+pub fn number(text: &str) -> Option<u32> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u32, |n, b| {
+        let digit = (b as char).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(digit)
+    })
+}
+
+/// The first line of a passwd or group file whose fields satisfy `pick`;
+/// fields as `[name, password, id, 4th, 5th, 6th]`, missing ones empty.
+fn find<'f>(file: &'f str, pick: impl Fn(&[&'f str; 6]) -> bool) -> Option<[&'f str; 6]> {
+    file.lines().map(fields).find(|f| pick(f))
+}
+
+fn fields(line: &str) -> [&str; 6] {
+    let mut out = [""; 6];
+    for (slot, field) in out.iter_mut().zip(line.split(':')) {
+        *slot = field;
+    }
+    out
+}
+
+fn resolve_in(spec: &str, passwd: &str, group_file: Option<&str>) -> Result<Creds, &'static str> {
+    let (user, group) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let numeric = number(user);
+    // A passwd entry by name, or by number when there is one.
+    let entry = find(passwd, |f| match numeric {
+        Some(n) => number(f[2]) == Some(n),
+        None => f[0] == user,
+    });
+    let (uid, mut gid, name, home) = match (entry, numeric) {
+        (Some(f), _) => match (number(f[2]), number(f[3])) {
+            (Some(uid), Some(gid)) => (uid, gid, f[0], f[5]),
+            _ => return Err("bad /etc/passwd entry"),
+        },
+        // A number without an entry: group 0, as Docker and runc do.
+        (None, Some(n)) => (n, 0, "", ""),
+        (None, None) => return Err("not in /etc/passwd"),
+    };
+    let group_file = group_file.unwrap_or("");
+    if let Some(g) = group {
+        gid = match number(g) {
+            Some(n) => n,
+            None => find(group_file, |f| f[0] == g)
+                .and_then(|f| number(f[2]))
+                .ok_or("group not in /etc/group")?,
+        };
+    }
+    // initgroups(3): the primary group plus every group listing the user.
+    let mut groups = vec![gid];
+    for line in group_file.lines() {
+        let f = fields(line);
+        if !name.is_empty() && f[3].split(',').any(|m| m == name) {
+            if let Some(g) = number(f[2]).filter(|g| !groups.contains(g)) {
+                groups.push(g);
+            }
+        }
+    }
+    let home = (!home.is_empty())
+        .then(|| CString::new(home.to_owned().into_bytes()).ok())
+        .flatten();
+    Ok(Creds {
+        uid,
+        gid,
+        groups,
+        home,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWD: &str =
+        "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nbroken\n";
+    const GROUP: &str = "root:x:0:\nalice:x:1000:\nextra:x:4321:bob,alice\nother:x:5:bob\n";
+
+    #[test]
+    fn names_numbers_and_groups() {
+        let c = resolve_in("alice", PASSWD, Some(GROUP)).unwrap();
+        assert_eq!(
+            (c.uid, c.gid, c.groups.clone()),
+            (1000, 1000, vec![1000, 4321])
+        );
+        assert_eq!(c.home.as_deref(), Some(c"/home/alice"));
+        let c = resolve_in("1000:extra", PASSWD, Some(GROUP)).unwrap();
+        assert_eq!((c.uid, c.gid), (1000, 4321));
+        let c = resolve_in("65534:65534", "", None).unwrap();
+        assert_eq!(
+            (c.uid, c.gid, c.groups, c.home),
+            (65534, 65534, vec![65534], None)
+        );
+        let c = resolve_in("77", PASSWD, Some(GROUP)).unwrap();
+        assert_eq!((c.uid, c.gid), (77, 0));
+        assert!(resolve_in("bob", PASSWD, Some(GROUP)).is_err());
+        assert!(resolve_in("alice:nope", PASSWD, Some(GROUP)).is_err());
+        assert_eq!(number("4294967295"), Some(u32::MAX));
+        assert_eq!(number("4294967296"), None);
+        assert_eq!(number("-1"), None);
+        assert_eq!(number("+1"), None);
+        assert!(resolve_in("alice:nope", PASSWD, None).is_err());
+    }
+}

@@ -1,0 +1,232 @@
+//! `--watch`: the liveness watchdog stops an app whose health endpoint keeps
+//! failing (as a SIGTERM would) and exits 75; it respects the start period and
+//! never fires on a healthy app.
+
+mod common;
+#[path = "common/http_server.rs"]
+mod http_server;
+
+use std::fs::File;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::run::{MODES, Mode, command, sigrecord, start_cmd};
+use http_server::Conn;
+
+const T: Duration = Duration::from_secs(20);
+
+/// A health endpoint answering 200, or 503 once `failing` is set; counts probes.
+fn health(failing: Arc<AtomicBool>, probes: Arc<AtomicUsize>) -> String {
+    let handler = Arc::new(move |_head: &str, conn: &mut dyn Conn| {
+        probes.fetch_add(1, Ordering::SeqCst);
+        let status = if failing.load(Ordering::SeqCst) {
+            "503 Service Unavailable"
+        } else {
+            "200 OK"
+        };
+        let _ = write!(
+            conn,
+            "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+    });
+    let (addr, _log) = http_server::tcp("127.0.0.1", handler);
+    format!("http://{addr}/health")
+}
+
+fn log_path(name: &str, mode: Mode) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("vigil-{name}-{}-{mode:?}.log", std::process::id()))
+}
+
+fn helper() -> String {
+    sigrecord().display().to_string()
+}
+
+#[test]
+fn the_watchdog_stops_an_app_whose_health_endpoint_starts_failing() {
+    for mode in MODES {
+        for via_env in [false, true] {
+            let failing = Arc::new(AtomicBool::new(false));
+            let probes = Arc::new(AtomicUsize::new(0));
+            let url = health(failing.clone(), probes.clone());
+            let log = log_path("watch", mode);
+            let h = helper();
+            let mut cmd = if via_env {
+                let mut c = command(mode, &["python3", &h]);
+                c.envs([
+                    ("VIGIL_WATCH", url.as_str()),
+                    ("VIGIL_WATCH_INTERVAL", "200ms"),
+                    ("VIGIL_WATCH_TIMEOUT", "1s"),
+                    ("VIGIL_WATCH_RETRIES", "3"),
+                    ("VIGIL_GRACE", "2s"),
+                ]);
+                c
+            } else {
+                command(
+                    mode,
+                    &[
+                        "--watch",
+                        &url,
+                        "--watch-interval",
+                        "200ms",
+                        "--watch-timeout",
+                        "1s",
+                        "--watch-retries",
+                        "3",
+                        "-t",
+                        "2s",
+                        "python3",
+                        &h,
+                    ],
+                )
+            };
+            cmd.stderr(Stdio::from(File::create(&log).expect("log file")));
+            let mut v = start_cmd(mode, cmd);
+            v.expect("ready", T);
+            std::thread::sleep(Duration::from_millis(1000));
+            assert!(
+                probes.load(Ordering::SeqCst) >= 2,
+                "{mode:?}: no probes while healthy"
+            );
+            let flipped = Instant::now();
+            failing.store(true, Ordering::SeqCst);
+            // The app gets SIGTERM, exits 0, and vigil still says 75.
+            v.expect("got 15", T);
+            assert_eq!(v.wait(T), 75, "{mode:?} env={via_env}");
+            let took = flipped.elapsed();
+            // Three failures 200 ms apart, then the app exits at once: well
+            // within interval x retries + grace, and not before two intervals.
+            assert!(
+                took >= Duration::from_millis(400),
+                "{mode:?}: fired after {took:?}"
+            );
+            assert!(
+                took < Duration::from_secs(5),
+                "{mode:?}: fired only after {took:?}"
+            );
+            let err = std::fs::read_to_string(&log).expect("read log");
+            let _ = std::fs::remove_file(&log);
+            let lines: Vec<&str> = err.lines().collect();
+            assert_eq!(lines.len(), 1, "{mode:?}: {err}");
+            let line = lines[0];
+            assert!(line.starts_with("vigil: --watch "), "{line}");
+            assert!(
+                line.contains(&url) && line.contains("3 failures") && line.contains("503"),
+                "{line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn failures_during_the_start_period_do_not_count() {
+    for mode in MODES {
+        let failing = Arc::new(AtomicBool::new(true));
+        let probes = Arc::new(AtomicUsize::new(0));
+        let url = health(failing, probes.clone());
+        let h = helper();
+        let cmd = command(
+            mode,
+            &[
+                "--watch",
+                &url,
+                "--watch-interval",
+                "200ms",
+                "--watch-retries",
+                "2",
+                "--watch-start-period",
+                "2s",
+                "python3",
+                &h,
+            ],
+        );
+        let begun = Instant::now();
+        let mut v = start_cmd(mode, cmd);
+        v.expect("ready", T);
+        assert_eq!(v.wait(T), 75, "{mode:?}");
+        let took = begun.elapsed();
+        assert!(
+            took >= Duration::from_secs(2),
+            "{mode:?}: fired after {took:?}, in the start period"
+        );
+        assert!(
+            took < Duration::from_secs(8),
+            "{mode:?}: fired only after {took:?}"
+        );
+        assert!(
+            probes.load(Ordering::SeqCst) >= 6,
+            "{mode:?}: probes in the start period"
+        );
+    }
+}
+
+#[test]
+fn the_watchdog_never_fires_on_a_healthy_app() {
+    for mode in MODES {
+        let probes = Arc::new(AtomicUsize::new(0));
+        let url = health(Arc::new(AtomicBool::new(false)), probes.clone());
+        let log = log_path("healthy", mode);
+        let h = helper();
+        let mut cmd = command(
+            mode,
+            &[
+                "--watch",
+                &url,
+                "--watch-interval",
+                "200ms",
+                "--watch-retries",
+                "1",
+                "python3",
+                &h,
+            ],
+        );
+        cmd.stderr(Stdio::from(File::create(&log).expect("log file")));
+        let mut v = start_cmd(mode, cmd);
+        v.expect("ready", T);
+        std::thread::sleep(Duration::from_secs(3));
+        assert!(
+            v.child.try_wait().expect("try_wait").is_none(),
+            "{mode:?}: vigil ended"
+        );
+        let n = probes.load(Ordering::SeqCst);
+        assert!(n >= 8, "{mode:?}: only {n} probes in 3 s");
+        // No zombie probe children pile up.
+        v.signal(15);
+        v.expect("got 15", T);
+        assert_eq!(v.wait(T), 0, "{mode:?}");
+        let err = std::fs::read_to_string(&log).expect("read log");
+        let _ = std::fs::remove_file(&log);
+        assert!(err.is_empty(), "{mode:?}: {err}");
+    }
+}
+
+#[test]
+fn rewrite_applies_to_the_watchdog_stop() {
+    let failing = Arc::new(AtomicBool::new(true));
+    let url = health(failing, Arc::new(AtomicUsize::new(0)));
+    let h = helper();
+    let cmd = command(
+        Mode::Plain,
+        &[
+            "--watch",
+            &url,
+            "--watch-interval",
+            "200ms",
+            "--watch-retries",
+            "1",
+            "-r",
+            "TERM:USR1",
+            "-t",
+            "1s",
+            "python3",
+            &h,
+            "--stay",
+        ],
+    );
+    let mut v = start_cmd(Mode::Plain, cmd);
+    v.expect("ready", T);
+    v.expect("got 10", T);
+    // --stay ignores USR1's request: the grace period's SIGKILL ends it.
+    assert_eq!(v.wait(T), 75);
+}
