@@ -7,7 +7,7 @@ mod common;
 mod podman;
 
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{output_limit, text};
 use podman::*;
@@ -22,7 +22,7 @@ const FAST_STOP: Duration = Duration::from_secs(2);
 /// Probes with `podman healthcheck run` (no systemd timers here) until the
 /// status is `want`, within `limit`; returns the last status.
 fn health_until(name: &str, want: &str, limit: Duration) -> String {
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     loop {
         let _ = podman(&["healthcheck", "run", name], Duration::from_secs(20));
         let status = inspect(name, "{{.State.Health.Status}}");
@@ -604,4 +604,68 @@ fn kubernetes_container_command_runs_in_the_example_image() {
     let took = timed_stop(&name, 10);
     assert_eq!(exit_code(&name), 143);
     assert!(took < FAST_STOP, "stop took {took:?}");
+}
+
+#[test]
+fn watchdog_stops_an_unhealthy_app_and_restart_on_failure_restarts_it() {
+    // The autoheal replacement: the runtime's ordinary restart policy restarts
+    // what vigil's watchdog stopped (exit 75), no Docker socket involved.
+    let _serial = serial();
+    let mut s = Scratch::new("restart");
+    let img = images(&mut s);
+    let name = s.container("watched");
+    run_detached(
+        &name,
+        &[
+            "--restart",
+            "on-failure",
+            "-u",
+            "0",
+            "-e",
+            "VIGIL_WATCH=http://127.0.0.1:8080/index.html",
+            "-e",
+            "VIGIL_WATCH_INTERVAL=300ms",
+            "-e",
+            "VIGIL_WATCH_RETRIES=2",
+            "-e",
+            "VIGIL_GRACE=1s",
+        ],
+        &img.scratch,
+        &[],
+    );
+    wait_serving(&name);
+    assert_eq!(
+        inspect(&name, "{{.RestartCount}}"),
+        "0",
+        "restarted while healthy"
+    );
+    // The app turns unhealthy: its health page is gone (404).
+    let rm = exec(&name, &["/bin/busybox", "rm", "/www/index.html"]);
+    assert!(rm.status.success(), "{}", text(&rm.stderr));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let count: u32 = inspect(&name, "{{.RestartCount}}").parse().unwrap_or(0);
+        if count >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never restarted: {}",
+            podman_ok(&["logs", &name], Duration::from_secs(20))
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let logs = podman(&["logs", &name], Duration::from_secs(20));
+    let logs = text(&logs.stderr) + &text(&logs.stdout);
+    assert!(
+        logs.lines().any(|l| l
+            .starts_with("vigil: --watch http://127.0.0.1:8080/index.html: 2 failures")
+            && l.contains("404")
+            && l.ends_with("stopping the child")),
+        "{logs}"
+    );
+    report(&format!(
+        "watchdog + --restart on-failure: restarted, log: {}",
+        logs.lines().next().unwrap_or("")
+    ));
 }
