@@ -86,7 +86,13 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
                 method = Some(v);
             }
             Long("body-contains") => {
-                body_contains = Some(text_value(&mut parser, "--body-contains")?);
+                let text = text_value(&mut parser, "--body-contains")?;
+                if text.is_empty() {
+                    return Err(UsageError(
+                        "--body-contains: empty text (give the text the body must contain)".into(),
+                    ));
+                }
+                body_contains = Some(text);
             }
             Long("unix-socket") => {
                 let v = parser

@@ -13,7 +13,7 @@ pub fn duration(text: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     if let Ok(secs) = t.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
+        return capped(secs.checked_mul(1000).ok_or_else(bad)?).ok_or_else(bad);
     }
     let mut total: u64 = 0; // milliseconds
     let mut rest = t;
@@ -38,7 +38,13 @@ pub fn duration(text: &str) -> Result<Duration, String> {
             .and_then(|ms| total.checked_add(ms))
             .ok_or_else(bad)?;
     }
-    Ok(Duration::from_millis(total))
+    capped(total).ok_or_else(bad)
+}
+
+/// At most about 136 years (u32 seconds): any `Instant` plus it stays
+/// representable, so deadlines built from user input can never overflow.
+fn capped(ms: u64) -> Option<Duration> {
+    (ms <= u64::from(u32::MAX) * 1000).then(|| Duration::from_millis(ms))
 }
 
 /// `1/true/yes` and `0/false/no`, any case; anything else is an error, never "on".
@@ -122,6 +128,8 @@ mod tests {
             "1.5s",
             "10 s",
             "99999999999999999999h",
+            "18446744073709551615",
+            "5000000000",
             "ms10",
         ] {
             assert!(duration(bad).is_err(), "{bad}");

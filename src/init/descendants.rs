@@ -19,7 +19,8 @@ pub fn of(root: i32) -> Vec<i32> {
             continue;
         };
         // A process may exit between readdir and read: skip it.
-        if let Some(ppid) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        // Read as bytes: a comm that is not UTF-8 must not hide a process.
+        if let Some(ppid) = std::fs::read(format!("/proc/{pid}/stat"))
             .ok()
             .and_then(|stat| parent_from_stat(&stat))
         {
@@ -41,8 +42,9 @@ pub fn of(root: i32) -> Vec<i32> {
 
 /// The ppid field of /proc/PID/stat: `pid (comm) state ppid ...`, where comm
 /// may itself hold spaces and parentheses, so we split after the last ')'.
-fn parent_from_stat(stat: &str) -> Option<i32> {
-    let after_comm = &stat[stat.rfind(')')? + 1..];
+fn parent_from_stat(stat: &[u8]) -> Option<i32> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let after_comm = std::str::from_utf8(&stat[close + 1..]).ok()?;
     after_comm.split_whitespace().nth(1)?.parse().ok()
 }
 
@@ -52,9 +54,9 @@ mod tests {
 
     #[test]
     fn parses_awkward_comm() {
-        assert_eq!(parent_from_stat("42 (a) b) (c) S 7 42 42 0"), Some(7));
-        assert_eq!(parent_from_stat("42 (sleep) S 1 42"), Some(1));
-        assert_eq!(parent_from_stat("garbage"), None);
+        assert_eq!(parent_from_stat(b"42 (a) b) (c) S 7 42 42 0"), Some(7));
+        assert_eq!(parent_from_stat(b"42 (\xff\xfe) S 1 42"), Some(1));
+        assert_eq!(parent_from_stat(b"garbage"), None);
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Supervisor<'a> {
     sigfd: SignalFd,
     child: i32,
     is_pid1: bool,
+    /// vigil's own pid (as the kernel reports senders), never a forwarding source.
+    own_pid: u32,
     /// The main child's status once it has been reaped.
     main_status: Option<i32>,
     /// Set by the first shutdown trigger: a TERM/INT/QUIT or the main child's exit.
@@ -49,6 +51,7 @@ impl<'a> Supervisor<'a> {
             sigfd,
             child,
             is_pid1,
+            own_pid: crate::sys::process::getpid() as u32,
             main_status: None,
             grace_ends: None,
             killing: false,
@@ -110,6 +113,11 @@ impl<'a> Supervisor<'a> {
         let sig = r.signal;
         if sig == Signal::CHLD {
             return; // reap() runs after every wake-up
+        }
+        if r.pid == self.own_pid {
+            // vigil's own SIGPIPE (stderr's reader gone) or SIGXFSZ: ours, not the app's.
+            debug!("{sig} raised by vigil itself: not forwarded");
+            return;
         }
         if self.main_status.is_some() {
             debug!(

@@ -105,9 +105,12 @@ pub fn connect(
     deadline: Deadline,
 ) -> Result<Box<dyn Transport>, Failure> {
     if let Some(path) = unix {
-        // connect(2) on a unix stream socket only blocks while the listener's
-        // backlog is full; the deadline bounds every call after it.
-        return match UnixStream::connect(path) {
+        // connect(2) on a unix stream socket blocks while the listener's
+        // backlog is full (a wedged app): bounded by what is left of the deadline.
+        let Some(left) = deadline.remaining() else {
+            return Err(Failure::TimedOut(deadline.total()));
+        };
+        return match crate::sys::unix_socket::connect(path, left) {
             Ok(s) => Ok(Box::new(s)),
             Err(e) => Err(Failure::from_io(e, deadline)),
         };

@@ -5,3 +5,4 @@
 pub mod process;
 pub mod signal;
 pub mod signals;
+pub mod unix_socket;

@@ -277,8 +277,10 @@ pub fn stdin_terminal_is_ours() -> bool {
 /// Closes every fd from 3 up except `keep`: vigil's copies of what it inherited
 /// for the child, so it holds no pipe, socket or file open for the child's lifetime.
 pub fn close_fds_from_3_except(keep: i32) {
+    // `keep` may be below 3 when vigil was started with stdin closed: the
+    // signalfd then took fd 0, and stdout and stderr must still stay open.
     close_range(3, keep - 1);
-    close_range(keep + 1, i32::MAX);
+    close_range((keep + 1).max(3), i32::MAX);
 }
 
 fn close_range(first: i32, last: i32) {

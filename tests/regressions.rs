@@ -1,0 +1,136 @@
+//! Regression tests, each named after what broke (found in review).
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::run::{Mode, command};
+use common::{output_limit, text, vigil, vigil_cmd, wait_limit};
+
+const T: Duration = Duration::from_secs(20);
+
+#[test]
+fn a_leftover_whose_name_is_not_utf8_is_still_found_and_killed() {
+    // Subreaper mode walks /proc; a comm of bytes 0xff 'x' once hid the process.
+    let script = r#"sh -c 'printf "\377x" >/proc/self/comm; trap "" TERM; while :; do sleep .1; done' & sleep .3"#;
+    let started = Instant::now();
+    let out = output_limit(
+        &mut command(Mode::Plain, &["-t", "1s", "sh", "-c", script]),
+        T,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_huge_grace_is_a_usage_error_not_a_panic() {
+    let out = output_limit(
+        &mut command(Mode::Plain, &["-t", "18446744073709551615", "true"]),
+        T,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--grace"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn vigils_own_sigpipe_is_not_forwarded_to_the_child() {
+    // stderr is a pipe whose reader is gone: every log line raises SIGPIPE in
+    // vigil, which once forwarded it and killed the app (exit 141).
+    let mut cmd = vigil_cmd();
+    cmd.args(["-vv", "sh", "-c", "sleep 0.5; exit 0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn vigil");
+    drop(child.stderr.take());
+    let status = wait_limit(&mut child, T);
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn started_with_stdin_closed_vigil_keeps_stdout_and_stderr() {
+    let launch = format!("exec <&-; exec {} -vv -- true", vigil().display());
+    let out = output_limit(Command::new("sh").args(["-c", &launch]), T);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("exited with status 0"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn check_rejects_an_empty_body_contains_instead_of_panicking() {
+    let out = output_limit(
+        vigil_cmd().args(["check", "--body-contains", "", "http://127.0.0.1:9/"]),
+        T,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--body-contains"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn check_unix_socket_whose_backlog_is_full_ends_at_the_deadline() {
+    let path = std::env::temp_dir().join(format!("vigil-full-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let server = r#"
+import socket, sys, time
+p = sys.argv[1]
+s = socket.socket(socket.AF_UNIX); s.bind(p); s.listen(0)
+held = []
+for _ in range(8):
+    c = socket.socket(socket.AF_UNIX); c.setblocking(False)
+    try:
+        c.connect(p)
+    except BlockingIOError:
+        pass
+    held.append(c)
+print("full", flush=True)
+time.sleep(30)
+"#;
+    let mut srv = Command::new("python3")
+        .args(["-c", server])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(srv.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "full");
+    let started = Instant::now();
+    let out = output_limit(
+        vigil_cmd()
+            .args(["check", "-t", "1s", "--unix-socket"])
+            .arg(&path)
+            .arg("http://localhost/health"),
+        T,
+    );
+    let took = started.elapsed();
+    let _ = srv.kill();
+    let _ = srv.wait();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("timed out"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+}
