@@ -33,9 +33,9 @@ pub fn connect(path: &Path, timeout: Duration) -> io::Result<UnixStream> {
     // SAFETY: the kernel just returned this fd and nothing else owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     let tv = libc::timeval {
-        tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_sec: timeout.as_secs().min(i32::MAX as u64) as _,
         // At least 1 µs: a zero timeval would mean "block forever".
-        tv_usec: (timeout.subsec_micros().max(u32::from(timeout.is_zero()))) as libc::suseconds_t,
+        tv_usec: timeout.subsec_micros().max(u32::from(timeout.is_zero())) as _,
     };
     let len = std::mem::size_of::<libc::timeval>() as libc::socklen_t;
     // SAFETY: passes a pointer to a local timeval and its exact size.
