@@ -134,3 +134,26 @@ time.sleep(30)
     );
     assert!(took < Duration::from_millis(1500), "{took:?}");
 }
+
+#[test]
+fn a_stopped_leftover_gets_sigcont_with_its_sigterm_and_cleans_up() {
+    // The leftover stops itself; without SIGCONT it could only wait for SIGKILL.
+    let script =
+        r#"sh -c 'trap "echo cleaned; exit 0" TERM; kill -STOP $$; sleep 100' & sleep 0.5"#;
+    let started = Instant::now();
+    let out = output_limit(
+        &mut command(Mode::Plain, &["-t", "10s", "sh", "-c", script]),
+        T,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("cleaned"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "waited for the grace: {:?}",
+        started.elapsed()
+    );
+}

@@ -220,6 +220,8 @@ impl<'a> Supervisor<'a> {
                 self.grace_ends = Some(Instant::now() + self.opts.grace);
             }
             signal_all(Signal::TERM, self.is_pid1);
+            // A stopped leftover could not act on SIGTERM until the SIGKILL.
+            signal_all(Signal::CONT, self.is_pid1);
             info!("child exited; sent SIGTERM to the remaining processes, waiting for them");
         }
         None

@@ -20,6 +20,7 @@ impl Signal {
     pub const KILL: Signal = Signal(libc::SIGKILL);
     pub const TERM: Signal = Signal(libc::SIGTERM);
     pub const CHLD: Signal = Signal(libc::SIGCHLD);
+    pub const CONT: Signal = Signal(libc::SIGCONT);
     pub const STOP: Signal = Signal(libc::SIGSTOP);
     pub const TSTP: Signal = Signal(libc::SIGTSTP);
     pub const WINCH: Signal = Signal(libc::SIGWINCH);
