@@ -64,8 +64,8 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
     }
     let [read_end, write_end] = pipe;
     // SAFETY: vigil is single-threaded when it spawns, so the child may run any
-    // code; it still only makes async-signal-safe calls before exec or _exit
-    // (setenv aside, which is safe in the only thread there is).
+    // code, not only async-signal-safe calls (execvp and setenv are not on
+    // POSIX's list): no other thread can hold a lock the child would need.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         // SAFETY: `ptrs` is a NULL-terminated array of pointers into `req.argv`,

@@ -68,7 +68,11 @@ fn rt_offset(rest: &str, base: i32, sign: i32) -> Option<Signal> {
     } else {
         let expected = if sign > 0 { '+' } else { '-' };
         let digits = rest.strip_prefix(expected)?;
-        base + sign * digits.parse::<i32>().ok()?
+        // Digits only (no second sign), and no overflow on absurd offsets.
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        base.checked_add(sign.checked_mul(digits.parse::<i32>().ok()?)?)?
     };
     (RTMIN_NAME..=MAX).contains(&n).then_some(Signal(n))
 }
@@ -120,7 +124,17 @@ mod tests {
         assert_eq!(Signal::parse("rtmax-1"), Some(Signal(63)));
         assert_eq!(Signal::parse("IOT"), Some(Signal(libc::SIGABRT)));
         for bad in [
-            "", "0", "65", "TERMS", "RTMIN+31", "RTMAX+1", "RTMIN-1", "-3",
+            "",
+            "0",
+            "65",
+            "TERMS",
+            "RTMIN+31",
+            "RTMAX+1",
+            "RTMIN-1",
+            "-3",
+            "RTMIN++3",
+            "RTMIN+2147483647",
+            "RTMAX-2147483647",
         ] {
             assert_eq!(Signal::parse(bad), None, "{bad}");
         }
