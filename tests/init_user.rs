@@ -28,14 +28,21 @@ notmine:x:6666:bob
 /// The child prints its ids, groups, no_new_privs flag and HOME.
 const SHOW: &str = "grep -E '^(Uid|Gid|Groups|NoNewPrivs):' /proc/self/status; echo \"HOME=$HOME\"";
 
-/// Writes the fake /etc files once per test binary run.
+/// Writes the fake /etc files once per test binary run. Once: tests run in
+/// parallel, and rewriting a file another test has bind-mounted truncates it
+/// under that test's vigil, which then finds no such user.
 fn etc_files() -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("vigil-user-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let (p, g) = (dir.join("passwd"), dir.join("group"));
-    std::fs::write(&p, PASSWD).expect("write passwd");
-    std::fs::write(&g, GROUP).expect("write group");
-    (p, g)
+    static FILES: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    FILES
+        .get_or_init(|| {
+            let dir = std::env::temp_dir().join(format!("vigil-user-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let (p, g) = (dir.join("passwd"), dir.join("group"));
+            std::fs::write(&p, PASSWD).expect("write passwd");
+            std::fs::write(&g, GROUP).expect("write group");
+            (p, g)
+        })
+        .clone()
 }
 
 /// Runs vigil with `args` in a mount namespace whose /etc/passwd and
@@ -145,6 +152,12 @@ fn supplementary_groups_come_from_the_group_file() {
         // An explicit group by name becomes the primary group.
         let out = run_with_etc(mode, &["--user", "alice:extra", "sh", "-c", SHOW], &[]);
         let so = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
         assert_eq!(field(&so, "Gid:"), "4321\t4321\t4321\t4321", "{so}");
     }
 }
