@@ -115,8 +115,16 @@ pub fn probe_all(opts: &CheckOptions, deadline: Deadline) -> Outcome {
 pub fn probe(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Report {
     let start = Instant::now();
     let mut attempts_left = opts.retries;
+    let mut previous = None;
     let result = loop {
         let result = attempt(target, opts, deadline);
+        if matches!(result, Err(Failure::TimedOut(_))) {
+            // A retry started just before the deadline says only that time ran
+            // out; the failure before it says why the target is unhealthy.
+            if let Some(prev) = previous {
+                break prev;
+            }
+        }
         let permanent = matches!(result, Ok(_) | Err(Failure::NoTls | Failure::TimedOut(_)));
         if permanent || attempts_left == 0 {
             break result;
@@ -126,6 +134,7 @@ pub fn probe(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Report
             _ => break result,
         }
         attempts_left -= 1;
+        previous = Some(result);
     };
     Report {
         target: target.as_str().to_owned(),
