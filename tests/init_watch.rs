@@ -203,8 +203,10 @@ fn the_watchdog_never_fires_on_a_healthy_app() {
 
 #[test]
 fn rewrite_applies_to_the_watchdog_stop() {
-    let failing = Arc::new(AtomicBool::new(true));
-    let url = health(failing, Arc::new(AtomicUsize::new(0)));
+    // Healthy until the helper is ready: a stop that came before Python had
+    // installed its handlers would kill it with USR1's default action.
+    let failing = Arc::new(AtomicBool::new(false));
+    let url = health(failing.clone(), Arc::new(AtomicUsize::new(0)));
     let h = helper();
     let cmd = command(
         Mode::Plain,
@@ -226,6 +228,7 @@ fn rewrite_applies_to_the_watchdog_stop() {
     );
     let mut v = start_cmd(Mode::Plain, cmd);
     v.expect("ready", T);
+    failing.store(true, Ordering::SeqCst);
     v.expect("got 10", T);
     // --stay ignores USR1's request: the grace period's SIGKILL ends it.
     assert_eq!(v.wait(T), 75);
