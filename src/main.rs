@@ -32,3 +32,7 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         .collect();
     vigil::run(args, started_mask)
 }
+
+/// vigil's own small heap instead of musl's malloc (see `sys::heap`).
+#[global_allocator]
+static HEAP: vigil::sys::heap::Heap = vigil::sys::heap::Heap::new();

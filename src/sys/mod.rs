@@ -2,6 +2,8 @@
 //! The rest of the crate sees typed values (`Signal`, pids, exit statuses) and `io::Error`.
 #![allow(unsafe_code)]
 
+pub mod dir;
+pub mod heap;
 pub mod process;
 pub mod signal;
 pub mod signals;

@@ -1,7 +1,7 @@
 //! Processes: fork/exec of the child with its start-up state restored, waitpid
 //! decoding, prctl, and the small identity calls (getpid, process groups, ttys).
 
-use std::ffi::{CString, c_char};
+use std::ffi::{CStr, CString, c_char};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
@@ -43,20 +43,21 @@ pub enum SpawnError {
 }
 
 /// The steps a child may fail at before exec, as sent through the error pipe.
-const STEPS: [&str; 6] = [
-    "exec",
-    "setgroups",
-    "setgid",
-    "setuid",
-    "no_new_privs",
-    "setenv",
-];
+const STEPS: [&str; 5] = ["exec", "setgroups", "setgid", "setuid", "no_new_privs"];
 
 /// Forks and execs. Returns only once the child has exec'd (or failed to: the
 /// error comes back through a close-on-exec pipe), so nothing is half-started.
 pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
     let mut ptrs: Vec<*const c_char> = req.argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
+    // HOME for the new user goes in a copy of the environment made here: the
+    // child only execs, with no setenv (which would allocate after fork).
+    let home = req.creds.and_then(|c| c.home.as_ref()).map(|h| {
+        let mut entry = b"HOME=".to_vec();
+        entry.extend_from_slice(h.to_bytes());
+        CString::new(entry).unwrap_or_default()
+    });
+    let envp = home.as_ref().map(environment_with);
     let mut pipe = [0i32; 2];
     // SAFETY: pipe2 writes two fds into our 2-element array.
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -64,13 +65,14 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
     }
     let [read_end, write_end] = pipe;
     // SAFETY: vigil is single-threaded when it spawns, so the child may run any
-    // code, not only async-signal-safe calls (execvp and setenv are not on
-    // POSIX's list): no other thread can hold a lock the child would need.
+    // code, not only async-signal-safe calls (execvp is not on POSIX's list):
+    // no other thread can hold a lock the child would need.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         // SAFETY: `ptrs` is a NULL-terminated array of pointers into `req.argv`,
-        // which outlives this call; `groups` and `home` point into `req.creds`,
-        // likewise; all other arguments are plain integers.
+        // which outlives this call; `groups` points into `req.creds`, likewise;
+        // `envp` is NULL-terminated and points into `environ` and `home`, both
+        // alive here; all other arguments are plain integers.
         unsafe {
             if req.new_group {
                 libc::setpgid(0, 0);
@@ -91,10 +93,6 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
                     step = 2;
                 } else if libc::syscall(libc::SYS_setuid, c.uid) != 0 {
                     step = 3;
-                } else if let Some(home) = &c.home {
-                    if libc::setenv(c"HOME".as_ptr(), home.as_ptr(), 1) != 0 {
-                        step = 5;
-                    }
                 }
             }
             if step == 0
@@ -105,7 +103,10 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
             }
             if step == 0 {
                 set_mask(req.mask);
-                libc::execvp(ptrs[0], ptrs.as_ptr());
+                match &envp {
+                    Some(envp) => libc::execvpe(ptrs[0], ptrs.as_ptr(), envp.as_ptr()),
+                    None => libc::execvp(ptrs[0], ptrs.as_ptr()),
+                };
             }
             let msg = [step, *libc::__errno_location()];
             libc::write(write_end, msg.as_ptr().cast(), 8);
@@ -295,16 +296,39 @@ fn close_range(first: i32, last: i32) {
     }
     // Kernels before 5.9: list /proc/self/fd first, then close, so the listing's
     // own fd is closed before we touch the numbers.
-    let fds: Vec<i32> = match std::fs::read_dir("/proc/self/fd") {
-        Ok(dir) => dir
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .collect(),
-        Err(_) => (first..=last.min(1023)).collect(),
-    };
+    let fds = super::dir::numbers(c"/proc/self/fd")
+        .unwrap_or_else(|_| (first..=last.min(1023)).collect());
     for fd in fds.into_iter().filter(|fd| (first..=last).contains(fd)) {
         // SAFETY: as above; EBADF for an fd that is not open is harmless.
         unsafe { libc::close(fd) };
     }
+}
+
+unsafe extern "C" {
+    static environ: *const *const c_char;
+}
+
+/// vigil's environment as an envp array, with `entry` (`HOME=...`) in place
+/// of any entry of the same name. The pointers borrow from `environ`, which
+/// nothing changes while vigil runs, and from `entry`.
+fn environment_with(entry: &CString) -> Vec<*const c_char> {
+    let bytes = entry.to_bytes();
+    let prefix = &bytes[..bytes.iter().position(|&b| b == b'=').map_or(0, |i| i + 1)];
+    let mut envp = Vec::new();
+    // SAFETY: environ is a NULL-terminated array of NUL-terminated strings set
+    // up by libc; vigil is single-threaded and never changes its environment.
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            if !CStr::from_ptr(*p).to_bytes().starts_with(prefix) {
+                envp.push(*p);
+            }
+            p = p.add(1);
+        }
+    }
+    envp.push(entry.as_ptr());
+    envp.push(std::ptr::null());
+    envp
 }
 
 fn check(rc: i32) -> io::Result<()> {

@@ -1,0 +1,91 @@
+//! Lists a directory's numeric entries (/proc's pids, /proc/self/fd's fds) with
+//! getdents64: std's `read_dir` goes through libc's opendir, which would link
+//! musl's malloc beside vigil's own heap.
+
+use std::ffi::CStr;
+use std::io;
+
+/// The entries of `path` whose names are decimal numbers, in directory order.
+pub fn numbers(path: &CStr) -> io::Result<Vec<i32>> {
+    // SAFETY: `path` is NUL-terminated; the fd is closed below.
+    let fd = unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut found = Vec::new();
+    let mut buf = [0u64; 512];
+    let result = loop {
+        // SAFETY: the kernel writes at most `size_of_val(&buf)` bytes into buf.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                fd,
+                buf.as_mut_ptr(),
+                std::mem::size_of_val(&buf),
+            )
+        };
+        if n <= 0 {
+            break if n == 0 {
+                Ok(found)
+            } else {
+                Err(io::Error::last_os_error())
+            };
+        }
+        // SAFETY: reinterpreting the u64 buffer as its bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
+        found.extend(Records(bytes).filter_map(parse_number));
+    };
+    // SAFETY: closing the fd opened above.
+    unsafe { libc::close(fd) };
+    result
+}
+
+/// The names in a getdents64 buffer: each record is d_ino (8 bytes), d_off
+/// (8), d_reclen (2), d_type (1), then the NUL-terminated name.
+struct Records<'a>(&'a [u8]);
+
+impl<'a> Iterator for Records<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let len = u16::from_ne_bytes([*self.0.get(16)?, *self.0.get(17)?]) as usize;
+        let record = self.0.get(..len).filter(|_| len > 19)?;
+        self.0 = &self.0[len..];
+        let name = &record[19..];
+        Some(&name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())])
+    }
+}
+
+fn parse_number(name: &[u8]) -> Option<i32> {
+    std::str::from_utf8(name).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_own_fds_and_pids() {
+        let fds = numbers(c"/proc/self/fd").expect("list fds");
+        assert!(fds.contains(&0) && fds.contains(&2), "{fds:?}");
+        let pids = numbers(c"/proc").expect("list /proc");
+        assert!(pids.contains(&(std::process::id() as i32)), "{pids:?}");
+        assert!(numbers(c"/nonexistent").is_err());
+    }
+
+    #[test]
+    fn skips_names_that_are_not_numbers() {
+        let mut rec = vec![0u8; 24];
+        rec[16] = 24;
+        rec[19..23].copy_from_slice(b"self");
+        let mut two = rec.clone();
+        two[19..23].copy_from_slice(b"42\0\0");
+        rec.extend(two);
+        let names: Vec<_> = Records(&rec).filter_map(parse_number).collect();
+        assert_eq!(names, [42]);
+    }
+}
