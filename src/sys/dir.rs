@@ -6,6 +6,8 @@ use std::ffi::CStr;
 use std::io;
 
 /// The entries of `path` whose names are decimal numbers, in directory order.
+/// An error after the first read ends the listing with what was found, as
+/// skipping bad entries of `read_dir` would.
 pub fn numbers(path: &CStr) -> io::Result<Vec<i32>> {
     // SAFETY: `path` is NUL-terminated; the fd is closed below.
     let fd = unsafe {
@@ -29,12 +31,11 @@ pub fn numbers(path: &CStr) -> io::Result<Vec<i32>> {
                 std::mem::size_of_val(&buf),
             )
         };
+        if n < 0 && found.is_empty() {
+            break Err(io::Error::last_os_error());
+        }
         if n <= 0 {
-            break if n == 0 {
-                Ok(found)
-            } else {
-                Err(io::Error::last_os_error())
-            };
+            break Ok(found);
         }
         // SAFETY: reinterpreting the u64 buffer as its bytes.
         let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };

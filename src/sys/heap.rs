@@ -18,6 +18,8 @@ const MAX_SHIFT: u32 = 15;
 const CLASSES: usize = (MAX_SHIFT - MIN_SHIFT + 1) as usize;
 const CHUNK: usize = 64 << 10;
 const PAGE: usize = 4096;
+// A fresh chunk must hold a block of the largest class at its alignment.
+const _: () = assert!(1 << MAX_SHIFT <= CHUNK / 2);
 
 pub struct Heap {
     locked: AtomicBool,
@@ -121,9 +123,11 @@ impl State {
         start
     }
 
-    fn give(&mut self, class: usize, block: *mut u8) {
-        // SAFETY: the caller gives back a block of this class it got from
-        // `take`: ours, 16-aligned, at least 16 bytes.
+    /// # Safety
+    /// `block` came from `take(class)` and is given back once.
+    unsafe fn give(&mut self, class: usize, block: *mut u8) {
+        // SAFETY: per the contract, the block is ours, 16-aligned and at
+        // least 16 bytes, and nobody else uses it any more.
         unsafe { block.cast::<*mut u8>().write(self.free[class]) };
         self.free[class] = block;
     }
@@ -144,7 +148,9 @@ unsafe impl GlobalAlloc for Heap {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         match class(layout) {
-            Some(c) => self.with_state(|s| s.give(c, ptr)),
+            // SAFETY: GlobalAlloc's contract: `ptr` was lent by `alloc` with
+            // this layout, hence this class, and is freed once.
+            Some(c) => self.with_state(|s| unsafe { s.give(c, ptr) }),
             // SAFETY: a large block is a mapping of exactly this length.
             None => unsafe {
                 libc::munmap(ptr.cast(), large_len(layout));

@@ -52,10 +52,10 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
     ptrs.push(std::ptr::null());
     // HOME for the new user goes in a copy of the environment made here: the
     // child only execs, with no setenv (which would allocate after fork).
-    let home = req.creds.and_then(|c| c.home.as_ref()).map(|h| {
-        let mut entry = b"HOME=".to_vec();
+    let home = req.creds.and_then(|c| c.home.as_ref()).and_then(|h| {
+        let mut entry = HOME.to_vec();
         entry.extend_from_slice(h.to_bytes());
-        CString::new(entry).unwrap_or_default()
+        CString::new(entry).ok()
     });
     let envp = home.as_ref().map(environment_with);
     let mut pipe = [0i32; 2];
@@ -305,28 +305,29 @@ fn close_range(first: i32, last: i32) {
 }
 
 unsafe extern "C" {
-    static environ: *const *const c_char;
+    static mut environ: *const *const c_char;
 }
 
-/// vigil's environment as an envp array, with `entry` (`HOME=...`) in place
-/// of any entry of the same name. The pointers borrow from `environ`, which
-/// nothing changes while vigil runs, and from `entry`.
-fn environment_with(entry: &CString) -> Vec<*const c_char> {
-    let bytes = entry.to_bytes();
-    let prefix = &bytes[..bytes.iter().position(|&b| b == b'=').map_or(0, |i| i + 1)];
+const HOME: &[u8] = b"HOME=";
+
+/// vigil's environment as an envp array, with `home` (`HOME=...`) in place of
+/// any HOME entry. The pointers borrow from `environ`, which nothing changes
+/// while vigil runs, and from `home`.
+fn environment_with(home: &CString) -> Vec<*const c_char> {
     let mut envp = Vec::new();
     // SAFETY: environ is a NULL-terminated array of NUL-terminated strings set
-    // up by libc; vigil is single-threaded and never changes its environment.
+    // up by libc; vigil is single-threaded and never changes its environment
+    // (no setenv, no std::env::set_var), so reading it here races with nothing.
     unsafe {
         let mut p = environ;
         while !p.is_null() && !(*p).is_null() {
-            if !CStr::from_ptr(*p).to_bytes().starts_with(prefix) {
+            if !CStr::from_ptr(*p).to_bytes().starts_with(HOME) {
                 envp.push(*p);
             }
             p = p.add(1);
         }
     }
-    envp.push(entry.as_ptr());
+    envp.push(home.as_ptr());
     envp.push(std::ptr::null());
     envp
 }

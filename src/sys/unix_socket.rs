@@ -15,9 +15,12 @@ pub fn connect(path: &Path, timeout: Duration) -> io::Result<UnixStream> {
     let bytes = path.as_os_str().as_bytes();
     // SAFETY: sockaddr_un is plain old data; all-zero is a valid value.
     let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    if bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
-        // An errno, not io::Error::new: a boxed message pulls in its Debug
-        // impl and Unicode tables (-2 KiB in the tiny build).
+    // Errnos, not io::Error::new: a boxed message pulls in its Debug impl
+    // and Unicode tables (-2 KiB in the tiny build).
+    if bytes.contains(&0) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    if bytes.len() >= addr.sun_path.len() {
         return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
     }
     addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
