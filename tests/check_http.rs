@@ -408,7 +408,7 @@ fn in_mount_namespace(hosts: &str, resolv: Option<&str>, args: &[&str]) -> Outpu
     script += " && exec \"$@\"";
     let mut cmd = Command::new("unshare");
     cmd.args(["--mount", "sh", "-c", &script, "sh"])
-        .arg(common::vigil())
+        .args(common::vigil_argv())
         .arg("check")
         .args(args);
     for (k, _) in std::env::vars_os() {

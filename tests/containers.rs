@@ -105,6 +105,70 @@ fn dockerfile_final_stage_holds_only_vigil_with_oci_labels() {
 }
 
 #[test]
+fn dockerfile_builds_an_arm64_image_and_the_tiny_stage() {
+    let _serial = serial();
+    let mut s = Scratch::new("platforms");
+    // linux/arm64: the final stage takes the aarch64 build as it is and says
+    // so in the image's platform. It cannot run here (no binfmt_misc), so the
+    // binary is copied out and run under qemu-user.
+    let a64 = built(
+        "target/aarch64-unknown-linux-musl/release/vigil",
+        "cargo static-aarch64",
+    );
+    let image = build_dockerfile_stage(&mut s, &a64, DockerfileStage::Platform("linux/arm64"));
+    assert_eq!(inspect(&image, "{{.Architecture}}"), "arm64");
+    assert_eq!(
+        inspect(&image, "{{json .Config.Entrypoint}}"),
+        r#"["/vigil"]"#
+    );
+    let ctr = s.container("arm64");
+    podman_ok(&["create", "--name", &ctr, &image], Duration::from_secs(30));
+    let out = s.dir("out");
+    let copied = out.join("vigil");
+    podman_ok(
+        &[
+            "cp",
+            &format!("{ctr}:/vigil"),
+            copied.to_str().expect("utf-8 path"),
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(
+        std::fs::read(&copied).ok() == std::fs::read(&a64).ok(),
+        "the arm64 image holds the aarch64 build"
+    );
+    let version = output_limit(
+        Command::new("qemu-aarch64-static")
+            .arg(&copied)
+            .arg("--version"),
+        Duration::from_secs(30),
+    );
+    assert!(
+        text(&version.stdout).contains(env!("CARGO_PKG_VERSION")),
+        "qemu-aarch64-static {}: {version:?}",
+        copied.display()
+    );
+
+    // --target tiny: the size-first build in the same kind of image.
+    let tiny = built(
+        "target/x86_64-unknown-linux-musl/tiny/vigil",
+        "scripts/tiny",
+    );
+    let image = build_dockerfile_stage(&mut s, &tiny, DockerfileStage::Tiny);
+    assert_eq!(inspect(&image, "{{.Config.User}}"), "65534:65534");
+    assert_eq!(inspect(&image, "{{len .RootFS.Layers}}"), "1");
+    let name = s.container("tiny");
+    let mut args = vec!["run", "--name", name.as_str(), "--network", "none"];
+    args.extend_from_slice(&ULIMITS);
+    args.extend_from_slice(&[image.as_str(), "--version"]);
+    let out = podman_ok(&args, Duration::from_secs(60));
+    assert!(
+        out.contains(env!("CARGO_PKG_VERSION")),
+        "tiny image: {out:?}"
+    );
+}
+
+#[test]
 fn healthcheck_with_vigil_check_turns_healthy_and_a_failing_one_unhealthy() {
     let _serial = serial();
     let mut s = Scratch::new("health");

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::run::{MODES, Mode, command};
+use common::run::{Mode, command, modes};
 use common::{output_limit, text};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -23,7 +23,7 @@ fn exit_code(mode: Mode, args: &[&str], envs: &[(&str, &str)]) -> (i32, String) 
 
 #[test]
 fn passes_the_childs_exit_code() {
-    for mode in MODES {
+    for mode in modes() {
         assert_eq!(exit_code(mode, &["true"], &[]).0, 0, "{mode:?}");
         assert_eq!(
             exit_code(mode, &["sh", "-c", "exit 3"], &[]).0,
@@ -40,7 +40,7 @@ fn passes_the_childs_exit_code() {
 
 #[test]
 fn a_child_killed_by_a_signal_gives_128_plus_n() {
-    for mode in MODES {
+    for mode in modes() {
         assert_eq!(
             exit_code(mode, &["sh", "-c", "kill -KILL $$"], &[]).0,
             137,
@@ -56,7 +56,7 @@ fn a_child_killed_by_a_signal_gives_128_plus_n() {
 
 #[test]
 fn program_not_found_is_127_and_named() {
-    for mode in MODES {
+    for mode in modes() {
         let (code, err) = exit_code(mode, &["/no/such/program", "x"], &[]);
         assert_eq!(code, 127, "{mode:?}");
         assert!(err.contains("/no/such/program"), "{err}");
@@ -73,7 +73,7 @@ fn program_not_executable_is_126_and_named() {
     let file = dir.join("script");
     std::fs::write(&file, "#!/bin/sh\nexit 0\n").unwrap();
     let path = file.to_str().unwrap();
-    for mode in MODES {
+    for mode in modes() {
         let (code, err) = exit_code(mode, &[path], &[]);
         assert_eq!(code, 126, "{mode:?}");
         assert!(err.contains(path) && err.starts_with("vigil: "), "{err}");
@@ -83,7 +83,7 @@ fn program_not_executable_is_126_and_named() {
 
 #[test]
 fn success_exit_remaps_to_zero() {
-    for mode in MODES {
+    for mode in modes() {
         assert_eq!(
             exit_code(mode, &["-e", "3", "sh", "-c", "exit 3"], &[]).0,
             0

@@ -5,12 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::run::{MODES, sigrecord, start};
+use common::run::{modes, sigrecord, start};
 
 #[test]
 fn an_idle_vigil_never_wakes_up() {
     let helper = sigrecord().display().to_string();
-    for mode in MODES {
+    for mode in modes() {
         let mut v = start(mode, &["python3", &helper], &[]);
         v.expect("ready", Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(200));

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::run::{MODES, Mode, command, sigrecord, start, start_cmd};
+use common::run::{Mode, command, modes, sigrecord, start, start_cmd};
 
 const T: Duration = Duration::from_secs(15);
 
@@ -17,7 +17,7 @@ fn helper() -> String {
 
 #[test]
 fn a_child_ignoring_sigterm_is_killed_at_the_end_of_grace() {
-    for mode in MODES {
+    for mode in modes() {
         for (args, env) in [
             (vec!["-t", "1s"], vec![]),
             (vec!["--grace=1s"], vec![]),
@@ -48,7 +48,7 @@ fn a_child_ignoring_sigterm_is_killed_at_the_end_of_grace() {
 
 #[test]
 fn vigil_exits_as_soon_as_everything_is_gone_not_at_the_grace() {
-    for mode in MODES {
+    for mode in modes() {
         let h = helper();
         let mut v = start(mode, &["-t", "60s", "python3", &h], &[]);
         v.expect("ready", T);
@@ -60,7 +60,7 @@ fn vigil_exits_as_soon_as_everything_is_gone_not_at_the_grace() {
 
 #[test]
 fn leftovers_get_sigterm_and_vigil_waits_for_them() {
-    for mode in MODES {
+    for mode in modes() {
         let script = format!(
             "python3 {} --exit-after-term=0.7 & sleep 1; exit 7",
             helper()
@@ -84,7 +84,7 @@ fn leftovers_get_sigterm_and_vigil_waits_for_them() {
 
 #[test]
 fn leftovers_ignoring_sigterm_are_killed_at_the_grace() {
-    for mode in MODES {
+    for mode in modes() {
         let script = format!("python3 {} --ignore-term & sleep 1; exit 5", helper());
         let mut v = start(mode, &["-t", "1s", "sh", "-c", &script], &[]);
         let ready = v.expect("ready", T);
@@ -109,7 +109,7 @@ fn leftovers_ignoring_sigterm_are_killed_at_the_grace() {
 
 #[test]
 fn two_thousand_orphans_are_reaped() {
-    for mode in MODES {
+    for mode in modes() {
         let log =
             std::env::temp_dir().join(format!("vigil-orphans-{}-{mode:?}.log", std::process::id()));
         let h = helper();

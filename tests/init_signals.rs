@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::run::{MODES, Mode, sigrecord, start};
+use common::run::{Mode, modes, sigrecord, start};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -34,7 +34,7 @@ fn vigil_is_pid_1_in_pid1_mode() {
 
 #[test]
 fn forwards_common_signals_once_each() {
-    for mode in MODES {
+    for mode in modes() {
         let args = app(&[], &[]);
         let mut v = start(mode, &refs(&args), &[]);
         v.expect("ready", T);
@@ -51,7 +51,7 @@ fn forwards_common_signals_once_each() {
 
 #[test]
 fn rewrite_maps_and_drops() {
-    for mode in MODES {
+    for mode in modes() {
         let args = app(
             &[
                 "-r",
@@ -78,7 +78,7 @@ fn rewrite_maps_and_drops() {
 
 #[test]
 fn rewrite_from_env_and_term_rewritten_to_quit() {
-    for mode in MODES {
+    for mode in modes() {
         let args = app(&[], &[]);
         let env = [
             ("VIGIL_REWRITE", "TERM:QUIT, USR2:0"),
@@ -97,7 +97,7 @@ fn rewrite_from_env_and_term_rewritten_to_quit() {
 #[test]
 fn group_mode_reaches_grandchildren_and_plain_mode_does_not() {
     let helper = sigrecord().display().to_string();
-    for mode in MODES {
+    for mode in modes() {
         // -g: the whole group gets USR1, the grandchild included.
         let script = format!("python3 {helper} & trap 'echo sh-got-usr1' USR1; wait; wait");
         let mut v = start(mode, &["-g", "sh", "-c", &script], &[]);
@@ -144,7 +144,7 @@ fn group_mode_from_env() {
 
 #[test]
 fn a_storm_of_signals_leaves_vigil_responsive() {
-    for mode in MODES {
+    for mode in modes() {
         let args = app(&["-g"], &[]);
         let mut v = start(mode, &refs(&args), &[]);
         v.expect("ready", T);

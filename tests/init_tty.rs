@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::run::{MODES, Mode, sigrecord};
+use common::run::{Mode, modes, sigrecord};
 use common::{output_limit, text, vigil};
 
 fn drive(mode: Mode, wait_for: &str, keys: &str, vigil_args: &[&str]) -> (i32, String) {
@@ -40,7 +40,7 @@ fn count(screen: &str, n: i32) -> usize {
 #[test]
 fn control_keys_reach_the_child_exactly_once() {
     let helper = sigrecord().display().to_string();
-    for mode in MODES {
+    for mode in modes() {
         for group in [false, true] {
             let mut args = vec![];
             if group {
@@ -61,7 +61,7 @@ fn control_keys_reach_the_child_exactly_once() {
 
 #[test]
 fn an_interactive_shell_has_job_control() {
-    for mode in MODES {
+    for mode in modes() {
         for group in [false, true] {
             let mut args = vec![];
             if group {

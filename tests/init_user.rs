@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::run::{MODES, Mode, command, sigrecord, start};
+use common::run::{Mode, command, modes, sigrecord, start};
 use common::{output_limit, text, vigil};
 
 const T: Duration = Duration::from_secs(15);
@@ -86,7 +86,7 @@ fn field<'a>(out: &'a str, name: &str) -> &'a str {
 
 #[test]
 fn user_65534_65534_by_number_flag_short_flag_and_env() {
-    for mode in MODES {
+    for mode in modes() {
         for (args, env) in [
             (vec!["--user", "65534:65534"], vec![]),
             (vec!["-u", "65534:65534"], vec![]),
@@ -118,7 +118,7 @@ fn command_env(mode: Mode, args: &[&str], env: &[(&str, &str)]) -> Command {
 
 #[test]
 fn user_nobody_by_name_gets_its_group_and_home() {
-    for mode in MODES {
+    for mode in modes() {
         let out = run_with_etc(mode, &["--user", "nobody", "sh", "-c", SHOW], &[]);
         let so = text(&out.stdout);
         assert_eq!(
@@ -136,7 +136,7 @@ fn user_nobody_by_name_gets_its_group_and_home() {
 
 #[test]
 fn supplementary_groups_come_from_the_group_file() {
-    for mode in MODES {
+    for mode in modes() {
         let out = run_with_etc(mode, &["--user", "alice", "sh", "-c", SHOW], &[]);
         let so = text(&out.stdout);
         assert_eq!(
@@ -164,7 +164,7 @@ fn supplementary_groups_come_from_the_group_file() {
 
 #[test]
 fn an_unknown_user_fails_closed_naming_the_user() {
-    for mode in MODES {
+    for mode in modes() {
         for spec in ["mallory", "alice:nogroupnamedthis"] {
             let out = run_with_etc(mode, &["--user", spec, "sh", "-c", "echo started"], &[]);
             let err = text(&out.stderr);
@@ -206,7 +206,7 @@ fn a_failing_privilege_drop_fails_closed_naming_the_user() {
 
 #[test]
 fn no_new_privs_shows_in_the_childs_status() {
-    for mode in MODES {
+    for mode in modes() {
         for (args, env) in [
             (vec!["--no-new-privs"], vec![]),
             (vec![], vec![("VIGIL_NO_NEW_PRIVS", "yes")]),
@@ -229,7 +229,7 @@ fn no_new_privs_shows_in_the_childs_status() {
 
 #[test]
 fn vigil_keeps_root_while_the_child_runs_as_nobody() {
-    for mode in MODES {
+    for mode in modes() {
         let h = sigrecord().display().to_string();
         let mut v = start(mode, &["--user", "65534:65534", "python3", &h], &[]);
         let ready = v.expect("ready", T);

@@ -6,7 +6,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::run::{MODES, command, start};
+use common::run::{command, modes, start};
 use common::{output_limit, text};
 
 const T: Duration = Duration::from_secs(15);
@@ -19,7 +19,7 @@ fn free_port() -> u16 {
 
 #[test]
 fn waits_for_a_port_that_opens_after_one_second() {
-    for mode in MODES {
+    for mode in modes() {
         for via_env in [false, true] {
             let port = free_port();
             let target = format!("tcp://127.0.0.1:{port}");
@@ -66,7 +66,7 @@ fn waits_for_a_port_that_opens_after_one_second() {
 
 #[test]
 fn a_timeout_exits_1_naming_the_target_and_its_error() {
-    for mode in MODES {
+    for mode in modes() {
         let target = format!("tcp://127.0.0.1:{}", free_port());
         let begun = Instant::now();
         let out = output_limit(
@@ -125,7 +125,7 @@ fn the_env_twin_of_wait_timeout_applies() {
 
 #[test]
 fn sigterm_during_the_wait_exits_143_and_the_child_never_starts() {
-    for mode in MODES {
+    for mode in modes() {
         for sig in [15, 2] {
             let target = format!("tcp://127.0.0.1:{}", free_port());
             let mut v = start(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::run::{MODES, Mode, command, sigrecord, start_cmd};
+use common::run::{Mode, command, modes, sigrecord, start_cmd};
 use http_server::Conn;
 
 const T: Duration = Duration::from_secs(20);
@@ -45,7 +45,7 @@ fn helper() -> String {
 
 #[test]
 fn the_watchdog_stops_an_app_whose_health_endpoint_starts_failing() {
-    for mode in MODES {
+    for mode in modes() {
         for via_env in [false, true] {
             let failing = Arc::new(AtomicBool::new(false));
             let probes = Arc::new(AtomicUsize::new(0));
@@ -121,7 +121,7 @@ fn the_watchdog_stops_an_app_whose_health_endpoint_starts_failing() {
 
 #[test]
 fn failures_during_the_start_period_do_not_count() {
-    for mode in MODES {
+    for mode in modes() {
         let failing = Arc::new(AtomicBool::new(true));
         let probes = Arc::new(AtomicUsize::new(0));
         let url = health(failing, probes.clone());
@@ -163,7 +163,7 @@ fn failures_during_the_start_period_do_not_count() {
 
 #[test]
 fn the_watchdog_never_fires_on_a_healthy_app() {
-    for mode in MODES {
+    for mode in modes() {
         let probes = Arc::new(AtomicUsize::new(0));
         let url = health(Arc::new(AtomicBool::new(false)), probes.clone());
         let log = log_path("healthy", mode);

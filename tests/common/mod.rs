@@ -16,9 +16,39 @@ pub fn vigil() -> PathBuf {
     }
 }
 
+/// `$VIGIL_TEST_RUNNER`: an emulator that runs the binary under test, as
+/// cargo's target runner does (`qemu-aarch64-static` for the aarch64 builds).
+pub fn runner() -> Option<PathBuf> {
+    std::env::var_os("VIGIL_TEST_RUNNER")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The words that start vigil: the runner, if any, then the binary.
+pub fn vigil_argv() -> Vec<PathBuf> {
+    runner().into_iter().chain([vigil()]).collect()
+}
+
+/// What `/proc/PID/exe` shows for a running vigil: the runner, if any.
+pub fn vigil_exe() -> PathBuf {
+    let exe = runner().unwrap_or_else(vigil);
+    let found = if exe.components().count() > 1 {
+        Some(exe.clone())
+    } else {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|dir| dir.join(&exe))
+            .find(|p| p.is_file())
+    };
+    found
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .unwrap_or_else(|| panic!("cannot find {}", exe.display()))
+}
+
 /// A `Command` for vigil with a clean slate of VIGIL_* variables.
 pub fn vigil_cmd() -> Command {
-    let mut cmd = Command::new(vigil());
+    let argv = vigil_argv();
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("VIGIL_") && k != "VIGIL_BIN" {
             cmd.env_remove(k);

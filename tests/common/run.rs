@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use super::{vigil, vigil_cmd, wait_limit};
+use super::{vigil_cmd, vigil_exe, wait_limit};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Mode {
@@ -18,7 +18,24 @@ pub enum Mode {
     Pid1,
 }
 
-pub const MODES: [Mode; 2] = [Mode::Plain, Mode::Pid1];
+const MODES: [Mode; 2] = [Mode::Plain, Mode::Pid1];
+
+/// The modes to test: both, unless `$VIGIL_TEST_MODES` names fewer. The
+/// aarch64 run sets `pid1`: under qemu-user a plain process cannot become a
+/// child subreaper (qemu 7.2 refuses that prctl). An unknown name fails.
+pub fn modes() -> Vec<Mode> {
+    let Some(list) = std::env::var_os("VIGIL_TEST_MODES").filter(|v| !v.is_empty()) else {
+        return MODES.to_vec();
+    };
+    list.to_string_lossy()
+        .split(',')
+        .map(|m| match m {
+            "plain" => Mode::Plain,
+            "pid1" => Mode::Pid1,
+            other => panic!("VIGIL_TEST_MODES: unknown mode '{other}' (use plain,pid1)"),
+        })
+        .collect()
+}
 
 /// The signal-recording stand-in application.
 pub fn sigrecord() -> PathBuf {
@@ -35,10 +52,10 @@ pub fn command(mode: Mode, args: &[&str]) -> Command {
         }
         Mode::Pid1 => {
             let cmd = vigil_cmd();
-            let program = cmd.get_program().to_owned();
             let mut un = Command::new("unshare");
             un.args(["--pid", "--fork", "--mount-proc"])
-                .arg(program)
+                .arg(cmd.get_program())
+                .args(cmd.get_args())
                 .args(args);
             for (k, v) in cmd.get_envs() {
                 match v {
@@ -97,7 +114,7 @@ pub fn start_cmd(mode: Mode, mut cmd: Command) -> Running {
 /// The pid of the process `unshare --fork` started, once it runs vigil.
 fn namespace_init(unshare: i32) -> i32 {
     let deadline = Instant::now() + Duration::from_secs(10);
-    let exe = std::fs::canonicalize(vigil()).expect("vigil path");
+    let exe = vigil_exe();
     loop {
         let children = std::fs::read_to_string(format!("/proc/{unshare}/task/{unshare}/children"))
             .unwrap_or_default();

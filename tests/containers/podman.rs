@@ -189,31 +189,66 @@ pub struct Images {
 /// a directory holding the static binary (the builder's base image cannot be
 /// pulled here).
 pub fn build_vigil_image(s: &mut Scratch) -> String {
-    let bin = s.dir("bin");
-    std::fs::copy(static_vigil(), bin.join("vigil")).expect("copy vigil");
+    build_dockerfile_stage(s, &static_vigil(), DockerfileStage::Default)
+}
+
+/// Which image of docker/Dockerfile to build.
+pub enum DockerfileStage<'a> {
+    /// The last stage (the stable build) for the host's platform.
+    Default,
+    /// The last stage for another platform, e.g. `linux/arm64`.
+    Platform(&'a str),
+    /// `--target tiny`, the size-first build.
+    Tiny,
+}
+
+/// Builds an image of docker/Dockerfile with its builder stage (`builder`,
+/// or `tiny-builder` for the tiny image) replaced by a directory holding `bin`.
+pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStage) -> String {
+    let dir = s.dir("bin");
+    std::fs::copy(bin, dir.join("vigil")).unwrap_or_else(|e| panic!("copy {}: {e}", bin.display()));
     let tag = s.image("vigil");
-    let ctx = format!("builder={}", bin.display());
+    let builder = match stage {
+        DockerfileStage::Tiny => "tiny-builder",
+        _ => "builder",
+    };
+    let ctx = format!("{builder}={}", dir.display());
     let ignore = root().join("docker/Dockerfile.dockerignore");
     let dockerfile = root().join("docker/Dockerfile");
-    podman_ok(
-        &[
-            "build",
-            "--pull=never",
-            "--format",
-            "docker",
-            "--ignorefile",
-            ignore.to_str().expect("utf-8 path"),
-            "-f",
-            dockerfile.to_str().expect("utf-8 path"),
-            "--build-context",
-            &ctx,
-            "-t",
-            &tag,
-            root().to_str().expect("utf-8 path"),
-        ],
-        Duration::from_secs(120),
-    );
+    let mut args = vec![
+        "build",
+        "--pull=never",
+        "--format",
+        "docker",
+        "--ignorefile",
+        ignore.to_str().expect("utf-8 path"),
+        "-f",
+        dockerfile.to_str().expect("utf-8 path"),
+        "--build-context",
+        &ctx,
+        "-t",
+        &tag,
+    ];
+    match stage {
+        DockerfileStage::Default => {}
+        DockerfileStage::Platform(p) => args.extend(["--platform", p]),
+        DockerfileStage::Tiny => args.extend(["--target", "tiny"]),
+    }
+    let context = root();
+    args.push(context.to_str().expect("utf-8 path"));
+    podman_ok(&args, Duration::from_secs(120));
     tag
+}
+
+/// A build of vigil other than the default x86_64 one, at its cargo path
+/// (`what` names the command that makes it). Panics, never skips, if missing.
+pub fn built(path: &str, what: &str) -> PathBuf {
+    let p = root().join(path);
+    match is_static_elf(&p) {
+        Ok(true) => p,
+        Ok(false) => panic!("{} is dynamically linked", p.display()),
+        Err(e) => panic!("no {path} ({e}): run `{what}` first (scripts/test does)"),
+    }
 }
 
 /// A build-context directory holding Debian's static busybox, standing in
