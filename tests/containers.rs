@@ -78,15 +78,7 @@ fn dockerfile_final_stage_holds_only_vigil_with_oci_labels() {
     // One layer: /vigil and nothing else.
     assert_eq!(inspect(&image, "{{len .RootFS.Layers}}"), "1");
 
-    let name = s.container("version");
-    let mut args = vec!["run", "--name", name.as_str(), "--network", "none"];
-    args.extend_from_slice(&ULIMITS);
-    args.extend_from_slice(&[image.as_str(), "--version"]);
-    let out = podman_ok(&args, Duration::from_secs(60));
-    assert!(
-        out.contains(env!("CARGO_PKG_VERSION")),
-        "vigil --version in the image: {out:?}"
-    );
+    assert_runs_version(&mut s, &image, "version");
 
     // The recipe stays a recipe: pinned builder, exec-form entrypoint.
     let df = std::fs::read_to_string(root().join("docker/Dockerfile")).expect("docker/Dockerfile");
@@ -157,14 +149,19 @@ fn dockerfile_builds_an_arm64_image_and_the_tiny_stage() {
     let image = build_dockerfile_stage(&mut s, &tiny, DockerfileStage::Tiny);
     assert_eq!(inspect(&image, "{{.Config.User}}"), "65534:65534");
     assert_eq!(inspect(&image, "{{len .RootFS.Layers}}"), "1");
-    let name = s.container("tiny");
+    assert_runs_version(&mut s, &image, "tiny");
+}
+
+/// `podman run IMAGE --version` (the entrypoint is /vigil) prints our version.
+fn assert_runs_version(s: &mut Scratch, image: &str, what: &str) {
+    let name = s.container(what);
     let mut args = vec!["run", "--name", name.as_str(), "--network", "none"];
     args.extend_from_slice(&ULIMITS);
-    args.extend_from_slice(&[image.as_str(), "--version"]);
+    args.extend_from_slice(&[image, "--version"]);
     let out = podman_ok(&args, Duration::from_secs(60));
     assert!(
         out.contains(env!("CARGO_PKG_VERSION")),
-        "tiny image: {out:?}"
+        "vigil --version in the {what} image: {out:?}"
     );
 }
 
