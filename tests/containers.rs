@@ -192,18 +192,7 @@ fn healthcheck_with_vigil_check_turns_healthy_and_a_failing_one_unhealthy() {
         ),
     )
     .expect("write Containerfile");
-    podman_ok(
-        &[
-            "build",
-            "--pull=never",
-            "--format",
-            "docker",
-            "-t",
-            &bad_img,
-            ctx.to_str().expect("utf-8"),
-        ],
-        Duration::from_secs(60),
-    );
+    build_dir(&bad_img, &ctx);
     let bad = s.container("bad");
     run_detached(&bad, &[], &bad_img, &[]);
     let run = podman(&["healthcheck", "run", &bad], Duration::from_secs(20));
@@ -249,18 +238,7 @@ fn distroless_example_expands_port_in_its_healthcheck_and_turns_healthy() {
         "FROM scratch\nCOPY etc /etc\nUSER 65532:65532\n",
     )
     .expect("Containerfile");
-    podman_ok(
-        &[
-            "build",
-            "--pull=never",
-            "--format",
-            "docker",
-            "-t",
-            &base,
-            ctx.to_str().expect("utf-8"),
-        ],
-        Duration::from_secs(60),
-    );
+    build_dir(&base, &ctx);
 
     let image = s.image("dl");
     let (a, b) = (format!("VIGIL_IMAGE={vigil}"), format!("BASE_IMAGE={base}"));

@@ -304,6 +304,8 @@ fn close_range(first: i32, last: i32) {
     }
 }
 
+// SAFETY: libc defines `environ` with this type (environ(7)); it is only read,
+// in `environment_with`.
 unsafe extern "C" {
     static mut environ: *const *const c_char;
 }

@@ -251,6 +251,22 @@ pub fn built(path: &str, what: &str) -> PathBuf {
     }
 }
 
+/// `podman build` of the Containerfile in `ctx`, tagged `tag`.
+pub fn build_dir(tag: &str, ctx: &Path) {
+    podman_ok(
+        &[
+            "build",
+            "--pull=never",
+            "--format",
+            "docker",
+            "-t",
+            tag,
+            ctx.to_str().expect("utf-8"),
+        ],
+        Duration::from_secs(60),
+    );
+}
+
 /// A build-context directory holding Debian's static busybox, standing in
 /// for the examples' `app` stage.
 pub fn app_context(s: &mut Scratch) -> String {
