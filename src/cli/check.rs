@@ -1,21 +1,151 @@
-//! `vigil check` options: flags, the `VIGIL_CHECK` / `VIGIL_CHECK_TIMEOUT`
-//! twins, and `${VAR}` expansion of targets and header values.
+//! `vigil check` options: the table that defines each one (and the
+//! `VIGIL_CHECK_TIMEOUT` twin), the help made from it, targets from argv or
+//! `VIGIL_CHECK`, and `${VAR}` expansion of targets and header values.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
 
-use super::{UsageError, bad, env, text_value, values};
+use super::argv::{Arg, Lexer};
+use super::opt::{self, Opt, Stop, Takes, env_text};
+use super::{Command, Env, Mode, help, values};
 use crate::probe::target::{self, BadTarget};
 use crate::probe::{CheckOptions, StatusSet, Target};
 
-#[derive(Debug)]
-pub enum Parsed {
-    Run(CheckOptions),
-    Help,
-}
+/// At most this many retries: more is a typo, the deadline bounds them anyway.
+const MAX_RETRIES: u32 = 1000;
 
-pub const CHECK_HELP: &str = "\
+/// Every check option, in help order.
+pub const OPTIONS: &[Opt<CheckOptions>] = &[
+    Opt {
+        long: "timeout",
+        short: Some('t'),
+        env: Some("VIGIL_CHECK_TIMEOUT"),
+        repeats: false,
+        takes: Takes::Text("DURATION", |o, v, _| {
+            o.timeout = timeout(v)?;
+            Ok(())
+        }),
+        help: "deadline for the whole run, retries included\n[5s]",
+    },
+    Opt {
+        long: "status",
+        short: Some('s'),
+        env: None,
+        repeats: false,
+        takes: Takes::Text("LIST", |o, v, _| {
+            o.statuses = StatusSet::parse(v)?;
+            Ok(())
+        }),
+        help: "accepted statuses, e.g. 200-299,302 [200-399];\nredirects are not followed",
+    },
+    Opt {
+        long: "header",
+        short: Some('H'),
+        env: None,
+        repeats: true,
+        takes: Takes::Text("'Name: value'", |o, v, env| {
+            o.headers.push(header(v, env)?);
+            Ok(())
+        }),
+        help: "extra request header; may set Host",
+    },
+    Opt {
+        long: "method",
+        short: Some('X'),
+        env: None,
+        repeats: false,
+        takes: Takes::Text("METHOD", |o, v, _| {
+            if v.is_empty() || !v.bytes().all(is_token_byte) {
+                return Err(format!("invalid method '{v}'"));
+            }
+            o.method = v.to_owned();
+            Ok(())
+        }),
+        help: "request method [GET]",
+    },
+    Opt {
+        long: "body-contains",
+        short: None,
+        env: None,
+        repeats: false,
+        takes: Takes::Text("TEXT", |o, v, _| {
+            if v.is_empty() {
+                return Err("empty text (give the text the body must contain)".into());
+            }
+            o.body_contains = Some(v.to_owned());
+            Ok(())
+        }),
+        help: "also require TEXT in the body's first 64 KiB",
+    },
+    Opt {
+        long: "unix-socket",
+        short: None,
+        env: None,
+        repeats: false,
+        takes: Takes::Bytes("PATH", |o, v| {
+            o.unix_socket = Some(v);
+            Ok(())
+        }),
+        help: "send the HTTP request over this unix socket",
+    },
+    Opt {
+        long: "insecure",
+        short: Some('k'),
+        env: None,
+        repeats: false,
+        takes: Takes::Switch(|_, _| Ok(())),
+        help: "accepted: HTTPS certificates are never verified",
+    },
+    Opt {
+        long: "retries",
+        short: None,
+        env: None,
+        repeats: false,
+        takes: Takes::Text("N", |o, v, _| {
+            o.retries = match v.trim().parse::<u32>() {
+                Ok(n) if n <= MAX_RETRIES => n,
+                _ => return Err(format!("invalid count '{v}' (use 0-1000)")),
+            };
+            Ok(())
+        }),
+        help: "extra attempts inside the deadline [0]",
+    },
+    Opt {
+        long: "retry-delay",
+        short: None,
+        env: None,
+        repeats: false,
+        takes: Takes::Text("DURATION", |o, v, _| {
+            o.retry_delay = values::duration(v)?;
+            Ok(())
+        }),
+        help: "pause between attempts [200ms]",
+    },
+    Opt {
+        long: "quiet",
+        short: Some('q'),
+        env: None,
+        repeats: false,
+        takes: Takes::Switch(|o, _| {
+            o.quiet = true;
+            Ok(())
+        }),
+        help: "print nothing when healthy",
+    },
+    Opt {
+        long: "help",
+        short: Some('h'),
+        env: None,
+        repeats: false,
+        takes: Takes::Help,
+        help: "this help",
+    },
+];
+
+const HEAD: &str = "\
 vigil check: probe targets within one hard deadline; exit 0 if all are healthy.
 
 Usage: vigil check [OPTIONS] [TARGET...]
@@ -26,163 +156,78 @@ VIGIL_CHECK. ${VAR} and ${VAR:-default} are expanded in targets and header
 values ($$ is a literal $). Every address a name resolves to is tried.
 
 Options:
-  -t, --timeout DURATION       deadline for the whole run, retries included
-                               [5s]                        VIGIL_CHECK_TIMEOUT
-  -s, --status LIST            accepted statuses, e.g. 200-299,302 [200-399];
-                               redirects are not followed
-  -H, --header 'Name: value'   extra request header (repeatable; may set Host)
-  -X, --method METHOD          request method [GET]
-      --body-contains TEXT     also require TEXT in the body's first 64 KiB
-      --unix-socket PATH       send the HTTP request over this unix socket
-  -k, --insecure               accepted: HTTPS certificates are never verified
-      --retries N              extra attempts inside the deadline [0]
-      --retry-delay DURATION   pause between attempts [200ms]
-  -q, --quiet                  print nothing when healthy
-  -h, --help                   this help
+";
 
+const TAIL: &str = "
 https:// needs a vigil built with TLS. Proxy variables are ignored.
 Exit status: 0 healthy, 1 anything else (bad usage included).
 ";
 
-/// At most this many retries: more is a typo, the deadline bounds them anyway.
-const MAX_RETRIES: u32 = 1000;
+const COLUMN: usize = 31;
+const HELP_LEN: usize = help::render(&mut [], HEAD, OPTIONS, COLUMN, TAIL);
+const HELP_BYTES: [u8; HELP_LEN] = {
+    let mut bytes = [0; HELP_LEN];
+    help::render(&mut bytes, HEAD, OPTIONS, COLUMN, TAIL);
+    bytes
+};
+/// `vigil check --help`, made from `OPTIONS` when the crate is compiled.
+pub const HELP: &str = help::text(&HELP_BYTES);
 
-/// Parses the arguments after `check`.
-pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
-    use lexopt::prelude::*;
-
+/// Parses the arguments after `check`: options and targets in any order,
+/// every word after `--` a target.
+pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
+    let mut opts = CheckOptions::new(Vec::new());
     let mut texts = Vec::new();
-    let mut timeout = None;
-    let mut statuses = None;
-    let mut headers = Vec::new();
-    let mut method = None;
-    let mut body_contains = None;
-    let mut unix_socket = None;
-    let mut retries = 0;
-    let mut retry_delay = None;
-    let mut quiet = false;
-
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Short('t') | Long("timeout") => {
-                timeout = Some(timeout_value(
-                    &text_value(&mut parser, "--timeout")?,
-                    "--timeout",
-                )?);
-            }
-            Short('s') | Long("status") => {
-                let v = text_value(&mut parser, "--status")?;
-                statuses = Some(StatusSet::parse(&v).map_err(|e| bad("--status", e))?);
-            }
-            Short('H') | Long("header") => {
-                headers.push(header(&text_value(&mut parser, "--header")?)?);
-            }
-            Short('X') | Long("method") => {
-                let v = text_value(&mut parser, "--method")?;
-                if v.is_empty() || !v.bytes().all(is_token_byte) {
-                    return Err(bad("--method", format!("invalid method '{v}'")));
-                }
-                method = Some(v);
-            }
-            Long("body-contains") => {
-                let text = text_value(&mut parser, "--body-contains")?;
-                if text.is_empty() {
-                    return Err(UsageError(
-                        "--body-contains: empty text (give the text the body must contain)".into(),
-                    ));
-                }
-                body_contains = Some(text);
-            }
-            Long("unix-socket") => {
-                let v = parser
-                    .value()
-                    .map_err(|_| UsageError("--unix-socket needs a value".into()))?;
-                unix_socket = Some(PathBuf::from(v));
-            }
-            Short('k') | Long("insecure") => {}
-            Long("retries") => {
-                let v = text_value(&mut parser, "--retries")?;
-                retries = match v.trim().parse::<u32>() {
-                    Ok(n) if n <= MAX_RETRIES => n,
-                    _ => {
-                        return Err(bad(
-                            "--retries",
-                            format!("invalid count '{v}' (use 0-1000)"),
-                        ));
-                    }
-                };
-            }
-            Long("retry-delay") => {
-                let v = text_value(&mut parser, "--retry-delay")?;
-                retry_delay = Some(values::duration(&v).map_err(|e| bad("--retry-delay", e))?);
-            }
-            Short('q') | Long("quiet") => quiet = true,
-            Short('h') | Long("help") => return Ok(Parsed::Help),
-            Value(v) => texts.push(v.into_string().map_err(|v| {
-                UsageError(format!("target is not UTF-8: {}", v.to_string_lossy()))
-            })?),
-            other => return Err(other.unexpected().into()),
+    let mut seen = [false; OPTIONS.len()];
+    let mut lexer = Lexer::new(args);
+    while let Some(arg) = lexer.next_arg()? {
+        if let Arg::Operand(word) = arg {
+            let text = String::from_utf8(word).map_err(|e| {
+                format!(
+                    "target is not UTF-8: {}",
+                    String::from_utf8_lossy(e.as_bytes())
+                )
+            })?;
+            texts.push(text);
+            continue;
+        }
+        match opt::apply(OPTIONS, &mut seen, &mut lexer, arg, &mut opts, env)? {
+            Some(Stop::Help) => return Ok(Command::Help(Mode::Check, HELP)),
+            Some(Stop::Version) | None => {}
         }
     }
-
     if texts.is_empty() {
-        if let Some(list) = env("VIGIL_CHECK")? {
+        if let Some(list) = env_text(env, "VIGIL_CHECK")? {
             texts.extend(list.split_whitespace().map(str::to_owned));
         }
     }
     if texts.is_empty() {
-        return Err(UsageError(
+        return Err(
             "no target (e.g. vigil check http://127.0.0.1:8080/healthz, or set VIGIL_CHECK)".into(),
-        ));
+        );
     }
-    let targets = texts
-        .iter()
-        .map(|text| {
-            let expanded = target::expand(text, &lookup).map_err(usage)?;
-            Target::parse(&expanded).map_err(usage)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let timeout = match timeout {
-        Some(t) => t,
-        None => match env("VIGIL_CHECK_TIMEOUT")? {
-            Some(v) => timeout_value(&v, "VIGIL_CHECK_TIMEOUT")?,
-            None => crate::probe::DEFAULT_TIMEOUT,
-        },
-    };
-
-    let mut opts = CheckOptions::new(targets);
-    opts.timeout = timeout;
-    opts.statuses = statuses.unwrap_or_else(StatusSet::default_set);
-    opts.headers = headers;
-    opts.method = method.unwrap_or(opts.method);
-    opts.body_contains = body_contains;
-    opts.unix_socket = unix_socket;
-    opts.retries = retries;
-    opts.retry_delay = retry_delay.unwrap_or(opts.retry_delay);
-    opts.quiet = quiet;
-    Ok(Parsed::Run(opts))
-}
-
-fn usage(e: BadTarget) -> UsageError {
-    UsageError(e.0)
+    for text in &texts {
+        let expanded = target::expand(text, &|name| lookup(env, name)).map_err(|e| e.0)?;
+        opts.targets
+            .push(Target::parse(&expanded).map_err(|e| e.0)?);
+    }
+    opt::apply_twins(OPTIONS, &seen, &mut opts, env)?;
+    Ok(Command::Check(opts))
 }
 
 /// A deadline of zero would fail every target before it starts: refuse it.
-fn timeout_value(text: &str, name: &str) -> Result<Duration, UsageError> {
-    match values::duration(text) {
-        Ok(d) if d.is_zero() => Err(bad(name, format!("timeout '{text}' must be more than 0"))),
-        Ok(d) => Ok(d),
-        Err(e) => Err(bad(name, e)),
+fn timeout(text: &str) -> Result<Duration, String> {
+    match values::duration(text)? {
+        d if d.is_zero() => Err(format!("timeout '{text}' must be more than 0")),
+        d => Ok(d),
     }
 }
 
 /// A variable's value for `${VAR}`; unset is `None`, set but empty is `""`.
-fn lookup(name: &str) -> Result<Option<String>, BadTarget> {
-    match std::env::var_os(name) {
+fn lookup(env: Env, name: &str) -> Result<Option<String>, BadTarget> {
+    match env(name) {
         None => Ok(None),
-        Some(v) => v
-            .into_string()
+        Some(v) => String::from_utf8(v)
             .map(Some)
             .map_err(|_| BadTarget(format!("variable {name} is not UTF-8"))),
     }
@@ -191,18 +236,13 @@ fn lookup(name: &str) -> Result<Option<String>, BadTarget> {
 /// `Name: value` with a token name (RFC 9110 section 5.1) and `${VAR}`
 /// expanded in the value, which may not hold CR, LF or NUL (no smuggling a
 /// second header or request through a variable).
-fn header(text: &str) -> Result<(String, String), UsageError> {
-    let invalid = || {
-        bad(
-            "--header",
-            format!("invalid header '{text}' (use 'Name: value')"),
-        )
-    };
+fn header(text: &str, env: Env) -> Result<(String, String), String> {
+    let invalid = || format!("invalid header '{text}' (use 'Name: value')");
     let (name, value) = text.split_once(':').ok_or_else(invalid)?;
     if name.is_empty() || !name.bytes().all(is_token_byte) {
         return Err(invalid());
     }
-    let value = target::expand(value.trim(), &lookup).map_err(|e| bad("--header", e.0))?;
+    let value = target::expand(value.trim(), &|var| lookup(env, var)).map_err(|e| e.0)?;
     if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
         return Err(invalid());
     }
@@ -216,15 +256,20 @@ fn is_token_byte(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::test_env;
+    use alloc::string::ToString;
+    use alloc::vec;
 
-    fn parse_list(list: &[&str]) -> Result<Parsed, UsageError> {
-        parse(list.iter().map(OsString::from).collect())
+    fn parse_with(list: &[&str], vars: &[(&str, &str)]) -> Result<Command, String> {
+        let args = list.iter().map(|a| a.as_bytes().to_vec()).collect();
+        parse(args, &test_env(vars))
     }
 
     fn run(list: &[&str]) -> CheckOptions {
-        match parse_list(list) {
-            Ok(Parsed::Run(o)) => o,
-            other => panic!("{list:?}: {other:?}"),
+        match parse_with(list, &[]) {
+            Ok(Command::Check(o)) => o,
+            Ok(_) => panic!("{list:?}: not a check"),
+            Err(e) => panic!("{list:?}: {e}"),
         }
     }
 
@@ -244,6 +289,7 @@ mod tests {
         let o = run(&[
             "-t",
             "1500ms",
+            "http://a/",
             "-s",
             "200-299,302",
             "-H",
@@ -255,13 +301,12 @@ mod tests {
             "ready",
             "--unix-socket",
             "/run/app.sock",
-            "-k",
+            "-kq",
             "--retries",
             "3",
             "--retry-delay",
             "50ms",
-            "-q",
-            "http://a/",
+            "--",
             "tcp://b:1",
         ]);
         assert_eq!(o.timeout, Duration::from_millis(1500));
@@ -275,28 +320,94 @@ mod tests {
         );
         assert_eq!(o.method, "HEAD");
         assert_eq!(o.body_contains.as_deref(), Some("ready"));
+        assert_eq!(o.unix_socket.as_deref(), Some(&b"/run/app.sock"[..]));
         assert_eq!(o.retries, 3);
+        assert_eq!(o.retry_delay, Duration::from_millis(50));
         assert!(o.quiet);
         assert_eq!(o.targets.len(), 2);
     }
 
     #[test]
     fn usage_errors_name_the_option() {
+        for (args, want) in [
+            (
+                &["-t", "0", "http://a/"][..],
+                "--timeout: timeout '0' must be more than 0",
+            ),
+            (&["-t"][..], "--timeout needs a value"),
+            (&["--unix-socket"][..], "--unix-socket needs a value"),
+            (
+                &["--retries", "-1", "http://a/"][..],
+                "--retries: invalid count '-1' (use 0-1000)",
+            ),
+            (
+                &["-X", "GE T", "http://a/"][..],
+                "--method: invalid method 'GE T'",
+            ),
+            (
+                &["-H", "no colon", "http://a/"][..],
+                "--header: invalid header 'no colon' (use 'Name: value')",
+            ),
+            (
+                &["--body-contains=", "http://a/"][..],
+                "--body-contains: empty text (give the text the body must contain)",
+            ),
+            (&["--bogus", "http://a/"][..], "invalid option '--bogus'"),
+            (&["-V", "http://a/"][..], "invalid option '-V'"),
+            (
+                &[][..],
+                "no target (e.g. vigil check http://127.0.0.1:8080/healthz, or set VIGIL_CHECK)",
+            ),
+        ] {
+            assert_eq!(
+                parse_with(args, &[]).err().as_deref(),
+                Some(want),
+                "{args:?}"
+            );
+        }
         for (args, needle) in [
-            (&["-t", "soon", "http://a/"][..], "--timeout"),
-            (&["-t", "0", "http://a/"][..], "--timeout"),
-            (&["-s", "2xx", "http://a/"][..], "--status"),
-            (&["-H", "no colon", "http://a/"][..], "--header"),
-            (&["-H", "Bad Name: x", "http://a/"][..], "--header"),
-            (&["-X", "GE T", "http://a/"][..], "--method"),
-            (&["--retries", "-1", "http://a/"][..], "--retries"),
-            (&["--retry-delay", "x", "http://a/"][..], "--retry-delay"),
-            (&["--bogus", "http://a/"][..], "--bogus"),
+            (&["-t", "soon", "http://a/"][..], "--timeout: "),
+            (&["-s", "2xx", "http://a/"][..], "--status: "),
+            (&["-H", "Bad Name: x", "http://a/"][..], "--header: "),
+            (&["--retry-delay", "x", "http://a/"][..], "--retry-delay: "),
             (&["ftp://a/"][..], "ftp://a/"),
         ] {
-            let err = parse_list(args).unwrap_err().0;
+            let err = parse_with(args, &[]).err().unwrap_or_default();
             assert!(err.contains(needle), "{args:?}: {err}");
         }
-        assert!(matches!(parse_list(&["-h"]), Ok(Parsed::Help)));
+        assert!(matches!(
+            parse_with(&["-h", "--bogus"], &[]),
+            Ok(Command::Help(Mode::Check, HELP))
+        ));
+    }
+
+    #[test]
+    fn targets_and_headers_expand_variables() {
+        let vars = [
+            ("VIGIL_CHECK", " http://h:${PORT}/  tcp://h:1 "),
+            ("PORT", "8080"),
+            ("TOKEN", "t0k"),
+            ("VIGIL_CHECK_TIMEOUT", "2s"),
+        ];
+        let Ok(Command::Check(o)) = parse_with(&["-H", "X-Token: ${TOKEN}"], &vars) else {
+            panic!("not a check");
+        };
+        assert_eq!(o.targets[0].as_str(), "http://h:8080/");
+        assert_eq!(o.targets.len(), 2);
+        assert_eq!(o.headers[0].1, "t0k");
+        assert_eq!(o.timeout, Duration::from_secs(2));
+        // A flag beats VIGIL_CHECK_TIMEOUT, and targets beat VIGIL_CHECK.
+        let Ok(Command::Check(o)) = parse_with(&["-t", "1s", "tcp://x:2"], &vars) else {
+            panic!("not a check");
+        };
+        assert_eq!((o.timeout, o.targets.len()), (Duration::from_secs(1), 1));
+        assert_eq!(
+            parse_with(&["http://a/"], &[("VIGIL_CHECK_TIMEOUT", "0")])
+                .err()
+                .as_deref(),
+            Some("VIGIL_CHECK_TIMEOUT: timeout '0' must be more than 0")
+        );
+        let e = parse_with(&["-H", "A: ${NL}", "http://a/"], &[("NL", "x\ny")]);
+        assert!(e.is_err_and(|e| e.starts_with("--header: invalid header")));
     }
 }

@@ -1,283 +1,332 @@
-//! Init-mode options: `vigil [OPTIONS] [--] PROGRAM [ARG...]` plus the `VIGIL_*`
-//! twins, which are all a runtime's `--init` lets a user set.
+//! Init mode's options, `vigil [OPTIONS] [--] PROGRAM [ARG...]`: the table that
+//! defines each one and its `VIGIL_*` twin (all a runtime's `--init` lets a
+//! user set), the help made from it, and the parse into `InitOptions`.
 
-use std::ffi::OsString;
-use std::time::Duration;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use super::{UsageError, bad, env, text_value, values};
+use super::argv::{Arg, Lexer};
+use super::opt::{self, Opt, Stop, Takes, switch};
+use super::{Command, Env, Mode, help, values};
+use crate::init::InitOptions;
 use crate::log::Level;
-use crate::probe::Target;
-use crate::sys::signal::Signal;
 
-/// Everything init mode needs, validated.
-#[derive(Debug, PartialEq)]
-pub struct InitOptions {
-    pub group: bool,
-    pub success_exits: Vec<u8>,
-    pub pdeathsig: Option<Signal>,
-    /// FROM -> TO; `None` drops FROM.
-    pub rewrites: Vec<(Signal, Option<Signal>)>,
-    pub grace: Duration,
-    pub log_level: Level,
-    /// Targets that must pass before the child starts, and for how long to try.
-    pub wait_for: Vec<Target>,
-    pub wait_timeout: Duration,
-    /// The liveness watchdog's target and its Docker-style schedule.
-    pub watch: Option<Target>,
-    pub watch_interval: Duration,
-    pub watch_timeout: Duration,
-    pub watch_retries: u32,
-    pub watch_start_period: Duration,
-    /// `USER[:GROUP]` to run the child as, resolved later against /etc/passwd.
-    pub user: Option<String>,
-    pub no_new_privs: bool,
-    /// PROGRAM and its arguments; never empty.
-    pub command: Vec<OsString>,
+/// What parsing fills in: the options, and `-v`/`-q` counted (`-vvq` is one
+/// step louder than the default, whatever the order).
+pub struct Init {
+    opts: InitOptions,
+    louder: Option<i32>,
 }
 
-#[derive(Debug, PartialEq)]
-#[allow(clippy::large_enum_variant)] // built once per run; boxing buys nothing
-pub enum Parsed {
-    Run(InitOptions),
-    Help,
-    Version,
-}
+/// Every init option, in help order.
+pub const OPTIONS: &[Opt<Init>] = &[
+    Opt {
+        long: "group",
+        short: Some('g'),
+        env: Some("VIGIL_GROUP"),
+        repeats: false,
+        takes: Takes::Switch(|s, v| {
+            s.opts.group = switch(v)?;
+            Ok(())
+        }),
+        help: "run the child in its own process group and\nsignal the whole group",
+    },
+    Opt {
+        long: "success-exit",
+        short: Some('e'),
+        env: Some("VIGIL_SUCCESS_EXIT"),
+        repeats: true,
+        takes: Takes::Text("CODE", |s, v, _| {
+            s.opts.success_exits.push(values::exit_code(v)?);
+            Ok(())
+        }),
+        help: "treat child exit CODE as 0",
+    },
+    Opt {
+        long: "pdeathsig",
+        short: Some('p'),
+        env: Some("VIGIL_PDEATHSIG"),
+        repeats: false,
+        takes: Takes::Text("SIG", |s, v, _| {
+            s.opts.pdeathsig = Some(values::signal(v)?);
+            Ok(())
+        }),
+        help: "signal vigil gets when its parent dies",
+    },
+    Opt {
+        long: "subreaper",
+        short: Some('s'),
+        env: Some("VIGIL_SUBREAPER"),
+        repeats: false,
+        // Accepted for tini; its twin must still be a boolean.
+        takes: Takes::Switch(|_, v| switch(v).map(drop)),
+        help: "accepted for tini; vigil is always a subreaper",
+    },
+    Opt {
+        long: "rewrite",
+        short: Some('r'),
+        env: Some("VIGIL_REWRITE"),
+        repeats: true,
+        takes: Takes::Text("FROM:TO", |s, v, _| {
+            s.opts.rewrites.push(values::rewrite(v)?);
+            Ok(())
+        }),
+        help: "deliver TO instead of FROM; TO 0 drops FROM",
+    },
+    Opt {
+        long: "grace",
+        short: Some('t'),
+        env: Some("VIGIL_GRACE"),
+        repeats: false,
+        takes: Takes::Text("DURATION", |s, v, _| {
+            s.opts.grace = values::duration(v)?;
+            Ok(())
+        }),
+        help: "shutdown grace before SIGKILL [10s]",
+    },
+    Opt {
+        long: "wait-for",
+        short: None,
+        env: Some("VIGIL_WAIT_FOR"),
+        repeats: true,
+        takes: Takes::Text("TARGET", |s, v, _| {
+            s.opts.wait_for.push(values::target(v)?);
+            Ok(())
+        }),
+        help: "first wait until TARGET passes",
+    },
+    Opt {
+        long: "wait-timeout",
+        short: None,
+        env: Some("VIGIL_WAIT_TIMEOUT"),
+        repeats: false,
+        takes: Takes::Text("DURATION", |s, v, _| {
+            s.opts.wait_timeout = values::duration(v)?;
+            Ok(())
+        }),
+        help: "or give up: exit 1 [60s]",
+    },
+    Opt {
+        long: "watch",
+        short: None,
+        env: Some("VIGIL_WATCH"),
+        repeats: false,
+        takes: Takes::Text("TARGET", |s, v, _| {
+            s.opts.watch = Some(values::target(v)?);
+            Ok(())
+        }),
+        help: "stop PROGRAM, exit 75, when TARGET fails",
+    },
+    Opt {
+        long: "watch-interval",
+        short: None,
+        env: Some("VIGIL_WATCH_INTERVAL"),
+        repeats: false,
+        takes: Takes::Text("DURATION", |s, v, _| {
+            s.opts.watch_interval = values::duration(v)?;
+            Ok(())
+        }),
+        help: "from one probe's end to the next [10s]",
+    },
+    Opt {
+        long: "watch-timeout",
+        short: None,
+        env: Some("VIGIL_WATCH_TIMEOUT"),
+        repeats: false,
+        takes: Takes::Text("DURATION", |s, v, _| {
+            s.opts.watch_timeout = values::duration(v)?;
+            Ok(())
+        }),
+        help: "one probe's deadline [5s]",
+    },
+    Opt {
+        long: "watch-retries",
+        short: None,
+        env: Some("VIGIL_WATCH_RETRIES"),
+        repeats: false,
+        takes: Takes::Text("N", |s, v, _| {
+            s.opts.watch_retries = values::retries(v)?;
+            Ok(())
+        }),
+        help: "failures in a row that fire it [3]",
+    },
+    Opt {
+        long: "watch-start-period",
+        short: None,
+        env: Some("VIGIL_WATCH_START_PERIOD"),
+        repeats: false,
+        takes: Takes::Text("DURATION", |s, v, _| {
+            s.opts.watch_start_period = values::duration(v)?;
+            Ok(())
+        }),
+        help: "failures this early do not count [0s]",
+    },
+    Opt {
+        long: "user",
+        short: Some('u'),
+        env: Some("VIGIL_USER"),
+        repeats: false,
+        takes: Takes::Text("USER[:GROUP]", |s, v, _| {
+            s.opts.user = Some(values::user(v)?);
+            Ok(())
+        }),
+        help: "run PROGRAM as USER",
+    },
+    Opt {
+        long: "no-new-privs",
+        short: None,
+        env: Some("VIGIL_NO_NEW_PRIVS"),
+        repeats: false,
+        takes: Takes::Switch(|s, v| {
+            s.opts.no_new_privs = switch(v)?;
+            Ok(())
+        }),
+        help: "set no_new_privs for PROGRAM",
+    },
+    Opt {
+        long: "verbose",
+        short: Some('v'),
+        env: Some("VIGIL_LOG"),
+        repeats: true,
+        takes: Takes::Switch(|s, v| louder(s, v, 1)),
+        help: "say more on stderr; VIGIL_LOG sets the level:\ndebug, info, warn (default), error or off",
+    },
+    Opt {
+        long: "quiet",
+        short: Some('q'),
+        env: Some("VIGIL_LOG"),
+        repeats: true,
+        takes: Takes::Switch(|s, v| louder(s, v, -1)),
+        help: "say less on stderr",
+    },
+    Opt {
+        long: "help",
+        short: Some('h'),
+        env: None,
+        repeats: false,
+        takes: Takes::Help,
+        help: "this help",
+    },
+    Opt {
+        long: "version",
+        short: Some('V'),
+        env: None,
+        repeats: false,
+        takes: Takes::Version,
+        help: "the version",
+    },
+];
 
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
-pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
-pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(10);
-pub const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(5);
-pub const DEFAULT_WATCH_RETRIES: u32 = 3;
-
-/// Parses the arguments after `argv[0]`. Option parsing stops at `--` or at the
-/// first word that is not an option, so `vigil sh -c 'exit 4'` runs sh.
-pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
-    use lexopt::prelude::*;
-
-    let mut group = None;
-    let mut success_exits: Option<Vec<u8>> = None;
-    let mut pdeathsig = None;
-    let mut rewrites: Option<Vec<(Signal, Option<Signal>)>> = None;
-    let mut grace = None;
-    let mut verbosity: Option<i32> = None;
-    let mut wait_for: Option<Vec<Target>> = None;
-    let mut wait_timeout = None;
-    let mut watch = None;
-    let mut watch_interval = None;
-    let mut watch_timeout = None;
-    let mut watch_retries = None;
-    let mut watch_start_period = None;
-    let mut user = None;
-    let mut no_new_privs = None;
-    let mut command = Vec::new();
-
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Short('g') | Long("group") => group = Some(true),
-            Short('e') | Long("success-exit") => {
-                let v = text_value(&mut parser, "--success-exit")?;
-                let code = values::exit_code(&v).map_err(|e| bad("--success-exit", e))?;
-                success_exits.get_or_insert_with(Vec::new).push(code);
-            }
-            Short('p') | Long("pdeathsig") => {
-                let v = text_value(&mut parser, "--pdeathsig")?;
-                pdeathsig = Some(values::signal(&v).map_err(|e| bad("--pdeathsig", e))?);
-            }
-            Short('s') | Long("subreaper") => {}
-            Short('r') | Long("rewrite") => {
-                let v = text_value(&mut parser, "--rewrite")?;
-                let r = values::rewrite(&v).map_err(|e| bad("--rewrite", e))?;
-                rewrites.get_or_insert_with(Vec::new).push(r);
-            }
-            Short('t') | Long("grace") => {
-                let v = text_value(&mut parser, "--grace")?;
-                grace = Some(values::duration(&v).map_err(|e| bad("--grace", e))?);
-            }
-            Long("wait-for") => {
-                let v = text_value(&mut parser, "--wait-for")?;
-                let t = target(&v).map_err(|e| bad("--wait-for", e))?;
-                wait_for.get_or_insert_with(Vec::new).push(t);
-            }
-            Long("wait-timeout") => wait_timeout = Some(dur(&mut parser, "--wait-timeout")?),
-            Long("watch") => {
-                let v = text_value(&mut parser, "--watch")?;
-                watch = Some(target(&v).map_err(|e| bad("--watch", e))?);
-            }
-            Long("watch-interval") => watch_interval = Some(dur(&mut parser, "--watch-interval")?),
-            Long("watch-timeout") => watch_timeout = Some(dur(&mut parser, "--watch-timeout")?),
-            Long("watch-retries") => {
-                let v = text_value(&mut parser, "--watch-retries")?;
-                watch_retries = Some(retries(&v).map_err(|e| bad("--watch-retries", e))?);
-            }
-            Long("watch-start-period") => {
-                watch_start_period = Some(dur(&mut parser, "--watch-start-period")?)
-            }
-            Short('u') | Long("user") => {
-                let v = text_value(&mut parser, "--user")?;
-                user = Some(values::user(&v).map_err(|e| bad("--user", e))?);
-            }
-            Long("no-new-privs") => no_new_privs = Some(true),
-            Short('v') | Long("verbose") => *verbosity.get_or_insert(0) += 1,
-            Short('q') | Long("quiet") => *verbosity.get_or_insert(0) -= 1,
-            Short('h') | Long("help") => return Ok(Parsed::Help),
-            Short('V') | Long("version") => return Ok(Parsed::Version),
-            Value(program) => {
-                command.push(program);
-                command.extend(parser.raw_args()?);
-                break;
-            }
-            other => return Err(other.unexpected().into()),
+/// `-v` / `-q` from argv, or their shared twin `VIGIL_LOG`, a level name.
+fn louder(s: &mut Init, twin: Option<&str>, step: i32) -> Result<(), String> {
+    match twin {
+        None => *s.louder.get_or_insert(0) += step,
+        Some(text) => {
+            s.opts.log_level = Level::parse(text).ok_or_else(|| {
+                format!("unknown level '{text}' (use debug, info, warn, error or off)")
+            })?;
         }
     }
-    if command.is_empty() {
-        return Err(UsageError(
+    Ok(())
+}
+
+const HEAD: &str = "\
+vigil: a tiny PID 1 for containers, and a health probe with a hard deadline.
+
+Usage:
+  vigil [OPTIONS] [--] PROGRAM [ARG...]  run PROGRAM as the child of an init
+  vigil check [OPTIONS] [TARGET...]      probe http://, https://, tcp:// targets
+
+Init options. Each is also set by the VIGIL_* variable on its right; a flag
+beats its variable, and a repeatable option's variable is a comma-separated
+list. Switches' variables take 1/true/yes or 0/false/no.
+";
+
+const TAIL: &str = "
+Check: vigil check --help. Exit status: the child's, 128+N if signal N ended
+it, 127 program not found, 126 not executable, 2 bad usage, 75 --watch
+fired, 1 vigil failed (--wait-for, --user, ...).
+";
+
+const COLUMN: usize = 29;
+const HELP_LEN: usize = help::render(&mut [], HEAD, OPTIONS, COLUMN, TAIL);
+const HELP_BYTES: [u8; HELP_LEN] = {
+    let mut bytes = [0; HELP_LEN];
+    help::render(&mut bytes, HEAD, OPTIONS, COLUMN, TAIL);
+    bytes
+};
+/// `vigil --help`, made from `OPTIONS` when the crate is compiled.
+pub const HELP: &str = help::text(&HELP_BYTES);
+
+/// Parses the arguments after `argv[0]`. Option parsing stops at `--` or at
+/// the first word that is not an option, so `vigil sh -c 'exit 4'` runs sh.
+/// The twins fill in what argv did not set.
+pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
+    let mut s = Init {
+        opts: InitOptions::new(Vec::new()),
+        louder: None,
+    };
+    let mut seen = [false; OPTIONS.len()];
+    let mut lexer = Lexer::new(args);
+    while let Some(arg) = lexer.next_arg()? {
+        if let Arg::Operand(program) = arg {
+            s.opts.command.push(program);
+            s.opts.command.extend(lexer.rest());
+            break;
+        }
+        match opt::apply(OPTIONS, &mut seen, &mut lexer, arg, &mut s, env)? {
+            Some(Stop::Help) => return Ok(Command::Help(Mode::Init, HELP)),
+            Some(Stop::Version) => return Ok(Command::Version),
+            None => {}
+        }
+    }
+    if s.opts.command.is_empty() {
+        return Err(
             "no program to run (usage: vigil [OPTIONS] [--] PROGRAM [ARG...]; see vigil --help)"
                 .into(),
-        ));
+        );
     }
-
-    // Environment twins fill in whatever no flag set.
-    let group = match group {
-        Some(g) => g,
-        None => env_parsed("VIGIL_GROUP", values::boolean)?.unwrap_or(false),
-    };
-    // VIGIL_SUBREAPER is accepted like -s, but still validated.
-    env_parsed("VIGIL_SUBREAPER", values::boolean)?;
-    let success_exits = match success_exits {
-        Some(list) => list,
-        None => env_list("VIGIL_SUCCESS_EXIT", values::exit_code)?,
-    };
-    let pdeathsig = match pdeathsig {
-        Some(s) => Some(s),
-        None => env_parsed("VIGIL_PDEATHSIG", values::signal)?,
-    };
-    let rewrites = match rewrites {
-        Some(list) => list,
-        None => env_list("VIGIL_REWRITE", values::rewrite)?,
-    };
-    let grace = match grace {
-        Some(g) => g,
-        None => env_parsed("VIGIL_GRACE", values::duration)?.unwrap_or(DEFAULT_GRACE),
-    };
-    let log_level = match verbosity {
-        Some(v) => Level::DEFAULT.shifted(v),
-        None => match env("VIGIL_LOG")? {
-            Some(text) => Level::parse(&text).ok_or_else(|| {
-                UsageError(format!(
-                    "VIGIL_LOG: unknown level '{text}' (use debug, info, warn, error or off)"
-                ))
-            })?,
-            None => Level::DEFAULT,
-        },
-    };
-    let wait_for = match wait_for {
-        Some(list) => list,
-        None => env_list("VIGIL_WAIT_FOR", target)?,
-    };
-    let watch = match watch {
-        Some(t) => Some(t),
-        None => env_parsed("VIGIL_WATCH", target)?,
-    };
-    let user = match user {
-        Some(u) => Some(u),
-        None => env_parsed("VIGIL_USER", values::user)?,
-    };
-    let no_new_privs = match no_new_privs {
-        Some(b) => b,
-        None => env_parsed("VIGIL_NO_NEW_PRIVS", values::boolean)?.unwrap_or(false),
-    };
-    Ok(Parsed::Run(InitOptions {
-        wait_for,
-        wait_timeout: or_env(wait_timeout, "VIGIL_WAIT_TIMEOUT", DEFAULT_WAIT_TIMEOUT)?,
-        watch,
-        watch_interval: or_env(
-            watch_interval,
-            "VIGIL_WATCH_INTERVAL",
-            DEFAULT_WATCH_INTERVAL,
-        )?,
-        watch_timeout: or_env(watch_timeout, "VIGIL_WATCH_TIMEOUT", DEFAULT_WATCH_TIMEOUT)?,
-        watch_retries: match watch_retries {
-            Some(n) => n,
-            None => env_parsed("VIGIL_WATCH_RETRIES", retries)?.unwrap_or(DEFAULT_WATCH_RETRIES),
-        },
-        watch_start_period: or_env(
-            watch_start_period,
-            "VIGIL_WATCH_START_PERIOD",
-            Duration::ZERO,
-        )?,
-        user,
-        no_new_privs,
-        group,
-        success_exits,
-        pdeathsig,
-        rewrites,
-        grace,
-        log_level,
-        command,
-    }))
-}
-
-fn dur(parser: &mut lexopt::Parser, option: &str) -> Result<Duration, UsageError> {
-    let v = text_value(parser, option)?;
-    values::duration(&v).map_err(|e| bad(option, e))
-}
-
-/// A flag's duration, else its variable's, else the default.
-fn or_env(flag: Option<Duration>, name: &str, default: Duration) -> Result<Duration, UsageError> {
-    match flag {
-        Some(d) => Ok(d),
-        None => Ok(env_parsed(name, values::duration)?.unwrap_or(default)),
+    opt::apply_twins(OPTIONS, &seen, &mut s, env)?;
+    if let Some(steps) = s.louder {
+        s.opts.log_level = Level::DEFAULT.shifted(steps);
     }
-}
-
-fn target(text: &str) -> Result<Target, String> {
-    Target::parse(text).map_err(|e| e.0)
-}
-
-/// `--watch-retries`: at least 1, as Docker's `--health-retries`.
-fn retries(text: &str) -> Result<u32, String> {
-    match text
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| u32::try_from(n).ok())
-    {
-        Some(n) if n > 0 => Ok(n),
-        _ => Err(format!("invalid count '{text}'")),
-    }
-}
-
-fn env_parsed<T>(
-    name: &str,
-    parse: fn(&str) -> Result<T, String>,
-) -> Result<Option<T>, UsageError> {
-    env(name)?
-        .map(|text| parse(&text).map_err(|e| bad(name, e)))
-        .transpose()
-}
-
-fn env_list<T>(name: &str, parse: fn(&str) -> Result<T, String>) -> Result<Vec<T>, UsageError> {
-    let Some(text) = env(name)? else {
-        return Ok(Vec::new());
-    };
-    values::list(&text)
-        .map(|item| parse(item).map_err(|e| bad(name, e)))
-        .collect()
+    Ok(Command::Init(s.opts))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::test_env;
+    use crate::init::config::*;
+    use crate::sys::signal::Signal;
+    use alloc::vec;
+    use core::time::Duration;
 
-    fn args(list: &[&str]) -> Vec<OsString> {
-        list.iter().map(OsString::from).collect()
+    fn args(list: &[&str]) -> Vec<Vec<u8>> {
+        list.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    fn parse_with(list: &[&str], vars: &[(&str, &str)]) -> Result<Command, String> {
+        parse(args(list), &test_env(vars))
     }
 
     fn run(list: &[&str]) -> InitOptions {
-        match parse(args(list)) {
-            Ok(Parsed::Run(o)) => o,
-            other => panic!("{list:?}: {other:?}"),
+        run_with(list, &[])
+    }
+
+    fn run_with(list: &[&str], vars: &[(&str, &str)]) -> InitOptions {
+        match parse_with(list, vars) {
+            Ok(Command::Init(o)) => o,
+            Ok(_) => panic!("{list:?}: not a run"),
+            Err(e) => panic!("{list:?}: {e}"),
+        }
+    }
+
+    fn error(list: &[&str], vars: &[(&str, &str)]) -> String {
+        match parse_with(list, vars) {
+            Err(e) => e,
+            Ok(_) => panic!("{list:?} {vars:?} was accepted"),
         }
     }
 
@@ -288,6 +337,8 @@ mod tests {
         let o = run(&["-g", "--", "-weird", "-g"]);
         assert!(o.group);
         assert_eq!(o.command, args(&["-weird", "-g"]));
+        let o = run(&["-t", "1s", "-", "--", "x"]);
+        assert_eq!(o.command, args(&["-", "--", "x"]));
     }
 
     #[test]
@@ -319,6 +370,18 @@ mod tests {
         );
         assert_eq!(o.grace, Duration::from_millis(500));
         assert_eq!(o.log_level, Level::Debug);
+    }
+
+    #[test]
+    fn clustered_shorts_and_attached_values() {
+        let o = run(&["-gt5s", "-vq", "-q", "true"]);
+        assert!(o.group);
+        assert_eq!(o.grace, Duration::from_secs(5));
+        assert_eq!(o.log_level, Level::Error);
+        assert_eq!(run(&["-t=2s", "true"]).grace, Duration::from_secs(2));
+        assert_eq!(run(&["--grace=3s", "true"]).grace, Duration::from_secs(3));
+        // Saturates only once counted: five steps down and one up is Off.
+        assert_eq!(run(&["-qqqqqv", "true"]).log_level, Level::Off);
     }
 
     #[test]
@@ -377,19 +440,161 @@ mod tests {
             &["--user", "app:", "true"],
             &["--wait-timeout", "soon", "true"],
         ] {
-            let e = parse(args(bad)).unwrap_err();
-            assert!(e.0.contains(bad[0]), "{e}");
+            let e = error(bad, &[]);
+            assert!(e.starts_with(&format!("{}: ", bad[0])), "{e}");
         }
     }
 
     #[test]
-    fn errors_name_option_and_value() {
-        let e = parse(args(&["--grace", "soon", "true"])).unwrap_err();
-        assert!(e.0.contains("--grace") && e.0.contains("soon"), "{e}");
-        let e = parse(args(&["-e", "300", "true"])).unwrap_err();
-        assert!(e.0.contains("--success-exit") && e.0.contains("300"), "{e}");
-        assert!(parse(args(&["-g"])).is_err());
-        assert!(parse(args(&["--nope", "true"])).is_err());
-        assert!(parse(args(&["--grace"])).is_err());
+    fn messages_are_lexopts() {
+        for (list, want) in [
+            (&["--nope", "true"][..], "invalid option '--nope'"),
+            (&["--nope=1", "true"], "invalid option '--nope'"),
+            (&["-Z"], "invalid option '-Z'"),
+            (&["-gZ"], "invalid option '-Z'"),
+            (&["--grace"], "--grace needs a value"),
+            (&["-t"], "--grace needs a value"),
+            (&["-gt"], "--grace needs a value"),
+            (
+                &["--group=1", "true"],
+                "unexpected argument for option '--group': \"1\"",
+            ),
+            (
+                &["-g=yes", "true"],
+                "unexpected argument for option '-g': \"yes\"",
+            ),
+            (
+                &["--grace", "soon", "true"],
+                "--grace: invalid duration 'soon' (use e.g. 500ms, 10s, 2m, 1h)",
+            ),
+            (
+                &["-e", "300", "true"],
+                "--success-exit: invalid exit code '300' (use 0-255)",
+            ),
+            (
+                &["-g"],
+                "no program to run (usage: vigil [OPTIONS] [--] PROGRAM [ARG...]; see vigil --help)",
+            ),
+        ] {
+            assert_eq!(error(list, &[]), want, "{list:?}");
+        }
+        let e = parse(
+            vec![b"--grace".to_vec(), b"5\xffs".to_vec()],
+            &test_env(&[]),
+        );
+        assert_eq!(
+            e.err().as_deref(),
+            Some("--grace: value is not UTF-8: 5\u{FFFD}s")
+        );
+    }
+
+    #[test]
+    fn help_and_version_stop_parsing() {
+        for list in [&["-h", "--nope"][..], &["--help"], &["-gh"], &["--help=x"]] {
+            assert!(
+                matches!(parse_with(list, &[]), Ok(Command::Help(Mode::Init, HELP))),
+                "{list:?}"
+            );
+        }
+        assert!(matches!(parse_with(&["-V"], &[]), Ok(Command::Version)));
+        assert!(matches!(
+            parse_with(&["--version", "-Z"], &[]),
+            Ok(Command::Version)
+        ));
+    }
+
+    #[test]
+    fn twins_fill_in_what_argv_did_not_set() {
+        let vars = [
+            ("VIGIL_GROUP", "yes"),
+            ("VIGIL_SUCCESS_EXIT", "143,,130, "),
+            ("VIGIL_PDEATHSIG", "TERM"),
+            ("VIGIL_SUBREAPER", "0"),
+            ("VIGIL_REWRITE", "TERM:QUIT,WINCH:0"),
+            ("VIGIL_GRACE", "30s"),
+            ("VIGIL_WAIT_FOR", "tcp://db:5432,http://api/"),
+            ("VIGIL_WAIT_TIMEOUT", "2m"),
+            ("VIGIL_WATCH", "http://127.0.0.1/"),
+            ("VIGIL_WATCH_INTERVAL", "1s"),
+            ("VIGIL_WATCH_TIMEOUT", "2s"),
+            ("VIGIL_WATCH_RETRIES", "4"),
+            ("VIGIL_WATCH_START_PERIOD", "5s"),
+            ("VIGIL_USER", "app"),
+            ("VIGIL_NO_NEW_PRIVS", "TRUE"),
+            ("VIGIL_LOG", "info"),
+        ];
+        let o = run_with(&["true"], &vars);
+        assert!(o.group && o.no_new_privs);
+        assert_eq!(o.success_exits, vec![143, 130]);
+        assert_eq!(o.pdeathsig, Some(Signal::TERM));
+        assert_eq!(o.rewrites.len(), 2);
+        assert_eq!(o.grace, Duration::from_secs(30));
+        assert_eq!(o.wait_for.len(), 2);
+        assert_eq!(o.wait_timeout, Duration::from_secs(120));
+        assert!(o.watch.is_some());
+        assert_eq!(o.watch_interval, Duration::from_secs(1));
+        assert_eq!(o.watch_timeout, Duration::from_secs(2));
+        assert_eq!(o.watch_retries, 4);
+        assert_eq!(o.watch_start_period, Duration::from_secs(5));
+        assert_eq!(o.user.as_deref(), Some("app"));
+        assert_eq!(o.log_level, Level::Info);
+
+        // A flag beats its twin, which is then never read; a repeatable
+        // option's flags replace the twin's whole list.
+        let o = run_with(
+            &["-e", "1", "-t", "1s", "-q", "true"],
+            &[
+                ("VIGIL_SUCCESS_EXIT", "2,3"),
+                ("VIGIL_GRACE", "bogus"),
+                ("VIGIL_LOG", "bogus"),
+            ],
+        );
+        assert_eq!(o.success_exits, vec![1]);
+        assert_eq!(o.grace, Duration::from_secs(1));
+        assert_eq!(o.log_level, Level::Error);
+        // Empty counts as unset.
+        assert_eq!(
+            run_with(&["true"], &[("VIGIL_GRACE", "")]).grace,
+            DEFAULT_GRACE
+        );
+        assert!(!run_with(&["true"], &[("VIGIL_GROUP", "0")]).group);
+    }
+
+    #[test]
+    fn bad_twins_name_the_variable_and_value() {
+        for (var, value, want) in [
+            (
+                "VIGIL_GRACE",
+                "forever",
+                "VIGIL_GRACE: invalid duration 'forever' (use e.g. 500ms, 10s, 2m, 1h)",
+            ),
+            (
+                "VIGIL_GROUP",
+                "on",
+                "VIGIL_GROUP: invalid boolean 'on' (use 1/true/yes or 0/false/no)",
+            ),
+            (
+                "VIGIL_SUBREAPER",
+                "maybe",
+                "VIGIL_SUBREAPER: invalid boolean 'maybe' (use 1/true/yes or 0/false/no)",
+            ),
+            (
+                "VIGIL_SUCCESS_EXIT",
+                "143,abc",
+                "VIGIL_SUCCESS_EXIT: invalid exit code 'abc' (use 0-255)",
+            ),
+            (
+                "VIGIL_LOG",
+                "loud",
+                "VIGIL_LOG: unknown level 'loud' (use debug, info, warn, error or off)",
+            ),
+        ] {
+            assert_eq!(error(&["true"], &[(var, value)]), want);
+        }
+        let bytes = |name: &str| (name == "VIGIL_USER").then(|| b"a\xffb".to_vec());
+        assert_eq!(
+            parse(args(&["true"]), &bytes).err().as_deref(),
+            Some("VIGIL_USER: value is not UTF-8: a\u{FFFD}b")
+        );
     }
 }

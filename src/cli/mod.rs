@@ -1,94 +1,197 @@
-//! The command line, in one place: which mode runs, the help text, and how every
-//! option and its `VIGIL_*` environment twin become typed settings.
+//! The command line, in one place: which mode runs, every option and its
+//! `VIGIL_*` twin (defined once, in `init::OPTIONS` and `check::OPTIONS`), the
+//! help made from them, and how they become `InitOptions` or `CheckOptions`.
+//!
+//! The entry is `parse(args, env)`: argv after `argv[0]` as bytes, and a getter
+//! for environment variables, so parsing reads no process state. It uses only
+//! `core` and `alloc`. `lib` runs the `Command` it returns, and picks the exit
+//! status of a `UsageError` from its `Mode`.
+//!
+//! - `argv`: splits argv into options and operands (our lexopt);
+//! - `opt`: what an option is, and applying a table to argv and the twins;
+//! - `help`: lays out a table as `--help` text, at compile time;
+//! - `init`, `check`: each mode's table, help and parse;
+//! - `values`: parsers for durations, signals, exit codes and the rest.
 
+pub mod argv;
 pub mod check;
+pub mod help;
 pub mod init;
+pub mod opt;
 pub mod values;
 
-use std::ffi::OsString;
-use std::fmt;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
-/// A bad option or value: printed as `vigil: <message>`; the child never starts.
-#[derive(Debug, PartialEq, Eq)]
-pub struct UsageError(pub String);
+use crate::init::InitOptions;
+use crate::probe::CheckOptions;
 
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<lexopt::Error> for UsageError {
-    fn from(e: lexopt::Error) -> Self {
-        UsageError(e.to_string())
-    }
-}
-
-/// Names an option's value error: `--grace: invalid duration 'x' (...)`.
-pub fn bad(option: &str, err: String) -> UsageError {
-    UsageError(format!("{option}: {err}"))
-}
-
-/// An environment variable's value, `None` when unset or empty (an empty
-/// `VIGIL_GRACE=` in a compose file means "not set", as it does for Docker).
-pub fn env(name: &str) -> Result<Option<String>, UsageError> {
-    match std::env::var_os(name) {
-        None => Ok(None),
-        Some(v) if v.is_empty() => Ok(None),
-        Some(v) => v.into_string().map(Some).map_err(|v| {
-            UsageError(format!(
-                "{name}: value is not UTF-8: {}",
-                v.to_string_lossy()
-            ))
-        }),
-    }
-}
-
-/// The value of an option, as text, or an error naming the option.
-pub fn text_value(parser: &mut lexopt::Parser, option: &str) -> Result<String, UsageError> {
-    let value: OsString = parser
-        .value()
-        .map_err(|_| UsageError(format!("{option} needs a value")))?;
-    value.into_string().map_err(|v| {
-        UsageError(format!(
-            "{option}: value is not UTF-8: {}",
-            v.to_string_lossy()
-        ))
-    })
-}
+/// Reads an environment variable: `None` when unset.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
 
 pub const VERSION: &str = concat!("vigil ", env!("CARGO_PKG_VERSION"));
 
-pub const HELP: &str = "\
-vigil: a tiny PID 1 for containers, and a health probe with a hard deadline.
+/// Which mode argv asked for: `vigil check ...` or init.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Init,
+    Check,
+}
 
-Usage:
-  vigil [OPTIONS] [--] PROGRAM [ARG...]     run PROGRAM as the child of an init
-  vigil check [OPTIONS] [TARGET...]         probe http://, https:// or tcp:// targets
+/// What to run.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // built once per run; boxing buys nothing
+pub enum Command {
+    Init(InitOptions),
+    Check(CheckOptions),
+    /// Print this mode's help on stdout.
+    Help(Mode, &'static str),
+    /// Print `VERSION` on stdout.
+    Version,
+}
 
-Init options (each also set by its VIGIL_* variable; a flag beats the variable):
-  -g, --group                run the child in its own process group and signal
-                             the whole group                   VIGIL_GROUP=1
-  -e, --success-exit CODE    treat child exit CODE as 0 (repeatable)
-                                                       VIGIL_SUCCESS_EXIT=143,130
-  -p, --pdeathsig SIG        signal vigil gets when its parent dies
-                                                          VIGIL_PDEATHSIG=TERM
-  -s, --subreaper            accepted for tini; vigil is always a subreaper
-  -r, --rewrite FROM:TO      deliver TO instead of FROM; TO 0 drops FROM
-                             (repeatable)           VIGIL_REWRITE=TERM:QUIT,...
-  -t, --grace DURATION       shutdown grace before SIGKILL [10s]  VIGIL_GRACE
-      --wait-for TARGET      first wait for TARGET (repeatable)
-      --wait-timeout D       or give up: exit 1 [60s]
-      --watch TARGET         stop PROGRAM, exit 75, when TARGET fails
-      --watch-interval/-timeout/-retries/-start-period  as Docker [10s 5s 3 0s]
-  -u, --user USER[:GROUP]    run PROGRAM as USER
-      --no-new-privs         set no_new_privs
-  -v, -q                     say more / less on stderr
-                             VIGIL_LOG=debug|info|warn|error|off [warn]
-  -h, --help                 this help
-  -V, --version              the version
+/// A bad option or value: printed as `vigil: <message>`; nothing starts.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsageError {
+    pub mode: Mode,
+    pub message: String,
+}
 
-Check: vigil check --help. Exit status: the child's, 128+N if signal N ended
-it, 127 program not found, 126 not executable, 2 bad usage, 75 --watch
-fired, 1 vigil failed (--wait-for, --user, ...).
-";
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Parses the arguments after `argv[0]`: `check` first means probe mode, and
+/// anything else init mode (`vigil -- check` runs a program named check).
+pub fn parse(mut args: Vec<Vec<u8>>, env: Env) -> Result<Command, UsageError> {
+    let (mode, parsed) = if args.first().is_some_and(|a| a == b"check") {
+        args.remove(0);
+        (Mode::Check, check::parse(args, env))
+    } else {
+        (Mode::Init, init::parse(args, env))
+    };
+    parsed.map_err(|message| UsageError { mode, message })
+}
+
+/// An environment made of `vars`, for tests.
+#[cfg(test)]
+pub fn test_env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<Vec<u8>> + 'a {
+    move |name| {
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_bytes().to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::vec;
+    use opt::Opt;
+
+    #[test]
+    fn check_first_picks_probe_mode_and_errors_carry_the_mode() {
+        let env = test_env(&[]);
+        let parsed = parse(vec![b"check".to_vec(), b"tcp://h:1".to_vec()], &env);
+        assert!(matches!(parsed, Ok(Command::Check(_))));
+        let parsed = parse(vec![b"--".to_vec(), b"check".to_vec()], &env);
+        assert!(matches!(parsed, Ok(Command::Init(o)) if o.command == vec![b"check".to_vec()]));
+        let e = parse(vec![b"check".to_vec()], &env).unwrap_err();
+        assert_eq!(e.mode, Mode::Check);
+        let e = parse(vec![b"-Z".to_vec()], &env).unwrap_err();
+        assert_eq!(
+            (e.mode, format!("{e}")),
+            (Mode::Init, "invalid option '-Z'".into())
+        );
+    }
+
+    /// The README section that documents a mode: from its heading to the next
+    /// heading of the same level.
+    fn readme_section(heading: &str) -> &'static str {
+        let readme = include_str!("../../README.md");
+        let start = readme.find(heading).expect("README section");
+        let body = &readme[start + heading.len()..];
+        &body[..body.find("\n## ").unwrap_or(body.len())]
+    }
+
+    /// Both the help and the README name every option of `table`: its long and
+    /// short names and its twin.
+    fn documents_every_option<S>(table: &[Opt<S>], help: &str, readme: &str) {
+        for opt in table {
+            let long = format!("--{}", opt.long);
+            // `name` followed by one of `ends` (so `--watch` is not found
+            // inside `--watch-interval`).
+            let has = |text: &str, name: &str, ends: &[u8]| {
+                text.match_indices(name).any(|(at, _)| {
+                    text.as_bytes()
+                        .get(at + name.len())
+                        .is_some_and(|b| ends.contains(b))
+                })
+            };
+            let in_help = match opt.short {
+                Some(c) => format!("\n  -{c}, {long}"),
+                None => format!("\n      {long}"),
+            };
+            assert!(has(help, &in_help, b" \n"), "help lacks {in_help:?}");
+            assert!(
+                has(readme, &format!("`{long}"), b" `"),
+                "README lacks `{long}`"
+            );
+            if let Some(c) = opt.short {
+                assert!(readme.contains(&format!("`-{c}`")), "README lacks `-{c}`");
+            }
+            if let Some(twin) = opt.env {
+                assert!(help.contains(twin), "help lacks {twin}");
+                assert!(
+                    readme.contains(&format!("`{twin}")),
+                    "README lacks `{twin}`"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn help_and_readme_list_every_init_option() {
+        documents_every_option(
+            init::OPTIONS,
+            init::HELP,
+            readme_section("\n## Init mode\n"),
+        );
+    }
+
+    #[test]
+    fn help_and_readme_list_every_check_option() {
+        let readme = readme_section("\n## Probe mode: `vigil check`\n");
+        documents_every_option(check::OPTIONS, check::HELP, readme);
+        // The targets' variable, which belongs to no option.
+        assert!(check::HELP.contains("VIGIL_CHECK.") && readme.contains("`VIGIL_CHECK`"));
+    }
+
+    #[test]
+    fn help_fits_in_80_columns() {
+        for help in [init::HELP, check::HELP] {
+            for line in help.lines() {
+                assert!(line.len() <= 80, "{line:?}");
+                assert_eq!(line.trim_end(), line, "trailing blanks: {line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_option_is_defined_twice() {
+        fn unique<S>(table: &[Opt<S>]) {
+            for (i, a) in table.iter().enumerate() {
+                for b in &table[i + 1..] {
+                    assert_ne!(a.long, b.long);
+                    assert!(a.short.is_none() || a.short != b.short, "-{:?}", a.short);
+                }
+            }
+        }
+        unique(init::OPTIONS);
+        unique(check::OPTIONS);
+    }
+}

@@ -1,8 +1,13 @@
-//! Parsers for option values shared by both modes: durations, booleans, signal
-//! rewrites, exit codes and comma-separated lists. Each error names what was wrong.
+//! Parsers for option values: durations, booleans, signals and rewrites, exit
+//! codes, counts, users, targets and comma-separated lists. Each error names
+//! what was wrong (the caller names the option).
 
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use core::time::Duration;
 
+use crate::probe::Target;
 use crate::sys::signal::Signal;
 
 /// `500ms`, `10s`, `2m`, `1h`, compounds like `1m30s`, or a bare number of seconds.
@@ -102,6 +107,24 @@ pub fn user(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// A probe target (`http://`, `https://`, `tcp://`).
+pub fn target(text: &str) -> Result<Target, String> {
+    Target::parse(text).map_err(|e| e.0)
+}
+
+/// A count of at least 1 (`--watch-retries`, as Docker's `--health-retries`).
+pub fn retries(text: &str) -> Result<u32, String> {
+    match text
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| u32::try_from(n).ok())
+    {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!("invalid count '{text}'")),
+    }
+}
+
 /// Splits an env var's comma-separated list, skipping empty items (`143,,130,`).
 pub fn list(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').map(str::trim).filter(|s| !s.is_empty())
@@ -110,6 +133,14 @@ pub fn list(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts() {
+        assert_eq!(retries(" 5 "), Ok(5));
+        for bad in ["0", "-1", "x", "4294967296"] {
+            assert_eq!(retries(bad), Err(format!("invalid count '{bad}'")));
+        }
+    }
 
     #[test]
     fn durations() {

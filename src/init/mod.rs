@@ -1,19 +1,19 @@
 //! Init mode: validate options, become a subreaper, start the child with the
 //! state vigil was started with, then hand over to the supervisor loop.
 
+pub mod config;
 mod descendants;
 mod probes;
 mod shutdown;
 mod supervisor;
 mod user;
 
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStringExt;
+use std::ffi::CString;
 
-use crate::cli::{self, init::InitOptions, init::Parsed};
 use crate::sys::process::{self, Spawn, SpawnError};
 use crate::sys::signals::{Mask, SignalFd};
 use crate::{error, log, warn};
+pub use config::InitOptions;
 
 /// Exit status for bad usage: nothing was started.
 pub const EXIT_USAGE: i32 = 2;
@@ -24,16 +24,8 @@ pub use probes::EXIT_WATCHDOG;
 pub const EXIT_NOT_FOUND: i32 = 127;
 pub const EXIT_NOT_EXECUTABLE: i32 = 126;
 
-pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
-    let opts = match cli::init::parse(args) {
-        Ok(Parsed::Run(opts)) => opts,
-        Ok(Parsed::Help) => return print_stdout(cli::HELP),
-        Ok(Parsed::Version) => return print_stdout(&format!("{}\n", cli::VERSION)),
-        Err(e) => {
-            error!("{e}");
-            return EXIT_USAGE;
-        }
-    };
+/// Runs init mode with parsed options; returns vigil's exit status.
+pub fn main(opts: InitOptions, started_mask: Mask) -> i32 {
     log::set_level(opts.log_level);
     let argv = match to_cstrings(&opts.command) {
         Ok(argv) => argv,
@@ -88,7 +80,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         creds: creds.as_ref(),
         no_new_privs: opts.no_new_privs,
     };
-    let program = opts.command[0].to_string_lossy();
+    let program = String::from_utf8_lossy(&opts.command[0]);
     let child = match process::spawn(&spawn) {
         Ok(pid) => pid,
         Err(SpawnError::Exec(e)) => {
@@ -122,17 +114,9 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     Ok(supervisor::Supervisor::new(opts, sigfd, child, is_pid1, started_mask).run())
 }
 
-fn to_cstrings(command: &[OsString]) -> Result<Vec<CString>, String> {
+fn to_cstrings(command: &[Vec<u8>]) -> Result<Vec<CString>, String> {
     command
         .iter()
-        .map(|a| CString::new(a.clone().into_vec()).map_err(|_| a.to_string_lossy().into_owned()))
+        .map(|a| CString::new(a.clone()).map_err(|_| String::from_utf8_lossy(a).into_owned()))
         .collect()
-}
-
-fn print_stdout(text: &str) -> i32 {
-    use std::io::Write;
-    match std::io::stdout().write_all(text.as_bytes()) {
-        Ok(()) => 0,
-        Err(_) => EXIT_INTERNAL,
-    }
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::EXIT_INTERNAL;
-use crate::cli::init::InitOptions;
+use super::InitOptions;
 use crate::human::Shown;
 use crate::probe::{CheckOptions, Deadline, Target, probe};
 use crate::sys::process::{ProbeChild, Reaped, fork_probe, kill_and_reap, reap_one};

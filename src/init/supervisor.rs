@@ -5,9 +5,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::InitOptions;
 use super::probes::{EXIT_WATCHDOG, Watchdog};
 use super::shutdown::signal_all;
-use crate::cli::init::InitOptions;
 use crate::human::Shown;
 use crate::sys::process::{Reaped, reap_one};
 use crate::sys::signal::Signal;

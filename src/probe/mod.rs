@@ -10,9 +10,10 @@ pub mod target;
 #[cfg(feature = "tls")]
 mod tls;
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub use deadline::Deadline;
@@ -20,7 +21,6 @@ pub use http::StatusSet;
 pub use report::{Failure, Passed, Report};
 pub use target::{BadTarget, Scheme, Target};
 
-use crate::cli::check::{CHECK_HELP, Parsed};
 use crate::sys::signals::{Mask, set_mask};
 
 pub const EXIT_HEALTHY: i32 = 0;
@@ -42,7 +42,8 @@ pub struct CheckOptions {
     pub headers: Vec<(String, String)>,
     pub method: String,
     pub body_contains: Option<String>,
-    pub unix_socket: Option<PathBuf>,
+    /// A unix socket's path, as bytes (it need not be UTF-8).
+    pub unix_socket: Option<Vec<u8>>,
     pub retries: u32,
     pub retry_delay: Duration,
     pub quiet: bool,
@@ -148,7 +149,11 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
     if target.scheme == Scheme::Https && cfg!(not(feature = "tls")) {
         return Err(Failure::NoTls);
     }
-    let transport = net::connect(target, opts.unix_socket.as_deref(), deadline)?;
+    let unix = opts
+        .unix_socket
+        .as_deref()
+        .map(|p| Path::new(OsStr::from_bytes(p)));
+    let transport = net::connect(target, unix, deadline)?;
     let mut stream = net::Bounded::new(transport, deadline);
     let req = http::Request {
         method: &opts.method,
@@ -175,26 +180,16 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
     }
 }
 
-/// `vigil check ARGS`: prints one line per target, returns the exit status.
-pub fn main(args: Vec<OsString>) -> i32 {
+/// `vigil check` with parsed options: prints one line per target, returns the
+/// exit status.
+pub fn main(opts: &CheckOptions) -> i32 {
     // A peer that closes while we write would otherwise kill the probe with
     // SIGPIPE (unix sockets and stdout use write(2), not send(MSG_NOSIGNAL));
     // blocked, the write fails with EPIPE instead (signal(7)).
     let started = set_mask(Mask::all_blockable());
     set_mask(Mask(started.0 | 1u64 << (libc::SIGPIPE - 1)));
 
-    let opts = match crate::cli::check::parse(args) {
-        Ok(Parsed::Run(opts)) => opts,
-        Ok(Parsed::Help) => {
-            let _ = io::stdout().write_all(CHECK_HELP.as_bytes());
-            return EXIT_HEALTHY;
-        }
-        Err(e) => {
-            crate::error!("{e}");
-            return EXIT_UNHEALTHY;
-        }
-    };
-    let outcome = probe_all(&opts, Deadline::after(opts.timeout));
+    let outcome = probe_all(opts, Deadline::after(opts.timeout));
     let _ = io::stdout().write_all(outcome.text(opts.quiet).as_bytes());
     if outcome.healthy {
         EXIT_HEALTHY

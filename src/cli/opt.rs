@@ -1,0 +1,152 @@
+//! One option, defined once: its names, `VIGIL_*` twin, value, help line and
+//! setter. Also how a mode applies its table: to each option of argv, then to
+//! the twins of the options argv did not give.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::Env;
+use super::argv::{Arg, Lexer};
+use super::values;
+
+/// One option of a mode's table; `S` is what that mode's parsing fills in.
+pub struct Opt<S> {
+    /// `grace` for `--grace`.
+    pub long: &'static str,
+    pub short: Option<char>,
+    /// The environment variable that sets it when argv does not. Options
+    /// sharing a twin (`-v` and `-q`: `VIGIL_LOG`) read it once, and only
+    /// when none of them was given.
+    pub env: Option<&'static str>,
+    /// Each use adds to a list; the twin holds a comma-separated list.
+    pub repeats: bool,
+    pub takes: Takes<S>,
+    /// What it does, for `--help`: lines separated by `\n`, ASCII, at most
+    /// 48 columns each (the help text lays them out after the names).
+    pub help: &'static str,
+}
+
+/// What an option takes, and the setter that stores it. A setter's error is
+/// the message without the option's name, which the caller puts in front.
+pub enum Takes<S> {
+    /// No value: the setter gets `None` from argv, or the twin's text.
+    Switch(fn(&mut S, Option<&str>) -> Result<(), String>),
+    /// A value, UTF-8 text, named `.0` in the help. The environment is there
+    /// for `${VAR}` expansion.
+    Text(&'static str, fn(&mut S, &str, Env) -> Result<(), String>),
+    /// A value kept as bytes, such as a path, named `.0` in the help.
+    Bytes(&'static str, fn(&mut S, Vec<u8>) -> Result<(), String>),
+    /// Print the help and stop.
+    Help,
+    /// Print the version and stop.
+    Version,
+}
+
+/// An option that ends parsing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    Help,
+    Version,
+}
+
+/// Applies the option `arg` (a `Short` or `Long` the lexer just returned),
+/// taking its value from `lexer` when it needs one, and marks it `seen`.
+pub fn apply<S>(
+    table: &[Opt<S>],
+    seen: &mut [bool],
+    lexer: &mut Lexer,
+    arg: Arg,
+    settings: &mut S,
+    env: Env,
+) -> Result<Option<Stop>, String> {
+    let found = table.iter().position(|o| match &arg {
+        Arg::Short(c) => o.short == Some(*c),
+        Arg::Long(name) => o.long == name,
+        Arg::Operand(_) => false,
+    });
+    let Some(i) = found else {
+        return Err(match arg {
+            Arg::Short(c) => format!("invalid option '-{c}'"),
+            Arg::Long(name) => format!("invalid option '--{name}'"),
+            Arg::Operand(word) => format!("unexpected argument {}", super::argv::quoted(&word)),
+        });
+    };
+    seen[i] = true;
+    let opt = &table[i];
+    let named = |e: String| format!("--{}: {e}", opt.long);
+    let mut value = || {
+        lexer
+            .value()
+            .ok_or_else(|| format!("--{} needs a value", opt.long))
+    };
+    match opt.takes {
+        Takes::Help => return Ok(Some(Stop::Help)),
+        Takes::Version => return Ok(Some(Stop::Version)),
+        Takes::Switch(set) => set(settings, None).map_err(named)?,
+        Takes::Text(_, set) => {
+            let text = utf8(value()?).map_err(named)?;
+            set(settings, &text, env).map_err(named)?;
+        }
+        Takes::Bytes(_, set) => set(settings, value()?).map_err(named)?,
+    }
+    Ok(None)
+}
+
+/// Applies the twin of every option argv did not give, in table order; an
+/// error names the variable.
+pub fn apply_twins<S>(
+    table: &[Opt<S>],
+    seen: &[bool],
+    settings: &mut S,
+    env: Env,
+) -> Result<(), String> {
+    for (i, opt) in table.iter().enumerate() {
+        let Some(name) = opt.env else { continue };
+        let shares = |o: &Opt<S>| o.env == Some(name);
+        let given = table.iter().zip(seen).any(|(o, &seen)| seen && shares(o));
+        if given || table[..i].iter().any(shares) {
+            continue;
+        }
+        let Some(text) = env_text(env, name)? else {
+            continue;
+        };
+        let named = |e: String| format!("{name}: {e}");
+        match opt.takes {
+            Takes::Switch(set) => set(settings, Some(&text)).map_err(named)?,
+            Takes::Text(_, set) if opt.repeats => {
+                for item in values::list(&text) {
+                    set(settings, item, env).map_err(named)?;
+                }
+            }
+            Takes::Text(_, set) => set(settings, &text, env).map_err(named)?,
+            Takes::Bytes(_, set) => set(settings, text.into_bytes()).map_err(named)?,
+            Takes::Help | Takes::Version => {}
+        }
+    }
+    Ok(())
+}
+
+/// A variable's text, `None` when unset or empty (an empty `VIGIL_GRACE=` in a
+/// compose file means "not set", as it does for Docker).
+pub fn env_text(env: Env, name: &str) -> Result<Option<String>, String> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => utf8(v).map(Some).map_err(|e| format!("{name}: {e}")),
+    }
+}
+
+fn utf8(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "value is not UTF-8: {}",
+            String::from_utf8_lossy(e.as_bytes())
+        )
+    })
+}
+
+/// A switch's setting: on when given on argv, else its twin as a boolean.
+pub fn switch(twin: Option<&str>) -> Result<bool, String> {
+    twin.map_or(Ok(true), values::boolean)
+}

@@ -1,0 +1,68 @@
+//! What init mode is asked to do: `InitOptions`, plain validated data with its
+//! defaults. `cli` builds it from argv and the `VIGIL_*` twins; init only reads it.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use crate::log::Level;
+use crate::probe::Target;
+use crate::sys::signal::Signal;
+
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(10);
+pub const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_WATCH_RETRIES: u32 = 3;
+pub const DEFAULT_WATCH_START_PERIOD: Duration = Duration::ZERO;
+
+/// Everything init mode needs, validated.
+#[derive(Debug, PartialEq)]
+pub struct InitOptions {
+    pub group: bool,
+    pub success_exits: Vec<u8>,
+    pub pdeathsig: Option<Signal>,
+    /// FROM -> TO; `None` drops FROM.
+    pub rewrites: Vec<(Signal, Option<Signal>)>,
+    pub grace: Duration,
+    pub log_level: Level,
+    /// Targets that must pass before the child starts, and for how long to try.
+    pub wait_for: Vec<Target>,
+    pub wait_timeout: Duration,
+    /// The liveness watchdog's target and its Docker-style schedule.
+    pub watch: Option<Target>,
+    pub watch_interval: Duration,
+    pub watch_timeout: Duration,
+    pub watch_retries: u32,
+    pub watch_start_period: Duration,
+    /// `USER[:GROUP]` to run the child as, resolved later against /etc/passwd.
+    pub user: Option<String>,
+    pub no_new_privs: bool,
+    /// PROGRAM and its arguments, as the bytes of argv; never empty once
+    /// parsed.
+    pub command: Vec<Vec<u8>>,
+}
+
+impl InitOptions {
+    /// The defaults, running `command`.
+    pub fn new(command: Vec<Vec<u8>>) -> InitOptions {
+        InitOptions {
+            group: false,
+            success_exits: Vec::new(),
+            pdeathsig: None,
+            rewrites: Vec::new(),
+            grace: DEFAULT_GRACE,
+            log_level: Level::DEFAULT,
+            wait_for: Vec::new(),
+            wait_timeout: DEFAULT_WAIT_TIMEOUT,
+            watch: None,
+            watch_interval: DEFAULT_WATCH_INTERVAL,
+            watch_timeout: DEFAULT_WATCH_TIMEOUT,
+            watch_retries: DEFAULT_WATCH_RETRIES,
+            watch_start_period: DEFAULT_WATCH_START_PERIOD,
+            user: None,
+            no_new_privs: false,
+            command,
+        }
+    }
+}
