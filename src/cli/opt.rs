@@ -22,8 +22,8 @@ pub struct Opt<S> {
     /// Each use adds to a list; the twin holds a comma-separated list.
     pub repeats: bool,
     pub takes: Takes<S>,
-    /// What it does, for `--help`: lines separated by `\n`, ASCII, at most
-    /// 48 columns each (the help text lays them out after the names).
+    /// What it does, for `--help`: ASCII lines separated by `\n`, short
+    /// enough that the help stays within 80 columns (a test checks).
     pub help: &'static str,
 }
 
