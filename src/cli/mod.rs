@@ -171,6 +171,20 @@ mod tests {
         assert!(check::HELP.contains("VIGIL_CHECK.") && readme.contains("`VIGIL_CHECK`"));
     }
 
+    /// The README's rule: `VIGIL_` plus the long name in upper case, dashes
+    /// as underscores; `-v` and `-q` share `VIGIL_LOG`; help and version have none.
+    #[test]
+    fn init_twins_are_named_after_their_options() {
+        for opt in init::OPTIONS {
+            let want = match opt.long {
+                "verbose" | "quiet" => Some("VIGIL_LOG".into()),
+                "help" | "version" => None,
+                long => Some(format!("VIGIL_{}", long.to_uppercase().replace('-', "_"))),
+            };
+            assert_eq!(opt.env.map(String::from), want, "--{}", opt.long);
+        }
+    }
+
     #[test]
     fn help_fits_in_80_columns() {
         for help in [init::HELP, check::HELP] {
