@@ -57,7 +57,21 @@ pub fn text_value(parser: &mut lexopt::Parser, option: &str) -> Result<String, U
     })
 }
 
-pub const VERSION: &str = concat!("vigil ", env!("CARGO_PKG_VERSION"));
+/// `vigil --version`. Shaped like tini's `tini version 0.19.0 - git.de40ad0`,
+/// the one form dockerd's init-version parser accepts when vigil is its
+/// `init-path` (`docker run --init`): text, then " - git." and one word with no
+/// dot, which `docker info` shows as the init version. So that word is the
+/// version again, its dots turned into underscores.
+pub const VERSION: &str = concat!(
+    "vigil ",
+    env!("CARGO_PKG_VERSION"),
+    " - git.vigil-",
+    env!("CARGO_PKG_VERSION_MAJOR"),
+    "_",
+    env!("CARGO_PKG_VERSION_MINOR"),
+    "_",
+    env!("CARGO_PKG_VERSION_PATCH")
+);
 
 pub const HELP: &str = "\
 vigil: a tiny PID 1 for containers, and a health probe with a hard deadline.
