@@ -528,3 +528,80 @@ fn watchdog_stops_an_unhealthy_app_and_restart_on_failure_restarts_it() {
         logs.lines().next().unwrap_or("")
     ));
 }
+
+/// kubernetes-validate (PyPI) in a virtualenv: `$KUBERNETES_VALIDATE` (set by
+/// scripts/test), else target/kubernetes-validate, made here if missing.
+fn kubernetes_validate() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("KUBERNETES_VALIDATE").filter(|p| !p.is_empty()) {
+        return p.into();
+    }
+    let venv = root().join("target/kubernetes-validate");
+    let bin = venv.join("bin/kubernetes-validate");
+    if !bin.is_file() {
+        let made = output_limit(
+            Command::new("/usr/bin/python3")
+                .arg("-m")
+                .arg("venv")
+                .arg(&venv),
+            Duration::from_secs(120),
+        );
+        assert!(
+            made.status.success(),
+            "python3 -m venv (needs python3-venv): {}",
+            text(&made.stderr)
+        );
+        let pip = output_limit(
+            Command::new(venv.join("bin/pip")).args(["install", "-q", "kubernetes-validate"]),
+            Duration::from_secs(300),
+        );
+        assert!(
+            pip.status.success(),
+            "pip install kubernetes-validate: {}",
+            text(&pip.stderr)
+        );
+    }
+    bin
+}
+
+/// `kubernetes-validate --strict FILE` with no network at all (a new, empty
+/// network namespace): exit code and output.
+fn validate_offline(file: &std::path::Path) -> (i32, String) {
+    let out = output_limit(
+        Command::new("unshare")
+            .args(["--net", "--"])
+            .arg(kubernetes_validate())
+            .arg("--strict")
+            .arg(file),
+        Duration::from_secs(120),
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout) + &text(&out.stderr),
+    )
+}
+
+#[test]
+fn kubernetes_manifest_validates_strictly_offline() {
+    let _serial = serial();
+    let manifest = root().join("docker/examples/kubernetes.yaml");
+    let (code, out) = validate_offline(&manifest);
+    eprintln!("{}", out.trim());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("passed"), "{out}");
+
+    // The validator is strict for real: one unknown field fails it.
+    let mut s = Scratch::new("k8svalidate");
+    let dir = s.dir("k8s");
+    let yaml = std::fs::read_to_string(&manifest).expect("kubernetes.yaml");
+    let broken = yaml.replacen(
+        "          command: [",
+        "          restartAfter: 5s\n          command: [",
+        1,
+    );
+    assert_ne!(broken, yaml, "the manifest's container has no command line");
+    let file = dir.join("broken.yaml");
+    std::fs::write(&file, broken).expect("write broken.yaml");
+    let (code, out) = validate_offline(&file);
+    assert_eq!(code, 1, "an unknown field passed --strict: {out}");
+    assert!(out.contains("restartAfter"), "{out}");
+}
