@@ -262,7 +262,7 @@ fn thirty_health_probes_in_a_row_leave_no_zombie() {
             );
         }
     };
-    scenarios::thirty_probes_leave_no_zombie(&e, &mut s, &img.scratch, "probes", &[], &probes);
+    scenarios::thirty_probes_leave_no_zombie(&e, &mut s, &img.scratch, "probes", &[], &[], &probes);
     scenarios::a_non_reaping_pid_1_keeps_the_zombie(&e, &mut s, &img.scratch);
 }
 

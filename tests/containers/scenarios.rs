@@ -204,25 +204,33 @@ pub fn zombies(e: &Engine, name: &str) -> Vec<String> {
 }
 
 /// Thirty HEALTHCHECK probes (the image's own, `/vigil check`) run in the
-/// container started with `extra`, then an orphan like a shell-form probe
+/// container started with `extra` (and `argv` in place of the image's
+/// ENTRYPOINT and CMD, if given), then an orphan like a shell-form probe
 /// leaves: no zombie remains. `probes` runs the thirty probes the engine's
-/// way (podman: `healthcheck run`; Docker: its own timer).
+/// way (podman: `healthcheck run`; Docker: its own timer). Returns the
+/// container's name.
 pub fn thirty_probes_leave_no_zombie(
     e: &Engine,
     s: &mut Scratch,
     image: &str,
     what: &str,
     extra: &[&str],
+    argv: &[&str],
     probes: &dyn Fn(&str),
-) {
+) -> String {
     let name = s.container(what);
-    e.run_detached(&name, extra, image, &[]);
+    if argv.is_empty() {
+        e.run_detached(&name, extra, image, &[]);
+    } else {
+        e.run_program(&name, extra, image, argv);
+    }
     wait_serving(e, &name);
     probes(&name);
     e.exec(&name, &["/bin/busybox", "sh", "-c", "/bin/busybox true &"]);
     std::thread::sleep(Duration::from_millis(300));
     let z = zombies(e, &name);
     assert!(z.is_empty(), "zombies under vigil ({what}): {z:?}");
+    name
 }
 
 /// The zombie count is real: with a non-reaping PID 1 the same orphan stays.
