@@ -1,50 +1,32 @@
 //! vigil in a real container runtime (podman with runc): the images users
 //! copy from docker/ become healthy, stop at once, reap, run as nobody, and
 //! vigil works as podman's own `--init`. Fails, never skips, without podman.
+//! The scenarios shared with the Docker engine are in containers/scenarios.rs
+//! (run under Docker by tests/containers_docker.rs).
 
 mod common;
+#[path = "containers/engine.rs"]
+mod engine;
 #[path = "containers/podman.rs"]
 mod podman;
+#[path = "containers/scenarios.rs"]
+mod scenarios;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{output_limit, text};
 use podman::*;
-
-/// The most a stop may take when vigil ends the container. "Well under a
-/// second" is what vigil does (0.2-0.5 s measured, most of it podman's own
-/// CLI and cleanup); the bound leaves room for a loaded CI machine and stays
-/// far below every runtime timeout used here (5-10 s), so passing it proves
-/// vigil, not the runtime's SIGKILL, ended the container.
-const FAST_STOP: Duration = Duration::from_secs(2);
+use scenarios::{FAST_STOP, report};
 
 /// Probes with `podman healthcheck run` (no systemd timers here) until the
 /// status is `want`, within `limit`; returns the last status.
 fn health_until(name: &str, want: &str, limit: Duration) -> String {
-    let start = Instant::now();
-    loop {
-        let _ = podman(&["healthcheck", "run", name], Duration::from_secs(20));
-        let status = inspect(name, "{{.State.Health.Status}}");
-        if status == want || start.elapsed() > limit {
-            return status;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Prints a measurement past the test harness's capture (it only captures
-/// the print macros), so CI logs show it even when the test passes.
-fn report(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "MEASURED {line}");
+    engine().health_until(name, want, limit)
 }
 
 fn health_log(name: &str) -> String {
-    inspect(
-        name,
-        "{{range .State.Health.Log}}{{.ExitCode}} {{.Output}}|{{end}}",
-    )
+    engine().health_log(name)
 }
 
 #[test]
@@ -221,18 +203,7 @@ fn distroless_example_expands_port_in_its_healthcheck_and_turns_healthy() {
     // what the example relies on from it (passwd and group naming nobody).
     let base = s.image("base");
     let ctx = s.dir("base");
-    std::fs::create_dir_all(ctx.join("etc")).expect("mkdir etc");
-    std::fs::write(
-        ctx.join("etc/passwd"),
-        "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n\
-         nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
-    )
-    .expect("passwd");
-    std::fs::write(
-        ctx.join("etc/group"),
-        "root:x:0:\nnogroup:x:65534:\nnonroot:x:65532:\n",
-    )
-    .expect("group");
+    distroless_standin(&ctx);
     std::fs::write(
         ctx.join("Containerfile"),
         "FROM scratch\nCOPY etc /etc\nUSER 65532:65532\n",
@@ -248,26 +219,7 @@ fn distroless_example_expands_port_in_its_healthcheck_and_turns_healthy() {
         &image,
         &["--build-arg", &a, "--build-arg", &b],
     );
-
-    let name = s.container("dl");
-    run_detached(&name, &[], &image, &[]);
-    let status = health_until(&name, "healthy", Duration::from_secs(20));
-    assert_eq!(status, "healthy", "health log: {}", health_log(&name));
-    // Another PORT: the probe follows ${PORT:-8080} with no shell in the image.
-    let moved = s.container("moved");
-    run_detached(&moved, &["-e", "PORT=9090"], &image, &[]);
-    wait_serving(&moved);
-    let run = podman(&["healthcheck", "run", &moved], Duration::from_secs(20));
-    assert!(
-        !run.status.success(),
-        "probe ignored PORT=9090: {}",
-        health_log(&moved)
-    );
-    assert!(
-        health_log(&moved).contains("9090"),
-        "log: {}",
-        health_log(&moved)
-    );
+    scenarios::distroless_port_is_expanded_by_vigil_check(&engine(), &mut s, &image, &[]);
 }
 
 #[test]
@@ -275,38 +227,10 @@ fn stop_returns_at_once_with_vigil_and_waits_the_timeout_without_it() {
     let _serial = serial();
     let mut s = Scratch::new("stop");
     let img = images(&mut s);
-
-    let with = s.container("vigil");
-    run_detached(&with, &[], &img.scratch, &[]);
-    wait_serving(&with);
-    let fast = timed_stop(&with, 10);
-    let code = exit_code(&with);
-
-    // The same image with the app as PID 1: a PID-namespace init without a
-    // TERM handler never sees SIGTERM (signal(7)), so the runtime waits.
-    let without = s.container("noinit");
-    let app = json_argv(&["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]);
-    run_detached(&without, &["--entrypoint", &app], &img.scratch, &[]);
-    exec(&without, &["/bin/busybox", "true"]);
-    std::thread::sleep(Duration::from_millis(300));
-    let slow = timed_stop(&without, 5);
-    let slow_code = exit_code(&without);
-
-    report(&format!(
-        "podman stop: vigil as PID 1 {:.3} s (exit {code}); app as PID 1 {:.3} s \
-         with -t 5 (exit {slow_code})",
-        fast.as_secs_f64(),
-        slow.as_secs_f64()
-    ));
-    assert!(fast < FAST_STOP, "stop with vigil took {fast:?}");
-    assert_eq!(code, 143, "httpd dies of the forwarded TERM: 128+15");
-    assert!(
-        slow >= Duration::from_secs(5),
-        "without an init stop took only {slow:?}"
-    );
-    assert_eq!(
-        slow_code, 137,
-        "without an init the runtime's SIGKILL ends it"
+    scenarios::stop_is_fast_with_vigil_and_waits_the_timeout_without(
+        &engine(),
+        &mut s,
+        &img.scratch,
     );
 }
 
@@ -315,52 +239,11 @@ fn grace_shorter_than_the_runtime_timeout_kills_a_term_ignoring_app_with_137() {
     let _serial = serial();
     let mut s = Scratch::new("grace");
     let img = images(&mut s);
-    let name = s.container("ignore");
-    let entry = json_argv(&["/vigil", "--grace", "1s", "--"]);
-    run_detached(
-        &name,
-        &["--entrypoint", &entry],
+    scenarios::grace_below_the_stop_timeout_wins_and_above_it_the_runtime_kill_wins(
+        &engine(),
+        &mut s,
         &img.scratch,
-        &[
-            "/bin/busybox",
-            "sh",
-            "-c",
-            "trap '' TERM; exec /bin/busybox sleep 1000",
-        ],
     );
-    exec(&name, &["/bin/busybox", "true"]);
-    std::thread::sleep(Duration::from_millis(300));
-    let took = timed_stop(&name, 10);
-    let code = exit_code(&name);
-    report(&format!(
-        "podman stop -t 10, TERM-ignoring app, vigil --grace 1s: {:.3} s (exit {code})",
-        took.as_secs_f64()
-    ));
-    assert_eq!(code, 137, "vigil's SIGKILL at the grace: 128+9");
-    assert!(
-        took >= Duration::from_millis(900),
-        "ended before the grace: {took:?}"
-    );
-    assert!(
-        took < Duration::from_secs(4),
-        "ended at the runtime's timeout, not the grace: {took:?}"
-    );
-}
-
-/// Zombies (state Z) in the container, from `busybox ps` inside it.
-fn zombies(name: &str) -> Vec<String> {
-    let out = exec(name, &["/bin/busybox", "ps", "-o", "pid,ppid,stat,comm"]);
-    assert!(out.status.success(), "busybox ps: {}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .skip(1)
-        .filter(|l| {
-            l.split_whitespace()
-                .nth(2)
-                .is_some_and(|st| st.starts_with('Z'))
-        })
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]
@@ -368,36 +251,19 @@ fn thirty_health_probes_in_a_row_leave_no_zombie() {
     let _serial = serial();
     let mut s = Scratch::new("zombie");
     let img = images(&mut s);
-    let name = s.container("probes");
-    run_detached(&name, &[], &img.scratch, &[]);
-    wait_serving(&name);
-    for i in 0..30 {
-        let run = podman(&["healthcheck", "run", &name], Duration::from_secs(20));
-        assert!(
-            run.status.success(),
-            "probe {i} failed: {}",
-            health_log(&name)
-        );
-    }
-    // An orphan too, as a shell-form probe would leave: vigil reaps it.
-    exec(&name, &["/bin/busybox", "sh", "-c", "/bin/busybox true &"]);
-    std::thread::sleep(Duration::from_millis(300));
-    let z = zombies(&name);
-    assert!(z.is_empty(), "zombies under vigil: {z:?}");
-
-    // The count is real: with a non-reaping PID 1 the same orphan stays.
-    let control = s.container("control");
-    let sleep = json_argv(&["/bin/busybox", "sleep", "1000"]);
-    run_detached(&control, &["--entrypoint", &sleep], &img.scratch, &[]);
-    exec(
-        &control,
-        &["/bin/busybox", "sh", "-c", "/bin/busybox true &"],
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        !zombies(&control).is_empty(),
-        "the zombie count sees nothing even without an init"
-    );
+    let e = engine();
+    let probes = |name: &str| {
+        for i in 0..30 {
+            let run = podman(&["healthcheck", "run", name], Duration::from_secs(20));
+            assert!(
+                run.status.success(),
+                "probe {i} failed: {}",
+                e.health_log(name)
+            );
+        }
+    };
+    scenarios::thirty_probes_leave_no_zombie(&e, &mut s, &img.scratch, "probes", &[], &[], &probes);
+    scenarios::a_non_reaping_pid_1_keeps_the_zombie(&e, &mut s, &img.scratch);
 }
 
 #[test]
@@ -440,53 +306,7 @@ fn podman_init_path_runs_vigil_as_the_runtime_init() {
     let _serial = serial();
     let mut s = Scratch::new("init");
     let img = images(&mut s);
-    let vigil = static_vigil();
-    let init = ["--init", "--init-path", vigil.to_str().expect("utf-8 path")];
-    let app = json_argv(&["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]);
-
-    let name = s.container("init");
-    let mut extra = init.to_vec();
-    extra.extend_from_slice(&["--entrypoint", &app]);
-    run_detached(&name, &extra, &img.scratch, &[]);
-    wait_serving(&name);
-    let cmdline = text(&exec(&name, &["/bin/busybox", "cat", "/proc/1/cmdline"]).stdout);
-    assert!(
-        cmdline.starts_with("/run/podman-init\0--\0/bin/busybox\0httpd"),
-        "PID 1 is not podman's init: {cmdline:?}"
-    );
-    let took = timed_stop(&name, 10);
-    let code = exit_code(&name);
-    report(&format!(
-        "podman stop with --init --init-path vigil: {:.3} s (exit {code})",
-        took.as_secs_f64()
-    ));
-    assert!(took < FAST_STOP, "stop took {took:?}");
-    assert_eq!(code, 143);
-
-    // Env is the only knob through --init: VIGIL_GRACE reaches it.
-    let stubborn = s.container("stubborn");
-    let sh = json_argv(&[
-        "/bin/busybox",
-        "sh",
-        "-c",
-        "trap '' TERM; exec /bin/busybox sleep 1000",
-    ]);
-    let mut extra = init.to_vec();
-    extra.extend_from_slice(&["-e", "VIGIL_GRACE=1s", "--entrypoint", &sh]);
-    run_detached(&stubborn, &extra, &img.scratch, &[]);
-    exec(&stubborn, &["/bin/busybox", "true"]);
-    std::thread::sleep(Duration::from_millis(300));
-    let took = timed_stop(&stubborn, 10);
-    let code = exit_code(&stubborn);
-    report(&format!(
-        "podman stop -t 10 with --init vigil, VIGIL_GRACE=1s, TERM ignored: {:.3} s (exit {code})",
-        took.as_secs_f64()
-    ));
-    assert_eq!(code, 137);
-    assert!(
-        took < Duration::from_secs(4),
-        "VIGIL_GRACE ignored: {took:?}"
-    );
+    scenarios::runtime_init_is_vigil(&engine(), &mut s, &img.scratch);
 }
 
 /// The vigil command lines in a YAML example, parsed by PyYAML.
@@ -707,4 +527,81 @@ fn watchdog_stops_an_unhealthy_app_and_restart_on_failure_restarts_it() {
         "watchdog + --restart on-failure: restarted, log: {}",
         logs.lines().next().unwrap_or("")
     ));
+}
+
+/// kubernetes-validate (PyPI) in a virtualenv: `$KUBERNETES_VALIDATE` (set by
+/// scripts/test), else target/kubernetes-validate, made here if missing.
+fn kubernetes_validate() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("KUBERNETES_VALIDATE").filter(|p| !p.is_empty()) {
+        return p.into();
+    }
+    let venv = root().join("target/kubernetes-validate");
+    let bin = venv.join("bin/kubernetes-validate");
+    if !bin.is_file() {
+        let made = output_limit(
+            Command::new("/usr/bin/python3")
+                .arg("-m")
+                .arg("venv")
+                .arg(&venv),
+            Duration::from_secs(120),
+        );
+        assert!(
+            made.status.success(),
+            "python3 -m venv (needs python3-venv): {}",
+            text(&made.stderr)
+        );
+        let pip = output_limit(
+            Command::new(venv.join("bin/pip")).args(["install", "-q", "kubernetes-validate"]),
+            Duration::from_secs(300),
+        );
+        assert!(
+            pip.status.success(),
+            "pip install kubernetes-validate: {}",
+            text(&pip.stderr)
+        );
+    }
+    bin
+}
+
+/// `kubernetes-validate --strict FILE` with no network at all (a new, empty
+/// network namespace): exit code and output.
+fn validate_offline(file: &std::path::Path) -> (i32, String) {
+    let out = output_limit(
+        Command::new("unshare")
+            .args(["--net", "--"])
+            .arg(kubernetes_validate())
+            .arg("--strict")
+            .arg(file),
+        Duration::from_secs(120),
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout) + &text(&out.stderr),
+    )
+}
+
+#[test]
+fn kubernetes_manifest_validates_strictly_offline() {
+    let _serial = serial();
+    let manifest = root().join("docker/examples/kubernetes.yaml");
+    let (code, out) = validate_offline(&manifest);
+    eprintln!("{}", out.trim());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("passed"), "{out}");
+
+    // The validator is strict for real: one unknown field fails it.
+    let mut s = Scratch::new("k8svalidate");
+    let dir = s.dir("k8s");
+    let yaml = std::fs::read_to_string(&manifest).expect("kubernetes.yaml");
+    let broken = yaml.replacen(
+        "          command: [",
+        "          restartAfter: 5s\n          command: [",
+        1,
+    );
+    assert_ne!(broken, yaml, "the manifest's container has no command line");
+    let file = dir.join("broken.yaml");
+    std::fs::write(&file, broken).expect("write broken.yaml");
+    let (code, out) = validate_offline(&file);
+    assert_eq!(code, 1, "an unknown field passed --strict: {out}");
+    assert!(out.contains("restartAfter"), "{out}");
 }

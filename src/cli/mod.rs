@@ -30,7 +30,21 @@ use crate::probe::CheckOptions;
 /// Reads an environment variable: `None` when unset.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
 
-pub const VERSION: &str = concat!("vigil ", env!("CARGO_PKG_VERSION"));
+/// `vigil --version`. Shaped like tini's `tini version 0.19.0 - git.de40ad0`,
+/// the one form dockerd's init-version parser accepts when vigil is its
+/// `init-path` (`docker run --init`): text, then " - git." and one word with no
+/// dot, which `docker info` shows as the init version. So that word is the
+/// version again, its dots turned into underscores.
+pub const VERSION: &str = concat!(
+    "vigil ",
+    env!("CARGO_PKG_VERSION"),
+    " - git.vigil-",
+    env!("CARGO_PKG_VERSION_MAJOR"),
+    "_",
+    env!("CARGO_PKG_VERSION_MINOR"),
+    "_",
+    env!("CARGO_PKG_VERSION_PATCH")
+);
 
 /// Which mode argv asked for: `vigil check ...` or init.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,13 +1,16 @@
-//! Podman plumbing for tests/containers.rs: the static vigil binary, every
-//! podman call bounded by a time limit, unique names, and a guard that removes
-//! the test's containers, images and directories even when the test fails.
+//! Container-test plumbing shared by every engine, and podman's: the static
+//! vigil binary, every podman call bounded by a time limit, unique names, and
+//! a guard that removes the test's containers, images and directories even
+//! when the test fails.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::{output_limit, text};
+use crate::common::text;
+use crate::engine::Engine;
 
 /// Flags `podman run` needs on these machines (the default nofile/nproc
 /// limits are above the hard limits the sandbox allows).
@@ -88,51 +91,47 @@ pub fn busybox() -> PathBuf {
     }
 }
 
+/// podman with runc, as [`Engine`].
+pub fn engine() -> Engine {
+    Engine::podman(&static_vigil())
+}
+
 /// Runs `podman --runtime runc ARGS` within `limit`.
 pub fn podman(args: &[&str], limit: Duration) -> Output {
-    let found = Command::new("podman").arg("--version").output();
-    if !matches!(found, Ok(ref o) if o.status.success()) {
-        panic!("podman is not usable ({found:?}): install podman and runc (scripts/test does)");
-    }
-    let mut cmd = Command::new("podman");
-    cmd.args(["--runtime", "runc"]).args(args);
-    output_limit(&mut cmd, limit)
+    engine().run(args, limit)
 }
 
 /// Like [`podman`], but panics with podman's stderr unless it succeeded;
 /// returns stdout, trimmed.
 pub fn podman_ok(args: &[&str], limit: Duration) -> String {
-    let out = podman(args, limit);
-    assert!(
-        out.status.success(),
-        "podman {args:?} failed: {}\nstdout: {}\nstderr: {}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout).trim().to_string()
+    engine().ok(args, limit)
 }
 
 /// `podman inspect --format FORMAT NAME`.
 pub fn inspect(name: &str, format: &str) -> String {
-    podman_ok(
-        &["inspect", "--format", format, name],
-        Duration::from_secs(20),
-    )
+    engine().inspect(name, format)
 }
 
 /// Everything one test made, removed on drop (pass or fail).
 pub struct Scratch {
     pub id: String,
+    engine: Engine,
     containers: Vec<String>,
     images: Vec<String>,
     dirs: Vec<PathBuf>,
 }
 
 impl Scratch {
+    /// For a podman test.
     pub fn new(test: &str) -> Self {
+        Self::with(engine(), test)
+    }
+
+    /// For a test under `engine`.
+    pub fn with(engine: Engine, test: &str) -> Self {
         Scratch {
             id: format!("vigil-ct-{}-{test}", std::process::id()),
+            engine,
             containers: Vec::new(),
             images: Vec::new(),
             dirs: Vec::new(),
@@ -148,7 +147,7 @@ impl Scratch {
 
     /// An image tag this guard removes.
     pub fn image(&mut self, what: &str) -> String {
-        let tag = format!("localhost/{}-{what}:test", self.id);
+        let tag = format!("{}{}-{what}:test", self.engine.tag_prefix, self.id);
         self.images.push(tag.clone());
         tag
     }
@@ -165,12 +164,11 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let limit = Duration::from_secs(30);
         for c in self.containers.iter().rev() {
-            let _ = podman(&["rm", "-f", "-t", "0", c], limit);
+            self.engine.remove(c);
         }
         for i in self.images.iter().rev() {
-            let _ = podman(&["rmi", "-f", i], limit);
+            self.engine.remove_image(i);
         }
         for d in &self.dirs {
             let _ = std::fs::remove_dir_all(d);
@@ -310,28 +308,12 @@ pub fn images(s: &mut Scratch) -> Images {
 /// `podman run -d --network none` with the sandbox's ulimits and `extra`
 /// flags before the image, `cmd` after it.
 pub fn run_detached(name: &str, extra: &[&str], image: &str, cmd: &[&str]) {
-    // --replace: a leftover of a crashed run with a recycled pid is no error.
-    let mut args = vec![
-        "run",
-        "-d",
-        "--replace",
-        "--name",
-        name,
-        "--network",
-        "none",
-    ];
-    args.extend_from_slice(&ULIMITS);
-    args.extend_from_slice(extra);
-    args.push(image);
-    args.extend_from_slice(cmd);
-    podman_ok(&args, Duration::from_secs(60));
+    engine().run_detached(name, extra, image, cmd);
 }
 
 /// `podman exec NAME ARGV...` within 20 s.
 pub fn exec(name: &str, argv: &[&str]) -> Output {
-    let mut args = vec!["exec", name];
-    args.extend_from_slice(argv);
-    podman(&args, Duration::from_secs(20))
+    engine().exec(name, argv)
 }
 
 /// Waits until the server inside answers on 127.0.0.1:8080 (probed with the
@@ -361,20 +343,30 @@ pub fn wait_serving(name: &str) {
 
 /// Runs `podman stop -t SECS NAME` and returns how long it took.
 pub fn timed_stop(name: &str, secs: u32) -> Duration {
-    let t = secs.to_string();
-    let start = Instant::now();
-    podman_ok(
-        &["stop", "-t", &t, name],
-        Duration::from_secs(u64::from(secs) + 30),
-    );
-    start.elapsed()
+    engine().timed_stop(name, secs)
 }
 
 /// The exit code podman recorded for a stopped container.
 pub fn exit_code(name: &str) -> i32 {
-    let code = inspect(name, "{{.State.ExitCode}}");
-    code.parse()
-        .unwrap_or_else(|_| panic!("exit code of {name}: {code:?}"))
+    engine().exit_code(name)
+}
+
+/// Fills `ctx` with what the distroless example relies on from its base
+/// (gcr.io/distroless/static cannot be pulled here): /etc/passwd and
+/// /etc/group naming nobody and nonroot.
+pub fn distroless_standin(ctx: &Path) {
+    std::fs::create_dir_all(ctx.join("etc")).expect("mkdir etc");
+    std::fs::write(
+        ctx.join("etc/passwd"),
+        "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n\
+         nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
+    )
+    .expect("passwd");
+    std::fs::write(
+        ctx.join("etc/group"),
+        "root:x:0:\nnogroup:x:65534:\nnonroot:x:65532:\n",
+    )
+    .expect("group");
 }
 
 /// A JSON array of strings, for `--entrypoint` in exec form.
