@@ -259,9 +259,12 @@ pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStag
     let ctx = format!("{builder}={}", dir.display());
     let ignore = root().join("docker/Dockerfile.dockerignore");
     let dockerfile = root().join("docker/Dockerfile");
+    // --no-cache: buildah 1.28 reuses a cached LABEL step when only the
+    // --build-arg it expands has changed (a stale revision label, seen here).
     let mut args = vec![
         "build",
         "--pull=never",
+        "--no-cache",
         "--format",
         "docker",
         "--ignorefile",
