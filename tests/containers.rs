@@ -106,7 +106,7 @@ fn dockerfile_builds_an_arm64_image_and_the_tiny_stage() {
     // binary is copied out and run under qemu-user.
     let a64 = built(
         "target/aarch64-unknown-linux-musl/release/vigil",
-        "cargo static-aarch64",
+        "scripts/release aarch64-unknown-linux-musl",
     );
     let image = build_dockerfile_stage(&mut s, &a64, DockerfileStage::Platform("linux/arm64"));
     assert_eq!(inspect(&image, "{{.Architecture}}"), "arm64");

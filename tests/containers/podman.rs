@@ -72,7 +72,7 @@ pub fn static_vigil() -> PathBuf {
         ),
         Err(e) => panic!(
             "no static vigil for the container tests ({e}): run \
-             `cargo build --release --target x86_64-unknown-linux-musl` first (scripts/test does)"
+             `scripts/release x86_64-unknown-linux-musl` first (scripts/test does)"
         ),
     }
 }
