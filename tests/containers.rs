@@ -12,6 +12,7 @@ mod podman;
 #[path = "containers/scenarios.rs"]
 mod scenarios;
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,7 @@ fn health_log(name: &str) -> String {
 }
 
 #[test]
-fn dockerfile_final_stage_holds_only_vigil_with_oci_labels() {
+fn dockerfile_final_stage_holds_only_vigil_and_its_sbom_with_oci_labels() {
     let _serial = serial();
     let mut s = Scratch::new("dockerfile");
     let image = build_vigil_image(&mut s);
@@ -52,13 +53,13 @@ fn dockerfile_final_stage_holds_only_vigil_with_oci_labels() {
         env!("CARGO_PKG_REPOSITORY"),
         "source label"
     );
+    assert_eq!(label("revision"), revision(), "revision label");
     assert_eq!(inspect(&image, "{{.Config.User}}"), "65534:65534");
     assert_eq!(
         inspect(&image, "{{json .Config.Entrypoint}}"),
         r#"["/vigil"]"#
     );
-    // One layer: /vigil and nothing else.
-    assert_eq!(inspect(&image, "{{len .RootFS.Layers}}"), "1");
+    assert_holds_vigil_and_its_sbom(&mut s, &image, "x86_64-unknown-linux-musl", "default");
 
     assert_runs_version(&mut s, &image, "version");
 
@@ -87,10 +88,11 @@ fn dockerfile_builds_an_arm64_image_and_the_tiny_stage() {
     // binary is copied out and run under qemu-user.
     let a64 = built(
         "target/aarch64-unknown-linux-musl/release/vigil",
-        "cargo static-aarch64",
+        "scripts/release aarch64-unknown-linux-musl",
     );
     let image = build_dockerfile_stage(&mut s, &a64, DockerfileStage::Platform("linux/arm64"));
     assert_eq!(inspect(&image, "{{.Architecture}}"), "arm64");
+    assert_holds_vigil_and_its_sbom(&mut s, &image, "aarch64-unknown-linux-musl", "arm64");
     assert_eq!(
         inspect(&image, "{{json .Config.Entrypoint}}"),
         r#"["/vigil"]"#
@@ -130,8 +132,72 @@ fn dockerfile_builds_an_arm64_image_and_the_tiny_stage() {
     );
     let image = build_dockerfile_stage(&mut s, &tiny, DockerfileStage::Tiny);
     assert_eq!(inspect(&image, "{{.Config.User}}"), "65534:65534");
-    assert_eq!(inspect(&image, "{{len .RootFS.Layers}}"), "1");
+    assert_holds_vigil_and_its_sbom(&mut s, &image, "x86_64-unknown-linux-musl", "tiny");
     assert_runs_version(&mut s, &image, "tiny");
+}
+
+/// The image holds two files in two layers, /vigil and its SBOM beside it,
+/// and the SBOM names exactly the crates of the dependency list embedded in
+/// the binary, which names exactly what Cargo.lock resolves for `target`
+/// (scripts/audit-check).
+fn assert_holds_vigil_and_its_sbom(s: &mut Scratch, image: &str, target: &str, what: &str) {
+    assert_eq!(inspect(image, "{{len .RootFS.Layers}}"), "2", "{what}");
+    let (dir, fs) = exported_files(s, image, what);
+    let names: Vec<&str> = fs.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["vigil", "vigil.cdx.json"],
+        "files in the {what} image"
+    );
+    report(&format!("{what} image files: {fs:?}"));
+    let out = output_limit(
+        Command::new(root().join("scripts/audit-check"))
+            .arg(dir.join("vigil"))
+            .arg(target)
+            .arg("--sbom")
+            .arg(dir.join("vigil.cdx.json")),
+        Duration::from_secs(120),
+    );
+    assert!(
+        out.status.success(),
+        "scripts/audit-check on the {what} image's files: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// The image's whole file system (`podman export` of a container made from
+/// it), unpacked into a directory of the test's: that directory, and each
+/// regular file's path and size, sorted. Directories are left out.
+fn exported_files(s: &mut Scratch, image: &str, what: &str) -> (PathBuf, Vec<(String, u64)>) {
+    let ctr = s.container(&format!("export-{what}"));
+    podman_ok(&["create", "--name", &ctr, image], Duration::from_secs(30));
+    let dir = s.dir(&format!("export-{what}"));
+    let tar = std::env::temp_dir().join(format!("{}-export-{what}.tar", s.id));
+    let tar_arg = tar.to_str().expect("utf-8 path");
+    podman_ok(&["export", "-o", tar_arg, &ctr], Duration::from_secs(30));
+    let out = output_limit(
+        Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(&dir),
+        Duration::from_secs(30),
+    );
+    let _ = std::fs::remove_file(&tar);
+    assert!(out.status.success(), "tar -xf {tar_arg}: {out:?}");
+    let mut files = Vec::new();
+    let mut todo = vec![dir.clone()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("dir entry").path();
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            if meta.is_dir() {
+                todo.push(path);
+            } else {
+                let rel = path.strip_prefix(&dir).expect("under the export");
+                files.push((rel.display().to_string(), meta.len()));
+            }
+        }
+    }
+    files.sort();
+    (dir, files)
 }
 
 /// `podman run IMAGE --version` (the entrypoint is /vigil) prints our version.

@@ -75,7 +75,7 @@ pub fn static_vigil() -> PathBuf {
         ),
         Err(e) => panic!(
             "no static vigil for the container tests ({e}): run \
-             `cargo build --release --target x86_64-unknown-linux-musl` first (scripts/test does)"
+             `scripts/release x86_64-unknown-linux-musl` first (scripts/test does)"
         ),
     }
 }
@@ -200,11 +200,55 @@ pub enum DockerfileStage<'a> {
     Tiny,
 }
 
+/// The commit the tests build from (`git rev-parse HEAD`), which images get as
+/// their revision label. Panics, never skips, without git.
+pub fn revision() -> String {
+    let out = output_limit(
+        Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(root()),
+        Duration::from_secs(20),
+    );
+    assert!(
+        out.status.success(),
+        "git rev-parse HEAD in {}: {out:?}",
+        root().display()
+    );
+    text(&out.stdout).trim().to_string()
+}
+
+/// Writes `dir/vigil.cdx.json` as the builder stage does beside the binary:
+/// scripts/sbom for `target` and the default features.
+fn write_sbom(dir: &Path, target: &str) {
+    let sbom = dir.join("vigil.cdx.json");
+    let out = output_limit(
+        Command::new(root().join("scripts/sbom"))
+            .arg(&sbom)
+            .arg(target),
+        Duration::from_secs(120),
+    );
+    assert!(
+        out.status.success(),
+        "scripts/sbom {} {target}: {}{}",
+        sbom.display(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
 /// Builds an image of docker/Dockerfile with its builder stage (`builder`,
-/// or `tiny-builder` for the tiny image) replaced by a directory holding `bin`.
+/// or `tiny-builder` for the tiny image) replaced by a directory holding `bin`
+/// and the SBOM the builder writes beside it.
 pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStage) -> String {
     let dir = s.dir("bin");
     std::fs::copy(bin, dir.join("vigil")).unwrap_or_else(|e| panic!("copy {}: {e}", bin.display()));
+    let target = match stage {
+        DockerfileStage::Platform("linux/arm64") => "aarch64-unknown-linux-musl",
+        DockerfileStage::Platform(p) => panic!("no musl target for platform {p}"),
+        _ => "x86_64-unknown-linux-musl",
+    };
+    write_sbom(&dir, target);
+    let revision = format!("REVISION={}", revision());
     let tag = s.image("vigil");
     let builder = match stage {
         DockerfileStage::Tiny => "tiny-builder",
@@ -213,9 +257,12 @@ pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStag
     let ctx = format!("{builder}={}", dir.display());
     let ignore = root().join("docker/Dockerfile.dockerignore");
     let dockerfile = root().join("docker/Dockerfile");
+    // --no-cache: buildah 1.28 reuses a cached LABEL step when only the
+    // --build-arg it expands has changed (a stale revision label, seen here).
     let mut args = vec![
         "build",
         "--pull=never",
+        "--no-cache",
         "--format",
         "docker",
         "--ignorefile",
@@ -224,6 +271,8 @@ pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStag
         dockerfile.to_str().expect("utf-8 path"),
         "--build-context",
         &ctx,
+        "--build-arg",
+        &revision,
         "-t",
         &tag,
     ];
