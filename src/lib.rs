@@ -1,6 +1,8 @@
 //! vigil: a tiny PID 1 for containers (`vigil [OPTIONS] -- PROGRAM`) and a
 //! health probe with a hard deadline (`vigil check TARGET`), in one static binary.
 
+extern crate alloc;
+
 pub mod cli;
 pub mod human;
 pub mod init;

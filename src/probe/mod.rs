@@ -2,6 +2,7 @@
 //! deadline; also the library entry (`probe_all`) init mode reuses.
 
 pub mod deadline;
+pub mod grpc;
 pub mod http;
 pub mod net;
 pub mod report;

@@ -1,0 +1,410 @@
+//! grpc.health.v1.Health/Check on the wire: the client's whole first write
+//! (preface, SETTINGS, HEADERS, DATA) and the HealthCheckResponse protobuf.
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use super::frame::{self, CONTINUATION, DATA, END_HEADERS, END_STREAM, HEADERS, SETTINGS};
+
+/// What the first write carries besides the fixed parts.
+pub struct Request<'a> {
+    /// `http` or `https`.
+    pub scheme: &'a str,
+    /// `host:port`, replaced by a `host` entry in `metadata`.
+    pub authority: &'a str,
+    /// The service asked about; empty for the server as a whole.
+    pub service: &'a str,
+    /// Time left for the call: sent as `grpc-timeout`.
+    pub timeout: Duration,
+    /// Extra request headers (`-H`). Names are lowercased here, as HTTP/2
+    /// requires (RFC 9113 section 8.2.1).
+    pub metadata: &'a [(alloc::string::String, alloc::string::String)],
+}
+
+const PATH: &str = "/grpc.health.v1.Health/Check";
+const USER_AGENT: &str = concat!("vigil/", env!("CARGO_PKG_VERSION"));
+
+/// Headers that HTTP/2 forbids or that we set ourselves (RFC 9113 8.2.2):
+/// a `-H` with one of these names is left out.
+const NOT_FORWARDED: [&str; 7] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+    "grpc-timeout",
+];
+
+/// The bytes of the whole call, to send in one write.
+pub fn request(req: &Request) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(frame::PREFACE);
+    // HEADER_TABLE_SIZE (1) = 0: the server's answers use no dynamic table.
+    // ENABLE_PUSH (2) = 0. grpcio closes a connection that sends no SETTINGS.
+    frame::write(
+        &mut out,
+        SETTINGS,
+        0,
+        0,
+        &[0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0],
+    );
+
+    let mut timeout = Vec::new();
+    push_timeout(&mut timeout, req.timeout);
+    let user = |name: &str| {
+        req.metadata
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_bytes())
+    };
+    let mut block = Vec::with_capacity(192);
+    for (name, value) in [
+        (":method", &b"POST"[..]),
+        (":scheme", req.scheme.as_bytes()),
+        (":path", PATH.as_bytes()),
+        (
+            ":authority",
+            user("host").unwrap_or(req.authority.as_bytes()),
+        ),
+        (
+            "content-type",
+            user("content-type").unwrap_or(b"application/grpc"),
+        ),
+        ("te", b"trailers"),
+        ("grpc-timeout", &timeout),
+        (
+            "user-agent",
+            user("user-agent").unwrap_or(USER_AGENT.as_bytes()),
+        ),
+    ] {
+        literal(&mut block, name.as_bytes(), value);
+    }
+    for (name, value) in req.metadata {
+        let lower = name.to_ascii_lowercase();
+        let ours = ["host", "content-type", "user-agent"].contains(&lower.as_str());
+        if !ours && !lower.starts_with(':') && !NOT_FORWARDED.contains(&lower.as_str()) {
+            literal(&mut block, lower.as_bytes(), value.as_bytes());
+        }
+    }
+    // A block over the frame size limit continues in CONTINUATION frames.
+    let mut chunks = block.chunks(frame::MAX_PAYLOAD).peekable();
+    let mut kind = HEADERS;
+    while let Some(chunk) = chunks.next() {
+        let flags = if chunks.peek().is_none() {
+            END_HEADERS
+        } else {
+            0
+        };
+        frame::write(&mut out, kind, flags, 1, chunk);
+        kind = CONTINUATION;
+    }
+
+    // HealthCheckRequest { string service = 1; }: an empty service is the
+    // default value, which protobuf leaves out.
+    let mut message = Vec::new();
+    if !req.service.is_empty() {
+        message.push(0x0a);
+        push_varint(&mut message, req.service.len() as u64);
+        message.extend_from_slice(req.service.as_bytes());
+    }
+    // The gRPC length prefix: not compressed, then the length (big-endian).
+    let mut data = Vec::with_capacity(5 + message.len());
+    data.push(0);
+    data.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    data.extend_from_slice(&message);
+    frame::write(&mut out, DATA, END_STREAM, 1, &data);
+    out
+}
+
+/// A header field as a literal without indexing and with a new name, no
+/// Huffman coding (RFC 7541 section 6.2.2): the cheapest encoder there is.
+fn literal(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.push(0);
+    for s in [name, value] {
+        push_integer(out, s.len());
+        out.extend_from_slice(s);
+    }
+}
+
+/// An HPACK integer with a 7-bit prefix and a clear H bit (RFC 7541 5.1).
+fn push_integer(out: &mut Vec<u8>, mut n: usize) {
+    if n < 0x7f {
+        out.push(n as u8);
+        return;
+    }
+    out.push(0x7f);
+    n -= 0x7f;
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn push_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// `grpc-timeout`: at most 8 digits and a unit (gRPC PROTOCOL-HTTP2), in
+/// milliseconds, or whole seconds for a budget past 27 hours; at least 1m.
+fn push_timeout(out: &mut Vec<u8>, left: Duration) {
+    let millis = left.as_millis().max(1);
+    let (n, unit) = if millis <= 99_999_999 {
+        (millis as u64, b'm')
+    } else {
+        (left.as_secs().min(99_999_999), b'S')
+    };
+    push_decimal(out, n);
+    out.push(unit);
+}
+
+pub fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(b'0' + (n % 10) as u8);
+}
+
+/// HealthCheckResponse.ServingStatus values (health.proto).
+pub const UNKNOWN: u64 = 0;
+pub const SERVING: u64 = 1;
+
+/// The `status` field (1) of a HealthCheckResponse. Unknown fields are
+/// skipped by wire type; a missing status is UNKNOWN, its default value.
+pub fn serving_status(mut msg: &[u8]) -> Result<u64, &'static str> {
+    let mut status = UNKNOWN;
+    while !msg.is_empty() {
+        let key = varint(&mut msg)?;
+        let skip = match (key >> 3, key & 7) {
+            (0, _) => return Err("protobuf field 0"),
+            (1, 0) => {
+                status = varint(&mut msg)?;
+                0
+            }
+            (_, 0) => {
+                varint(&mut msg)?;
+                0
+            }
+            (_, 1) => 8,
+            (_, 2) => varint(&mut msg)?,
+            (_, 5) => 4,
+            _ => return Err("protobuf wire type"),
+        };
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        msg = msg.get(skip..).ok_or("truncated protobuf")?;
+    }
+    Ok(status)
+}
+
+/// A protobuf varint: at most 10 bytes.
+fn varint(msg: &mut &[u8]) -> Result<u64, &'static str> {
+    let mut value = 0u64;
+    for i in 0..10 {
+        let (&b, rest) = msg.split_first().ok_or("truncated protobuf")?;
+        *msg = rest;
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err("protobuf varint too long")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hpack;
+    use super::*;
+    use alloc::string::{String, ToString};
+    use alloc::vec;
+
+    fn frames(mut bytes: &[u8]) -> Vec<(frame::Header, Vec<u8>)> {
+        let mut all = Vec::new();
+        while !bytes.is_empty() {
+            let h = frame::Header::parse(bytes);
+            all.push((h, bytes[9..9 + h.len].to_vec()));
+            bytes = &bytes[9 + h.len..];
+        }
+        all
+    }
+
+    fn fields(block: &[u8]) -> Vec<(String, String)> {
+        let mut all = Vec::new();
+        hpack::decode(block, &mut |n, v| {
+            all.push((
+                String::from_utf8(n.to_vec()).unwrap(),
+                String::from_utf8(v.to_vec()).unwrap(),
+            ))
+        })
+        .unwrap();
+        all
+    }
+
+    #[test]
+    fn the_first_write_is_one_small_call() {
+        let metadata = vec![
+            ("Authorization".to_string(), "Bearer x".to_string()),
+            ("TE".to_string(), "gzip".to_string()),
+            ("Connection".to_string(), "close".to_string()),
+        ];
+        let bytes = request(&Request {
+            scheme: "http",
+            authority: "127.0.0.1:50051",
+            service: "my.pkg.Orders",
+            timeout: Duration::from_millis(4321),
+            metadata: &metadata,
+        });
+        assert!(bytes.starts_with(frame::PREFACE));
+        let all = frames(&bytes[frame::PREFACE.len()..]);
+        assert_eq!(all.len(), 3);
+        let (settings, payload) = &all[0];
+        assert_eq!(
+            (settings.kind, settings.flags, settings.stream),
+            (SETTINGS, 0, 0)
+        );
+        assert_eq!(payload, &[0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0]);
+        let (headers, block) = &all[1];
+        assert_eq!(
+            (headers.kind, headers.flags, headers.stream),
+            (HEADERS, END_HEADERS, 1)
+        );
+        let f = fields(block);
+        let names: Vec<&str> = f.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                ":method",
+                ":scheme",
+                ":path",
+                ":authority",
+                "content-type",
+                "te",
+                "grpc-timeout",
+                "user-agent",
+                "authorization"
+            ]
+        );
+        assert_eq!(f[2].1, "/grpc.health.v1.Health/Check");
+        assert_eq!(f[3].1, "127.0.0.1:50051");
+        assert_eq!(f[5].1, "trailers");
+        assert_eq!(f[6].1, "4321m");
+        assert_eq!(f[8].1, "Bearer x");
+        let (data, message) = &all[2];
+        assert_eq!((data.kind, data.flags, data.stream), (DATA, END_STREAM, 1));
+        assert_eq!(&message[..5], &[0, 0, 0, 0, 15]);
+        assert_eq!(&message[5..7], &[0x0a, 13]);
+        assert_eq!(&message[7..], b"my.pkg.Orders");
+        assert!(bytes.len() < 300, "{}", bytes.len());
+    }
+
+    #[test]
+    fn host_metadata_is_the_authority_and_an_empty_service_is_left_out() {
+        let metadata = vec![("Host".to_string(), "app.test".to_string())];
+        let bytes = request(&Request {
+            scheme: "https",
+            authority: "10.0.0.1:443",
+            service: "",
+            timeout: Duration::from_secs(200_000),
+            metadata: &metadata,
+        });
+        let all = frames(&bytes[frame::PREFACE.len()..]);
+        let f = fields(&all[1].1);
+        assert_eq!(f[1].1, "https");
+        assert_eq!(f[3].1, "app.test");
+        assert_eq!(f[6].1, "200000S");
+        assert_eq!(f.len(), 8);
+        assert_eq!(all[2].1, [0, 0, 0, 0, 0]);
+        // The whole call in about 220 bytes.
+        assert!((200..260).contains(&bytes.len()), "{}", bytes.len());
+    }
+
+    #[test]
+    fn a_huge_header_block_continues() {
+        let metadata = vec![("x-big".to_string(), "v".repeat(20_000))];
+        let bytes = request(&Request {
+            scheme: "http",
+            authority: "h:1",
+            service: "",
+            timeout: Duration::ZERO,
+            metadata: &metadata,
+        });
+        let all = frames(&bytes[frame::PREFACE.len()..]);
+        let kinds: Vec<(u8, u8)> = all.iter().map(|(h, _)| (h.kind, h.flags)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (SETTINGS, 0),
+                (HEADERS, 0),
+                (CONTINUATION, END_HEADERS),
+                (DATA, END_STREAM)
+            ]
+        );
+        let block: Vec<u8> = all[1..3].iter().flat_map(|(_, p)| p.clone()).collect();
+        let f = fields(&block);
+        assert_eq!(f[6].1, "1m");
+        assert_eq!(f[8].1.len(), 20_000);
+    }
+
+    #[test]
+    fn integers_and_timeouts() {
+        for n in [0, 1, 126, 127, 128, 255, 16_383, 16_384, 1 << 20] {
+            let mut out = vec![];
+            push_integer(&mut out, n);
+            let mut block = vec![0];
+            block.extend_from_slice(&out);
+            block.extend(core::iter::repeat_n(b'a', n));
+            block.push(0);
+            let mut len = None;
+            let r = hpack::decode(&block, &mut |name, _| len = Some(name.len()));
+            if n + 32 <= hpack::MAX_LIST {
+                r.unwrap();
+                assert_eq!(len, Some(n));
+            }
+        }
+        let t = |d| {
+            let mut out = vec![];
+            push_timeout(&mut out, d);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(t(Duration::from_micros(10)), "1m");
+        assert_eq!(t(Duration::from_secs(5)), "5000m");
+        assert_eq!(t(Duration::from_millis(99_999_999)), "99999999m");
+        assert_eq!(t(Duration::from_secs(365 * 86_400)), "31536000S");
+        assert_eq!(t(Duration::MAX), "99999999S");
+    }
+
+    #[test]
+    fn response_status_field() {
+        assert_eq!(serving_status(&[]), Ok(UNKNOWN));
+        assert_eq!(serving_status(&[0x08, 0x01]), Ok(SERVING));
+        assert_eq!(serving_status(&[0x08, 0x02]), Ok(2));
+        // The last value of a repeated scalar wins.
+        assert_eq!(serving_status(&[0x08, 0x02, 0x08, 0x01]), Ok(SERVING));
+        // Unknown fields of every wire type are skipped.
+        let msg = [
+            0x10, 0x96, 0x01, // field 2 varint
+            0x19, 1, 2, 3, 4, 5, 6, 7, 8, // field 3 fixed64
+            0x22, 0x02, b'h', b'i', // field 4 bytes
+            0x2d, 1, 2, 3, 4, // field 5 fixed32
+            0x08, 0x01,
+        ];
+        assert_eq!(serving_status(&msg), Ok(SERVING));
+        for bad in [
+            &[0x08][..],
+            &[0x08, 0x80],
+            &[0x22, 0x05, b'x'],
+            &[0x19, 1, 2],
+            &[0x0b],
+            &[0x00, 0x01],
+            &[
+                0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+            ],
+        ] {
+            assert!(serving_status(bad).is_err(), "{bad:?}");
+        }
+    }
+}
