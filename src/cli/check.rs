@@ -20,9 +20,10 @@ vigil check: probe targets within one hard deadline; exit 0 if all are healthy.
 
 Usage: vigil check [OPTIONS] [TARGET...]
 
-TARGET is http://HOST[:PORT][/PATH[?QUERY]], https://... or tcp://HOST:PORT
-(IPv6 literals in brackets). With no TARGET, the whitespace-separated list in
-VIGIL_CHECK. ${VAR} and ${VAR:-default} are expanded in targets and header
+TARGET is http://HOST[:PORT][/PATH[?QUERY]], https://..., tcp://HOST:PORT,
+or grpc://HOST:PORT[/SERVICE] and grpcs://... (grpc.health.v1 Check: healthy
+when SERVING), IPv6 literals in brackets. With no TARGET, the whitespace-
+separated list in VIGIL_CHECK. ${VAR} and ${VAR:-default} are expanded in targets and header
 values ($$ is a literal $). Every address a name resolves to is tried.
 
 Options:
@@ -30,17 +31,18 @@ Options:
                                [5s]                        VIGIL_CHECK_TIMEOUT
   -s, --status LIST            accepted statuses, e.g. 200-299,302 [200-399];
                                redirects are not followed
-  -H, --header 'Name: value'   extra request header (repeatable; may set Host)
+  -H, --header 'Name: value'   extra request header or gRPC metadata
+                               (repeatable; may set Host)
   -X, --method METHOD          request method [GET]
       --body-contains TEXT     also require TEXT in the body's first 64 KiB
-      --unix-socket PATH       send the HTTP request over this unix socket
+      --unix-socket PATH       send the HTTP or gRPC request over this unix socket
   -k, --insecure               accepted: HTTPS certificates are never verified
       --retries N              extra attempts inside the deadline [0]
       --retry-delay DURATION   pause between attempts [200ms]
   -q, --quiet                  print nothing when healthy
   -h, --help                   this help
 
-https:// needs a vigil built with TLS. Proxy variables are ignored.
+https:// and grpcs:// need a vigil built with TLS. Proxy variables are ignored.
 Exit status: 0 healthy, 1 anything else (bad usage included).
 ";
 

@@ -1,5 +1,5 @@
-//! `vigil check`: probe http://, https:// and tcp:// targets under one hard
-//! deadline; also the library entry (`probe_all`) init mode reuses.
+//! `vigil check`: probe http://, https://, tcp://, grpc:// and grpcs:// targets
+//! under one hard deadline; also the library entry (`probe_all`) init mode reuses.
 
 pub mod deadline;
 pub mod grpc;
@@ -146,7 +146,7 @@ pub fn probe(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Report
 
 /// One connection, one request.
 fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<Passed, Failure> {
-    if target.scheme == Scheme::Https && cfg!(not(feature = "tls")) {
+    if matches!(target.scheme, Scheme::Https | Scheme::Grpcs) && cfg!(not(feature = "tls")) {
         return Err(Failure::NoTls);
     }
     let transport = net::connect(target, opts.unix_socket.as_deref(), deadline)?;
@@ -161,11 +161,17 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
         Scheme::Http => http::exchange(&mut stream, target, &req, deadline)?,
         #[cfg(feature = "tls")]
         Scheme::Https => {
-            let mut tls = tls::connect(stream, target, deadline)?;
+            let mut tls = tls::connect(stream, target, deadline, false)?;
             http::exchange(&mut tls, target, &req, deadline)?
         }
+        Scheme::Grpc => return grpc::exchange(&mut stream, target, &opts.headers, deadline),
+        #[cfg(feature = "tls")]
+        Scheme::Grpcs => {
+            let mut tls = tls::connect(stream, target, deadline, true)?;
+            return grpc::exchange(&mut tls, target, &opts.headers, deadline);
+        }
         #[cfg(not(feature = "tls"))]
-        Scheme::Https => return Err(Failure::NoTls),
+        Scheme::Https | Scheme::Grpcs => return Err(Failure::NoTls),
     };
     if !opts.statuses.contains(answer.code) {
         Err(Failure::Status(answer.code, answer.reason))

@@ -70,19 +70,24 @@ pub type TlsStream = StreamOwned<ClientConnection, Bounded>;
 
 /// Runs the TLS handshake over `sock`; every socket read and write in it is
 /// bounded by the deadline. SNI is the target's host name; rustls sends none
-/// for an IP literal (RFC 6066 section 3).
+/// for an IP literal (RFC 6066 section 3). With `h2`, ALPN offers `h2` alone
+/// and a server that does not select it fails the probe (gRPC needs HTTP/2).
 pub fn connect(
     mut sock: Bounded,
     target: &Target,
     deadline: Deadline,
+    h2: bool,
 ) -> Result<TlsStream, Failure> {
     let provider = Arc::new(ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider.clone())
+    let mut config = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Failure::Tls(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
         .with_no_client_auth();
+    if h2 {
+        config.alpn_protocols = vec![b"h2".to_vec()];
+    }
     let name = ServerName::try_from(target.host.clone())
         .map_err(|_| Failure::Tls("host is not a valid DNS name for SNI".into()))?;
     let mut conn =
@@ -93,6 +98,9 @@ pub fn connect(
             io::ErrorKind::InvalidData => Failure::Tls(e.to_string()),
             _ => Failure::from_io(e, deadline),
         })?;
+    }
+    if h2 && conn.alpn_protocol() != Some(b"h2") {
+        return Err(Failure::Tls("server did not select ALPN h2".into()));
     }
     Ok(StreamOwned::new(conn, sock))
 }
