@@ -7,6 +7,7 @@ Usage: grpc_server.py KIND [CERT KEY]
   grpcio-tls     grpcio as above over TLS (CERT and KEY are PEM files);
                  grpcio refuses TLS clients that offer no ALPN h2
   grpclib        grpclib's Health with the same services and statuses
+  grpcio-unix P  grpcio as above on the unix socket P (prints 0)
   flip FILE      grpcio whose overall status is SERVING while FILE exists
 Runs until killed.
 """
@@ -16,7 +17,7 @@ import threading
 from concurrent import futures
 
 
-def grpcio_server(health=True, tls=None, flip=None):
+def grpcio_server(health=True, tls=None, flip=None, unix=None):
     import grpc
     from grpc_health.v1 import health as hs, health_pb2, health_pb2_grpc
 
@@ -39,6 +40,9 @@ def grpcio_server(health=True, tls=None, flip=None):
         cert, key = (open(p, "rb").read() for p in tls)
         creds = grpc.ssl_server_credentials([(key, cert)])
         port = server.add_secure_port("127.0.0.1:0", creds)
+    elif unix:
+        server.add_insecure_port("unix:" + unix)
+        port = 0
     else:
         port = server.add_insecure_port("127.0.0.1:0")
     server.start()
@@ -82,6 +86,8 @@ elif kind == "grpcio-bare":
     grpcio_server(health=False)
 elif kind == "grpcio-tls":
     grpcio_server(tls=(sys.argv[2], sys.argv[3]))
+elif kind == "grpcio-unix":
+    grpcio_server(unix=sys.argv[2])
 elif kind == "grpclib":
     grpclib_server()
 elif kind == "flip":
