@@ -4,9 +4,6 @@
 //! grpc_health_probe 1.0.1 (crates.io) as a differential peer. Loopback only.
 
 mod common;
-#[path = "common/http_server.rs"]
-#[allow(dead_code)]
-mod http_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

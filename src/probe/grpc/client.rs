@@ -45,15 +45,15 @@ impl Verdict {
 /// Names in one string each, split on spaces: no table of slices.
 const SERVING_NAMES: &str = "UNKNOWN SERVING NOT_SERVING SERVICE_UNKNOWN";
 const STATUS_NAMES: &str = "OK CANCELLED UNKNOWN INVALID_ARGUMENT DEADLINE_EXCEEDED NOT_FOUND \
-    ALREADY_EXISTS PERMISSION_DENIED RESOURCE_EXHAUSTED FAILED_PRECONDITION ABORTED \
-    OUT_OF_RANGE UNIMPLEMENTED INTERNAL UNAVAILABLE DATA_LOSS UNAUTHENTICATED";
+ALREADY_EXISTS PERMISSION_DENIED RESOURCE_EXHAUSTED FAILED_PRECONDITION ABORTED OUT_OF_RANGE \
+UNIMPLEMENTED INTERNAL UNAVAILABLE DATA_LOSS UNAUTHENTICATED";
 const H2_ERRORS: &str = "NO_ERROR PROTOCOL_ERROR INTERNAL_ERROR FLOW_CONTROL_ERROR \
-    SETTINGS_TIMEOUT STREAM_CLOSED FRAME_SIZE_ERROR REFUSED_STREAM CANCEL COMPRESSION_ERROR \
-    CONNECT_ERROR ENHANCE_YOUR_CALM INADEQUATE_SECURITY HTTP_1_1_REQUIRED";
+SETTINGS_TIMEOUT STREAM_CLOSED FRAME_SIZE_ERROR REFUSED_STREAM CANCEL COMPRESSION_ERROR \
+CONNECT_ERROR ENHANCE_YOUR_CALM INADEQUATE_SECURITY HTTP_1_1_REQUIRED";
 
 /// `names`' word number `n`, or the number itself.
 fn name(f: &mut fmt::Formatter, names: &str, n: u64) -> fmt::Result {
-    match names.split_ascii_whitespace().nth(n as usize) {
+    match names.split(' ').nth(n as usize) {
         Some(word) if n <= 64 => f.write_str(word),
         _ => write!(f, "{n}"),
     }
@@ -69,10 +69,11 @@ impl fmt::Display for Verdict {
                 name(f, STATUS_NAMES, u64::from(*code))?;
                 if !message.is_empty() {
                     f.write_str(": ")?;
-                    // Printable text only: the line goes to a terminal or a log.
-                    for c in alloc::string::String::from_utf8_lossy(message).chars() {
-                        if !c.is_control() {
-                            fmt::Write::write_char(f, c)?;
+                    // Printable ASCII only, as for HTTP reason phrases: the
+                    // line goes to a terminal or a log.
+                    for &b in message {
+                        if b == b' ' || b.is_ascii_graphic() {
+                            fmt::Write::write_char(f, char::from(b))?;
                         }
                     }
                 }
@@ -530,7 +531,7 @@ mod tests {
         let long = "%41".repeat(500);
         assert_eq!(percent_decode(long.as_bytes()).len(), MAX_GRPC_MESSAGE);
         let v = Verdict::Status(2, b"a\x1b[2Jb\r\n\xffc".to_vec());
-        assert_eq!(v.to_string(), "grpc-status 2 UNKNOWN: a[2Jb\u{fffd}c");
+        assert_eq!(v.to_string(), "grpc-status 2 UNKNOWN: a[2Jbc");
     }
 
     #[test]
