@@ -51,48 +51,49 @@ const H2_ERRORS: &str = "NO_ERROR PROTOCOL_ERROR INTERNAL_ERROR FLOW_CONTROL_ERR
 SETTINGS_TIMEOUT STREAM_CLOSED FRAME_SIZE_ERROR REFUSED_STREAM CANCEL COMPRESSION_ERROR \
 CONNECT_ERROR ENHANCE_YOUR_CALM INADEQUATE_SECURITY HTTP_1_1_REQUIRED";
 
-/// `names`' word number `n`, or the number itself.
-fn name(f: &mut fmt::Formatter, names: &str, n: u64) -> fmt::Result {
-    match names.split(' ').nth(n as usize) {
-        Some(word) if n <= 64 => f.write_str(word),
-        _ => write!(f, "{n}"),
-    }
-}
-
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            Verdict::Serving => f.write_str("SERVING"),
-            Verdict::NotServing(n) => name(f, SERVING_NAMES, *n),
-            Verdict::Status(code, message) => {
+        // A prefix (each non-empty one opens a parenthesis), then word `n`
+        // of `names` (the number if there is none), or all of `names`.
+        let (prefix, names, n) = match self {
+            Verdict::Serving => ("", SERVING_NAMES, Some(1)),
+            Verdict::NotServing(n) => ("", SERVING_NAMES, Some(*n)),
+            Verdict::Status(code, _) => {
                 write!(f, "grpc-status {code} ")?;
-                name(f, STATUS_NAMES, u64::from(*code))?;
-                if !message.is_empty() {
-                    f.write_str(": ")?;
-                    // Printable ASCII only, as for HTTP reason phrases: the
-                    // line goes to a terminal or a log.
-                    for &b in message {
-                        if b == b' ' || b.is_ascii_graphic() {
-                            fmt::Write::write_char(f, char::from(b))?;
-                        }
+                ("", STATUS_NAMES, Some(u64::from(*code)))
+            }
+            Verdict::HttpStatus(code) => {
+                ("not a gRPC endpoint (:status ", "", Some(u64::from(*code)))
+            }
+            Verdict::NotGrpc(why) => ("not a gRPC endpoint (", *why, None),
+            Verdict::Reset(code) => ("stream reset (", H2_ERRORS, Some(u64::from(*code))),
+            Verdict::GoAway(code) => ("GOAWAY (", H2_ERRORS, Some(u64::from(*code))),
+            Verdict::Protocol(why) => ("protocol error (", *why, None),
+        };
+        f.write_str(prefix)?;
+        match n {
+            None => f.write_str(names)?,
+            Some(n) => match names.split(' ').nth(n as usize) {
+                Some(word) if n <= 64 && !word.is_empty() => f.write_str(word)?,
+                _ => write!(f, "{n}")?,
+            },
+        }
+        if !prefix.is_empty() {
+            f.write_str(")")?;
+        }
+        if let Verdict::Status(_, message) = self {
+            if !message.is_empty() {
+                f.write_str(": ")?;
+                // Printable ASCII only, as for HTTP reason phrases: the
+                // line goes to a terminal or a log.
+                for &b in message {
+                    if b == b' ' || b.is_ascii_graphic() {
+                        fmt::Write::write_char(f, char::from(b))?;
                     }
                 }
-                Ok(())
             }
-            Verdict::HttpStatus(code) => write!(f, "not a gRPC endpoint (:status {code})"),
-            Verdict::NotGrpc(why) => write!(f, "not a gRPC endpoint ({why})"),
-            Verdict::Reset(code) => {
-                f.write_str("stream reset (")?;
-                name(f, H2_ERRORS, u64::from(*code))?;
-                f.write_str(")")
-            }
-            Verdict::GoAway(code) => {
-                f.write_str("GOAWAY (")?;
-                name(f, H2_ERRORS, u64::from(*code))?;
-                f.write_str(")")
-            }
-            Verdict::Protocol(why) => write!(f, "protocol error ({why})"),
         }
+        Ok(())
     }
 }
 

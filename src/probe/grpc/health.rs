@@ -1,10 +1,11 @@
 //! grpc.health.v1.Health/Check on the wire: the client's whole first write
 //! (preface, SETTINGS, HEADERS, DATA) and the HealthCheckResponse protobuf.
 
+use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::frame::{self, CONTINUATION, DATA, END_HEADERS, END_STREAM, HEADERS, SETTINGS};
+use super::frame::{self, CONTINUATION, DATA, END_HEADERS, END_STREAM, HEADERS};
 
 /// What the first write carries besides the fixed parts.
 pub struct Request<'a> {
@@ -23,90 +24,77 @@ pub struct Request<'a> {
 const PATH: &str = "/grpc.health.v1.Health/Check";
 const USER_AGENT: &str = concat!("vigil/", env!("CARGO_PKG_VERSION"));
 
-/// Headers that HTTP/2 forbids or that we set ourselves (RFC 9113 8.2.2),
-/// in one string (no table of slices): a `-H` with one of these names is
-/// left out; `host`, `content-type` and `user-agent` replace ours.
-const NOT_FORWARDED: &str = "connection keep-alive proxy-connection transfer-encoding \
-upgrade te grpc-timeout host content-type user-agent";
+/// `-H` names that replace one of our fields (`:authority`, `content-type`,
+/// `user-agent`),
+/// then names HTTP/2 forbids or we set ourselves (RFC 9113 8.2.2), which
+/// are left out. One string, no table of slices.
+const SPECIAL: &str = "host content-type user-agent connection keep-alive proxy-connection \
+transfer-encoding upgrade te grpc-timeout";
+
+/// The client preface, then SETTINGS: HEADER_TABLE_SIZE (1) = 0, so the
+/// server's answers use no dynamic table, and ENABLE_PUSH (2) = 0. grpcio
+/// closes a connection that sends no SETTINGS.
+const START: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\
+\0\0\x0c\x04\0\0\0\0\0\0\x01\0\0\0\0\0\x02\0\0\0\0";
 
 /// The bytes of the whole call, to send in one write.
 pub fn request(req: &Request) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(frame::PREFACE);
-    // HEADER_TABLE_SIZE (1) = 0: the server's answers use no dynamic table.
-    // ENABLE_PUSH (2) = 0. grpcio closes a connection that sends no SETTINGS.
-    frame::write(
-        &mut out,
-        SETTINGS,
-        0,
-        0,
-        &[0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0],
-    );
-
     let mut timeout = Vec::new();
     push_timeout(&mut timeout, req.timeout);
-    let user = |name: &str| {
-        req.metadata
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_bytes())
-    };
-    let mut block = Vec::with_capacity(192);
-    for (name, value) in [
-        (":method", &b"POST"[..]),
+    // Pseudo-header fields first (RFC 9113 section 8.3).
+    let mut fields: [(&str, &[u8]); 8] = [
+        (":method", b"POST"),
         (":scheme", req.scheme.as_bytes()),
         (":path", PATH.as_bytes()),
-        (
-            ":authority",
-            user("host").unwrap_or(req.authority.as_bytes()),
-        ),
-        (
-            "content-type",
-            user("content-type").unwrap_or(b"application/grpc"),
-        ),
+        (":authority", req.authority.as_bytes()),
+        ("content-type", b"application/grpc"),
         ("te", b"trailers"),
         ("grpc-timeout", &timeout),
-        (
-            "user-agent",
-            user("user-agent").unwrap_or(USER_AGENT.as_bytes()),
-        ),
-    ] {
-        literal(&mut block, name.as_bytes(), value);
-    }
+        ("user-agent", USER_AGENT.as_bytes()),
+    ];
+    let mut extra = Vec::new();
     for (name, value) in req.metadata {
-        let skip = NOT_FORWARDED
+        match SPECIAL
             .split(' ')
-            .any(|n| n.eq_ignore_ascii_case(name));
-        if !skip && !name.starts_with(':') {
-            literal(&mut block, name.as_bytes(), value.as_bytes());
+            .position(|n| n.eq_ignore_ascii_case(name))
+        {
+            Some(i @ 0..=2) => fields[[3, 4, 7][i]].1 = value.as_bytes(),
+            Some(_) => {}
+            None if name.starts_with(':') => {}
+            None => literal(&mut extra, name.as_bytes(), value.as_bytes()),
         }
     }
+    let mut block = Vec::with_capacity(256);
+    for (name, value) in fields {
+        literal(&mut block, name.as_bytes(), value);
+    }
+    block.extend_from_slice(&extra);
+
+    let mut out = Vec::with_capacity(block.len() + req.service.len() + 128);
+    out.extend_from_slice(START);
     // A block over the frame size limit continues in CONTINUATION frames.
-    let mut chunks = block.chunks(frame::MAX_PAYLOAD).peekable();
-    let mut kind = HEADERS;
-    while let Some(chunk) = chunks.next() {
-        let flags = if chunks.peek().is_none() {
-            END_HEADERS
-        } else {
-            0
-        };
-        frame::write(&mut out, kind, flags, 1, chunk);
-        kind = CONTINUATION;
+    let (mut at, mut kind) = (0, HEADERS);
+    loop {
+        let end = block.len().min(at + frame::MAX_PAYLOAD);
+        let flags = if end == block.len() { END_HEADERS } else { 0 };
+        frame::write(&mut out, kind, flags, 1, &block[at..end]);
+        if end == block.len() {
+            break;
+        }
+        (at, kind) = (end, CONTINUATION);
     }
 
+    // The gRPC length prefix (not compressed, big-endian length), then
     // HealthCheckRequest { string service = 1; }: an empty service is the
     // default value, which protobuf leaves out.
-    let mut message = Vec::new();
+    let mut data = vec![0; 5];
     if !req.service.is_empty() {
-        message.push(0x0a);
-        push_varint(&mut message, req.service.len() as u64);
-        message.extend_from_slice(req.service.as_bytes());
+        data.push(0x0a);
+        push_varint(&mut data, req.service.len() as u64);
+        data.extend_from_slice(req.service.as_bytes());
     }
-    // The gRPC length prefix: not compressed, then the length (big-endian).
-    let mut data = Vec::with_capacity(5 + message.len());
-    data.push(0);
-    data.extend_from_slice(&(message.len() as u32).to_be_bytes());
-    data.extend_from_slice(&message);
+    let len = (data.len() - 5) as u32;
+    data[1..5].copy_from_slice(&len.to_be_bytes());
     frame::write(&mut out, DATA, END_STREAM, 1, &data);
     out
 }
@@ -212,6 +200,7 @@ fn varint(msg: &mut &[u8]) -> Result<u64, &'static str> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::frame::SETTINGS;
     use super::super::hpack;
     use super::*;
     use alloc::string::{String, ToString};

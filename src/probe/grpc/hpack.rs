@@ -152,23 +152,19 @@ impl<'a> Reader<'a> {
 pub fn decode(block: &[u8], field: &mut dyn FnMut(&[u8], &[u8])) -> Result<(), BadBlock> {
     let mut r = Reader { rest: block };
     let (mut name, mut value) = (Vec::new(), Vec::new());
+    // The header list size so far: also, non-zero once a field was seen.
     let mut list = 0usize;
-    let mut fields_seen = false;
     while let Ok(first) = r.byte() {
-        if first & 0x80 != 0 {
+        let (n, v): (&[u8], &[u8]) = if first & 0x80 != 0 {
             // Indexed field (section 6.1).
-            let (n, v) = static_entry(r.integer(first, 7)?)?;
-            name.clear();
-            name.extend_from_slice(n);
-            value.clear();
-            value.extend_from_slice(v);
+            static_entry(r.integer(first, 7)?)?
         } else if first & 0xe0 == 0x20 {
             // Dynamic table size update (section 6.3): only to 0, the size we
             // allow, and only before the first field (section 4.2).
             if r.integer(first, 5)? != 0 {
                 return Err(BadBlock("dynamic table size update above 0"));
             }
-            if fields_seen {
+            if list > 0 {
                 return Err(BadBlock("table size update after a field"));
             }
             continue;
@@ -177,21 +173,21 @@ pub fn decode(block: &[u8], field: &mut dyn FnMut(&[u8], &[u8])) -> Result<(), B
             // indexing (0000) or never indexed (0001), 4-bit index. With a
             // table of size 0, "incremental indexing" stores nothing.
             let prefix = if first & 0x40 != 0 { 6 } else { 4 };
-            match r.integer(first, prefix)? {
-                0 => r.string(&mut name)?,
-                index => {
-                    name.clear();
-                    name.extend_from_slice(static_entry(index)?.0);
+            let n = match r.integer(first, prefix)? {
+                0 => {
+                    r.string(&mut name)?;
+                    &name[..]
                 }
-            }
+                index => static_entry(index)?.0,
+            };
             r.string(&mut value)?;
-        }
-        fields_seen = true;
-        list += name.len() + value.len() + 32;
+            (n, &value[..])
+        };
+        list += n.len() + v.len() + 32;
         if list > MAX_LIST {
             return Err(BadBlock("header list too large"));
         }
-        field(&name, &value);
+        field(n, v);
     }
     Ok(())
 }
