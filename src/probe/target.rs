@@ -114,9 +114,10 @@ impl Target {
         let path = match scheme {
             Scheme::Tcp if path.is_empty() || path == "/" => String::new(),
             Scheme::Tcp => return bad("tcp:// takes no path"),
-            Scheme::Grpc | Scheme::Grpcs => {
-                service(path).map_err(|why| BadTarget(format!("target '{text}': {why}")))?
-            }
+            Scheme::Grpc | Scheme::Grpcs => match service(path) {
+                Ok(name) => name,
+                Err(why) => return bad(why),
+            },
             _ if path.is_empty() => "/".to_owned(),
             _ if path.starts_with('?') => format!("/{path}"),
             _ => path.to_owned(),

@@ -47,28 +47,31 @@ pub fn exchange(
     let mut client = Client::new();
     let mut buf = [0u8; 4096];
     let mut out = Vec::new();
-    loop {
+    // One exit, so the client's buffers are dropped in one place.
+    let verdict = loop {
         let n = match stream.read(&mut buf) {
             // rustls reports a close without close_notify this way.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
-            r => r.map_err(io_error)?,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+            r => r,
         };
-        if n == 0 {
-            return Err(Failure::Closed);
-        }
-        let verdict = client.feed(&buf[..n], &mut out);
-        if let Some(verdict) = verdict {
-            return match verdict {
-                Verdict::Serving => Ok(Passed::Serving),
-                other => Err(Failure::Grpc(other)),
-            };
+        match n {
+            Ok(0) => break Err(Failure::Closed),
+            Ok(n) => {
+                if let Some(v) = client.feed(&buf[..n], &mut out) {
+                    break Ok(v);
+                }
+            }
+            Err(e) => break Err(io_error(e)),
         }
         if !out.is_empty() {
-            stream
-                .write_all(&out)
-                .and_then(|()| stream.flush())
-                .map_err(io_error)?;
+            if let Err(e) = stream.write_all(&out).and_then(|()| stream.flush()) {
+                break Err(io_error(e));
+            }
             out.clear();
         }
+    };
+    match verdict? {
+        Verdict::Serving => Ok(Passed::Serving),
+        other => Err(Failure::Grpc(other)),
     }
 }
