@@ -7,10 +7,11 @@ mod shutdown;
 mod supervisor;
 mod user;
 
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStringExt;
+use alloc::ffi::CString;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use crate::cli::{self, init::InitOptions, init::Parsed};
+use crate::cli::init::InitOptions;
 use crate::sys::process::{self, Spawn, SpawnError};
 use crate::sys::signals::{Mask, SignalFd};
 use crate::{error, log, warn};
@@ -24,16 +25,9 @@ pub use probes::EXIT_WATCHDOG;
 pub const EXIT_NOT_FOUND: i32 = 127;
 pub const EXIT_NOT_EXECUTABLE: i32 = 126;
 
-pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
-    let opts = match cli::init::parse(args) {
-        Ok(Parsed::Run(opts)) => opts,
-        Ok(Parsed::Help) => return print_stdout(cli::HELP),
-        Ok(Parsed::Version) => return print_stdout(&format!("{}\n", cli::VERSION)),
-        Err(e) => {
-            error!("{e}");
-            return EXIT_USAGE;
-        }
-    };
+/// Runs init mode with its parsed options and the signal mask vigil was
+/// started with; returns vigil's exit status.
+pub fn main(opts: &InitOptions, started_mask: Mask) -> i32 {
     log::set_level(opts.log_level);
     let argv = match to_cstrings(&opts.command) {
         Ok(argv) => argv,
@@ -42,7 +36,7 @@ pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
             return EXIT_USAGE;
         }
     };
-    match start(&opts, &argv, started_mask) {
+    match start(opts, &argv, started_mask) {
         Ok(code) => code,
         Err(code) => code,
     }
@@ -88,11 +82,11 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         creds: creds.as_ref(),
         no_new_privs: opts.no_new_privs,
     };
-    let program = opts.command[0].to_string_lossy();
+    let program = String::from_utf8_lossy(&opts.command[0]);
     let child = match process::spawn(&spawn) {
         Ok(pid) => pid,
         Err(SpawnError::Exec(e)) => {
-            let not_found = matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR));
+            let not_found = matches!(e.0, libc::ENOENT | libc::ENOTDIR);
             error!("cannot run '{program}': {e}");
             return Err(if not_found {
                 EXIT_NOT_FOUND
@@ -116,23 +110,15 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     );
     // The child has its own copies now; vigil pins no fd and no mount.
     process::close_fds_from_3_except(sigfd.raw());
-    if let Err(e) = std::env::set_current_dir("/") {
+    if let Err(e) = crate::sys::env::chdir_root() {
         crate::debug!("cannot chdir to /: {e}");
     }
     Ok(supervisor::Supervisor::new(opts, sigfd, child, is_pid1, started_mask).run())
 }
 
-fn to_cstrings(command: &[OsString]) -> Result<Vec<CString>, String> {
+fn to_cstrings(command: &[Vec<u8>]) -> Result<Vec<CString>, String> {
     command
         .iter()
-        .map(|a| CString::new(a.clone().into_vec()).map_err(|_| a.to_string_lossy().into_owned()))
+        .map(|a| CString::new(a.clone()).map_err(|_| String::from_utf8_lossy(a).into_owned()))
         .collect()
-}
-
-fn print_stdout(text: &str) -> i32 {
-    use std::io::Write;
-    match std::io::stdout().write_all(text.as_bytes()) {
-        Ok(()) => 0,
-        Err(_) => EXIT_INTERNAL,
-    }
 }

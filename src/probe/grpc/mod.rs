@@ -1,5 +1,5 @@
 //! gRPC health checks (`grpc://`, `grpcs://`): grpc.health.v1.Health/Check
-//! over HTTP/2. The protocol is `core` + `alloc` only; the I/O loop is here.
+//! over HTTP/2, in `core` + `alloc`; the I/O loop over a `Conn` is here.
 
 pub mod client;
 pub mod frame;
@@ -7,11 +7,11 @@ pub mod health;
 pub mod hpack;
 pub mod huffman;
 
+use alloc::string::String;
 use alloc::vec::Vec;
-use std::io;
 
 use super::deadline::Deadline;
-use super::http::ReadWrite;
+use super::net::Conn;
 use super::report::{Failure, Passed};
 use super::target::{Scheme, Target};
 use client::{Client, Verdict};
@@ -20,7 +20,7 @@ use client::{Client, Verdict};
 /// the deadline): the whole request in one write, then read, feed the client,
 /// write what it answers (ACKs), until it has a verdict.
 pub fn exchange(
-    stream: &mut dyn ReadWrite,
+    stream: &mut dyn Conn,
     target: &Target,
     metadata: &[(String, String)],
     deadline: Deadline,
@@ -39,33 +39,24 @@ pub fn exchange(
         timeout: left,
         metadata,
     });
-    let io_error = |e: io::Error| Failure::from_io(e, deadline);
-    stream
-        .write_all(&request)
-        .and_then(|()| stream.flush())
-        .map_err(io_error)?;
+    stream.write_all(&request)?;
     let mut client = Client::new();
     let mut buf = [0u8; 4096];
     let mut out = Vec::new();
     // One exit, so the client's buffers are dropped in one place.
     let verdict = loop {
-        let n = match stream.read(&mut buf) {
-            // rustls reports a close without close_notify this way.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
-            r => r,
-        };
-        match n {
+        match stream.read(&mut buf) {
             Ok(0) => break Err(Failure::Closed),
             Ok(n) => {
                 if let Some(v) = client.feed(&buf[..n], &mut out) {
                     break Ok(v);
                 }
             }
-            Err(e) => break Err(io_error(e)),
+            Err(e) => break Err(e),
         }
         if !out.is_empty() {
-            if let Err(e) = stream.write_all(&out).and_then(|()| stream.flush()) {
-                break Err(io_error(e));
+            if let Err(e) = stream.write_all(&out) {
+                break Err(e);
             }
             out.clear();
         }
