@@ -378,6 +378,7 @@ fn run_measured(args: &[&str]) -> Run {
 fn hostile(peer: Peer, expect: &str) {
     let (addr, _) = raw_server(peer);
     let run = run_measured(&[&format!("grpc://{addr}")]);
+    eprintln!("{expect}: {:?}, peak RSS {} KiB", run.took, run.peak_kib);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
         run.stdout.contains(expect),
@@ -498,7 +499,20 @@ fn hostile_garbage_hpack() {
             ));
             let _ = c.write_all(&b);
         }),
-        "protocol error (",
+        "protocol error (integer too large)",
+    );
+}
+
+#[test]
+fn hostile_bad_huffman_string() {
+    hostile(
+        Arc::new(|c: &mut TcpStream| {
+            let mut b = settings();
+            // A Huffman name "0" whose padding is zeros, not EOS's ones.
+            b.extend(frame(1, 4, 1, &[0x88, 0x00, 0x81, 0x00, 0x81, 0x00]));
+            let _ = c.write_all(&b);
+        }),
+        "protocol error (bad Huffman string)",
     );
 }
 
