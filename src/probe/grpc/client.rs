@@ -57,6 +57,7 @@ impl fmt::Display for Verdict {
         // of `names` (the number if there is none), or all of `names`.
         let (prefix, names, n) = match self {
             Verdict::Serving => ("", SERVING_NAMES, Some(1)),
+            Verdict::NotServing(n) if *n > 3 => return write!(f, "serving status {n}"),
             Verdict::NotServing(n) => ("", SERVING_NAMES, Some(*n)),
             Verdict::Status(code, _) => {
                 write!(f, "grpc-status {code} ")?;
@@ -749,7 +750,7 @@ mod tests {
         assert_eq!(Verdict::NotServing(2).to_string(), "NOT_SERVING");
         assert_eq!(Verdict::NotServing(0).to_string(), "UNKNOWN");
         assert_eq!(Verdict::NotServing(3).to_string(), "SERVICE_UNKNOWN");
-        assert_eq!(Verdict::NotServing(4).to_string(), "4");
+        assert_eq!(Verdict::NotServing(4).to_string(), "serving status 4");
         assert_eq!(
             Verdict::HttpStatus(404).to_string(),
             "not a gRPC endpoint (:status 404)"
