@@ -1,5 +1,10 @@
 //! vigil: a tiny PID 1 for containers (`vigil [OPTIONS] -- PROGRAM`) and a
 //! health probe with a hard deadline (`vigil check TARGET`), in one static binary.
+//!
+//! `no_std` with `alloc`: every OS call goes through `sys`. The binary
+//! (src/main.rs) brings the allocator and the panic handler, so a std
+//! program (the unit tests, a fuzz target) can link this library too.
+#![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
@@ -10,9 +15,8 @@ pub mod log;
 pub mod probe;
 pub mod sys;
 
-use std::ffi::OsString;
-use std::io::Write;
-use std::os::unix::ffi::OsStringExt;
+use alloc::format;
+use alloc::vec::Vec;
 
 use cli::{Command, Mode};
 use sys::signals::{Mask, set_mask};
@@ -20,23 +24,26 @@ use sys::signals::{Mask, set_mask};
 /// Runs vigil with its full argv and the signal mask it was started with (the
 /// entry point blocked every signal before anything else): parses, runs the
 /// mode, and returns the exit status.
-pub fn run(argv: Vec<OsString>, started_mask: Mask) -> i32 {
-    let args: Vec<Vec<u8>> = argv.into_iter().skip(1).map(OsString::into_vec).collect();
-    let env = |name: &str| std::env::var_os(name).map(OsString::into_vec);
+pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
+    let args: Vec<Vec<u8>> = argv.into_iter().skip(1).collect();
+    let env = |name: &str| sys::env::var(name).map(<[u8]>::to_vec);
     match cli::parse(args, &env) {
         Ok(Command::Init(opts)) => init::main(opts, started_mask),
         Ok(Command::Check(opts)) => {
-            // A probe is an ordinary process: it takes signals the ordinary way.
-            set_mask(started_mask);
+            // A probe is an ordinary process: it takes signals the ordinary way,
+            // except SIGPIPE: a peer that closes while we write must not kill
+            // it (unix sockets and stdout use write(2)); blocked, the write
+            // fails with EPIPE instead (signal(7)).
+            set_mask(Mask(started_mask.0 | 1u64 << (libc::SIGPIPE - 1)));
             probe::main(&opts)
         }
-        Ok(Command::Help(Mode::Init, text)) => print_stdout(text),
+        Ok(Command::Help(Mode::Init, text)) => print_stdout(text.as_bytes()),
         // A probe's help is never a failure, even to a closed stdout.
         Ok(Command::Help(Mode::Check, text)) => {
-            print_stdout(text);
+            print_stdout(text.as_bytes());
             probe::EXIT_HEALTHY
         }
-        Ok(Command::Version) => print_stdout(&format!("{}\n", cli::VERSION)),
+        Ok(Command::Version) => print_stdout(format!("{}\n", cli::VERSION).as_bytes()),
         Err(e) => {
             error!("{e}");
             match e.mode {
@@ -49,8 +56,8 @@ pub fn run(argv: Vec<OsString>, started_mask: Mask) -> i32 {
 }
 
 /// Writes `text` to stdout: 0, or 1 if it could not be written.
-fn print_stdout(text: &str) -> i32 {
-    match std::io::stdout().write_all(text.as_bytes()) {
+fn print_stdout(text: &[u8]) -> i32 {
+    match sys::stdio::stdout(text) {
         Ok(()) => 0,
         Err(_) => init::EXIT_INTERNAL,
     }

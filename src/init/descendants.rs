@@ -1,7 +1,11 @@
 //! Finds every descendant of a process by walking /proc: how vigil, when it is
 //! a subreaper and not PID 1, signals only its own process tree.
 
-use std::collections::BinaryHeap;
+use alloc::collections::BinaryHeap;
+use alloc::ffi::CString;
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
 
 /// Pids of every living descendant of `root` (not `root` itself), from /proc.
 /// Empty when /proc is not mounted.
@@ -16,7 +20,10 @@ pub fn of(root: i32) -> Vec<i32> {
     for pid in pids {
         // A process may exit between readdir and read: skip it.
         // Read as bytes: a comm that is not UTF-8 must not hide a process.
-        if let Some(ppid) = std::fs::read(format!("/proc/{pid}/stat"))
+        let Ok(path) = CString::new(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if let Some(ppid) = crate::sys::fs::read(&path)
             .ok()
             .and_then(|stat| parent_from_stat(&stat))
         {
@@ -40,7 +47,7 @@ pub fn of(root: i32) -> Vec<i32> {
 /// may itself hold spaces and parentheses, so we split after the last ')'.
 fn parent_from_stat(stat: &[u8]) -> Option<i32> {
     let close = stat.iter().rposition(|&b| b == b')')?;
-    let after_comm = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    let after_comm = core::str::from_utf8(&stat[close + 1..]).ok()?;
     after_comm.split_whitespace().nth(1)?.parse().ok()
 }
 

@@ -8,7 +8,9 @@ mod shutdown;
 mod supervisor;
 mod user;
 
-use std::ffi::CString;
+use alloc::ffi::CString;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::sys::process::{self, Spawn, SpawnError};
 use crate::sys::signals::{Mask, SignalFd};
@@ -24,8 +26,10 @@ pub use probes::EXIT_WATCHDOG;
 pub const EXIT_NOT_FOUND: i32 = 127;
 pub const EXIT_NOT_EXECUTABLE: i32 = 126;
 
-/// Runs init mode with parsed options; returns vigil's exit status.
+/// Runs init mode with its parsed options and the signal mask vigil was
+/// started with; returns vigil's exit status.
 pub fn main(opts: InitOptions, started_mask: Mask) -> i32 {
+    let opts = &opts;
     log::set_level(opts.log_level);
     let argv = match to_cstrings(&opts.command) {
         Ok(argv) => argv,
@@ -34,7 +38,7 @@ pub fn main(opts: InitOptions, started_mask: Mask) -> i32 {
             return EXIT_USAGE;
         }
     };
-    match start(&opts, &argv, started_mask) {
+    match start(opts, &argv, started_mask) {
         Ok(code) => code,
         Err(code) => code,
     }
@@ -84,7 +88,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     let child = match process::spawn(&spawn) {
         Ok(pid) => pid,
         Err(SpawnError::Exec(e)) => {
-            let not_found = matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR));
+            let not_found = matches!(e.0, libc::ENOENT | libc::ENOTDIR);
             error!("cannot run '{program}': {e}");
             return Err(if not_found {
                 EXIT_NOT_FOUND
@@ -108,7 +112,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     );
     // The child has its own copies now; vigil pins no fd and no mount.
     process::close_fds_from_3_except(sigfd.raw());
-    if let Err(e) = std::env::set_current_dir("/") {
+    if let Err(e) = crate::sys::env::chdir_root() {
         crate::debug!("cannot chdir to /: {e}");
     }
     Ok(supervisor::Supervisor::new(opts, sigfd, child, is_pid1, started_mask).run())

@@ -1,7 +1,12 @@
 //! `--wait-for` and `--watch`: each probe runs in a forked child (the same
 //! probe as `vigil check`), so PID 1 never waits on a peer and keeps its signals.
 
-use std::time::{Duration, Instant};
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use core::time::Duration;
 
 use super::EXIT_INTERNAL;
 use super::InitOptions;
@@ -10,6 +15,7 @@ use crate::probe::{CheckOptions, Deadline, Target, probe};
 use crate::sys::process::{ProbeChild, Reaped, fork_probe, kill_and_reap, reap_one};
 use crate::sys::signal::Signal;
 use crate::sys::signals::{Mask, SignalFd, kill};
+use crate::sys::time::{Instant, sleep};
 use crate::{error, info};
 
 /// Exit status when the watchdog stopped the child (EX_TEMPFAIL, sysexits(3):
@@ -23,7 +29,11 @@ const PROBE_SLACK: Duration = Duration::from_secs(1);
 
 /// Forks a child that probes `target` within `timeout`. The child gets the
 /// mask vigil started with, plus SIGPIPE blocked as `vigil check` has it.
-fn start_probe(target: &Target, timeout: Duration, started: Mask) -> std::io::Result<ProbeChild> {
+fn start_probe(
+    target: &Target,
+    timeout: Duration,
+    started: Mask,
+) -> crate::sys::errno::Result<ProbeChild> {
     let mask = Mask(started.0 | 1u64 << (libc::SIGPIPE - 1));
     fork_probe(mask, || {
         let opts = CheckOptions::new(Vec::new());
@@ -60,7 +70,7 @@ fn pause(
             return Err(128 + r.signal.0);
         }
     } else if wait.is_err() {
-        std::thread::sleep(RETRY_DELAY.min(until.saturating_duration_since(Instant::now())));
+        sleep(RETRY_DELAY.min(until.saturating_duration_since(Instant::now())));
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! It has no timer while nothing is shutting down and no `--watch` is set, so
 //! an idle vigil never wakes.
 
-use std::time::{Duration, Instant};
+use alloc::vec::Vec;
+use core::time::Duration;
 
 use super::InitOptions;
 use super::probes::{EXIT_WATCHDOG, Watchdog};
@@ -12,6 +13,7 @@ use crate::human::Shown;
 use crate::sys::process::{Reaped, reap_one};
 use crate::sys::signal::Signal;
 use crate::sys::signals::{Mask, Received, SignalFd, kill};
+use crate::sys::time::{Instant, sleep};
 use crate::{debug, error, info, warn};
 
 /// How often vigil re-sends SIGKILL after the grace period, in case something
@@ -89,7 +91,7 @@ impl<'a> Supervisor<'a> {
                     // Never seen in practice; sleep-free retries would spin, so
                     // wait on the kernel's clock instead of the signalfd.
                     error!("waiting for signals failed: {e}");
-                    std::thread::sleep(REKILL_INTERVAL);
+                    sleep(REKILL_INTERVAL);
                 }
             }
             if let Some(code) = self.reap() {

@@ -1,7 +1,8 @@
-//! `vigil check`: probe http://, https:// and tcp:// targets under one hard
-//! deadline; also the library entry (`probe_all`) init mode reuses.
+//! `vigil check`: probe http://, https://, tcp://, grpc:// and grpcs:// targets
+//! under one hard deadline; also the library entry (`probe_all`) init mode reuses.
 
 pub mod deadline;
+pub mod grpc;
 pub mod http;
 pub mod net;
 pub mod report;
@@ -10,18 +11,18 @@ pub mod target;
 #[cfg(feature = "tls")]
 mod tls;
 
-use std::ffi::OsStr;
-use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
 
 pub use deadline::Deadline;
 pub use http::StatusSet;
 pub use report::{Failure, Passed, Report};
 pub use target::{BadTarget, Scheme, Target};
 
-use crate::sys::signals::{Mask, set_mask};
+use crate::sys::time::{Instant, sleep};
 
 pub const EXIT_HEALTHY: i32 = 0;
 /// Unhealthy, and also bad usage: Docker reserves 2, so it is never used.
@@ -42,7 +43,7 @@ pub struct CheckOptions {
     pub headers: Vec<(String, String)>,
     pub method: String,
     pub body_contains: Option<String>,
-    /// A unix socket's path, as bytes (it need not be UTF-8).
+    /// A unix socket path (bytes, as the kernel takes it).
     pub unix_socket: Option<Vec<u8>>,
     pub retries: u32,
     pub retry_delay: Duration,
@@ -131,7 +132,7 @@ pub fn probe(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Report
             break result;
         }
         match deadline.remaining() {
-            Some(left) if left > opts.retry_delay => std::thread::sleep(opts.retry_delay),
+            Some(left) if left > opts.retry_delay => sleep(opts.retry_delay),
             _ => break result,
         }
         attempts_left -= 1;
@@ -146,15 +147,11 @@ pub fn probe(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Report
 
 /// One connection, one request.
 fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<Passed, Failure> {
-    if target.scheme == Scheme::Https && cfg!(not(feature = "tls")) {
+    if matches!(target.scheme, Scheme::Https | Scheme::Grpcs) && cfg!(not(feature = "tls")) {
         return Err(Failure::NoTls);
     }
-    let unix = opts
-        .unix_socket
-        .as_deref()
-        .map(|p| Path::new(OsStr::from_bytes(p)));
-    let transport = net::connect(target, unix, deadline)?;
-    let mut stream = net::Bounded::new(transport, deadline);
+    let socket = net::connect(target, opts.unix_socket.as_deref(), deadline)?;
+    let mut stream = net::Bounded::new(socket, deadline);
     let req = http::Request {
         method: &opts.method,
         headers: &opts.headers,
@@ -162,14 +159,20 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
     };
     let answer = match target.scheme {
         Scheme::Tcp => return Ok(Passed::Connected),
-        Scheme::Http => http::exchange(&mut stream, target, &req, deadline)?,
+        Scheme::Http => http::exchange(&mut stream, target, &req)?,
         #[cfg(feature = "tls")]
         Scheme::Https => {
-            let mut tls = tls::connect(stream, target, deadline)?;
-            http::exchange(&mut tls, target, &req, deadline)?
+            let mut tls = tls::connect(stream, target, false)?;
+            http::exchange(&mut tls, target, &req)?
+        }
+        Scheme::Grpc => return grpc::exchange(&mut stream, target, &opts.headers, deadline),
+        #[cfg(feature = "tls")]
+        Scheme::Grpcs => {
+            let mut tls = tls::connect(stream, target, true)?;
+            return grpc::exchange(&mut tls, target, &opts.headers, deadline);
         }
         #[cfg(not(feature = "tls"))]
-        Scheme::Https => return Err(Failure::NoTls),
+        Scheme::Https | Scheme::Grpcs => return Err(Failure::NoTls),
     };
     if !opts.statuses.contains(answer.code) {
         Err(Failure::Status(answer.code, answer.reason))
@@ -180,17 +183,11 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
     }
 }
 
-/// `vigil check` with parsed options: prints one line per target, returns the
-/// exit status.
+/// Runs `vigil check` with its parsed options: prints one line per target
+/// (only failures with `--quiet`), returns the exit status.
 pub fn main(opts: &CheckOptions) -> i32 {
-    // A peer that closes while we write would otherwise kill the probe with
-    // SIGPIPE (unix sockets and stdout use write(2), not send(MSG_NOSIGNAL));
-    // blocked, the write fails with EPIPE instead (signal(7)).
-    let started = set_mask(Mask::all_blockable());
-    set_mask(Mask(started.0 | 1u64 << (libc::SIGPIPE - 1)));
-
     let outcome = probe_all(opts, Deadline::after(opts.timeout));
-    let _ = io::stdout().write_all(outcome.text(opts.quiet).as_bytes());
+    let _ = crate::sys::stdio::stdout(outcome.text(opts.quiet).as_bytes());
     if outcome.healthy {
         EXIT_HEALTHY
     } else {

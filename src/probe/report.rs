@@ -1,11 +1,15 @@
 //! Outcomes of probing one target and the one short line each prints:
-//! `ok http://127.0.0.1:8080/healthz 200 OK 1.2ms`, `fail tcp://db:5432 refused 0.3ms`.
+//! `ok http://127.0.0.1:8080/healthz 200 OK 1.2ms`, `fail tcp://db:5432 refused 0.3ms`,
+//! `fail grpc://127.0.0.1:50051/my.pkg.Orders NOT_SERVING 0.6ms`.
 
-use std::fmt::{self, Write as _};
-use std::io;
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::string::{String, ToString};
+use core::fmt::{self, Write as _};
+use core::time::Duration;
 
 use super::deadline::Deadline;
+use super::grpc::client::Verdict;
+use crate::sys::Errno;
 
 /// Longest target text and error text a line shows: Docker keeps only the
 /// first 4096 bytes of a probe's output, so every line stays short.
@@ -26,29 +30,29 @@ pub enum Failure {
     Resolve,
     NoSocket,
     /// Any other socket error, as the OS words it.
-    Io(io::Error),
+    Io(Errno),
     /// The peer's bytes are not an HTTP/1.x response we can read.
     BadResponse(&'static str),
-    /// An https target, but this vigil was built without the `tls` feature.
+    /// An https or grpcs target, but this vigil was built without the `tls` feature.
     NoTls,
     Tls(String),
     /// A status outside the accepted list: code and reason phrase.
     Status(u16, String),
     /// An accepted status whose body lacks the `--body-contains` text.
     BodyMismatch(u16, String),
+    /// A gRPC health check that did not answer SERVING: what it said instead.
+    Grpc(Verdict),
 }
 
 impl Failure {
-    /// Names an I/O error the way a probe's reader wants to see it.
-    pub fn from_io(e: io::Error, deadline: Deadline) -> Failure {
-        use io::ErrorKind::*;
-        match e.kind() {
-            TimedOut | WouldBlock => Failure::TimedOut(deadline.total()),
-            ConnectionRefused => Failure::Refused,
-            ConnectionReset | ConnectionAborted | BrokenPipe => Failure::Reset,
-            HostUnreachable | NetworkUnreachable => Failure::Unreachable,
-            UnexpectedEof => Failure::Closed,
-            NotFound => Failure::NoSocket,
+    /// Names an OS error the way a probe's reader wants to see it.
+    pub fn from_errno(e: Errno, deadline: Deadline) -> Failure {
+        match e.0 {
+            libc::ETIMEDOUT | libc::EAGAIN => Failure::TimedOut(deadline.total()),
+            libc::ECONNREFUSED => Failure::Refused,
+            libc::ECONNRESET | libc::ECONNABORTED | libc::EPIPE => Failure::Reset,
+            libc::EHOSTUNREACH | libc::ENETUNREACH => Failure::Unreachable,
+            libc::ENOENT => Failure::NoSocket,
             _ => Failure::Io(e),
         }
     }
@@ -68,7 +72,9 @@ impl fmt::Display for Failure {
             Failure::NoSocket => f.write_str("no such socket"),
             Failure::Io(e) => write_clipped(f, &e.to_string(), MAX_DETAIL),
             Failure::BadResponse(why) => write!(f, "bad response ({why})"),
-            Failure::NoTls => f.write_str("https needs TLS, and this vigil was built without TLS"),
+            Failure::NoTls => {
+                f.write_str("https and grpcs need TLS, and this vigil was built without TLS")
+            }
             Failure::Tls(e) => {
                 f.write_str("TLS: ")?;
                 write_clipped(f, e, MAX_DETAIL)
@@ -77,15 +83,19 @@ impl fmt::Display for Failure {
             Failure::BodyMismatch(code, reason) => {
                 write!(f, "{code} {reason}, body lacks the expected text")
             }
+            // Bounded already: grpc-message is cut at 100 bytes.
+            Failure::Grpc(verdict) => fmt::Display::fmt(verdict, f),
         }
     }
 }
 
-/// What a healthy target answered: an HTTP status, or a TCP connection.
+/// What a healthy target answered: an HTTP status, a TCP connection, or a
+/// gRPC health check's SERVING.
 #[derive(Debug)]
 pub enum Passed {
     Status(u16, String),
     Connected,
+    Serving,
 }
 
 /// One target's outcome and how long it took, retries included.
@@ -110,6 +120,7 @@ impl fmt::Display for Report {
         match &self.result {
             Ok(Passed::Status(code, reason)) => write!(f, "{code} {reason} ")?,
             Ok(Passed::Connected) => f.write_str("connected ")?,
+            Ok(Passed::Serving) => f.write_str("SERVING ")?,
             // The budget it quotes is the time taken.
             Err(e @ Failure::TimedOut(_)) => return write!(f, "{e}"),
             Err(e) => write!(f, "{e} ")?,

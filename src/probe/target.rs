@@ -1,18 +1,27 @@
-//! What to probe: `http://`, `https://` and `tcp://` targets parsed from text,
+//! What to probe: `http://`, `https://`, `tcp://`, `grpc://` and `grpcs://`
+//! targets parsed from text,
 //! after `${VAR}` / `${VAR:-default}` expansion (exec-form HEALTHCHECK has no shell).
 
-use std::fmt;
-use std::net::{IpAddr, Ipv6Addr};
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use core::fmt;
+use core::net::{IpAddr, Ipv6Addr};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Scheme {
     Http,
     Https,
     Tcp,
+    /// gRPC health checking over HTTP/2 without TLS (h2c, prior knowledge).
+    Grpc,
+    /// The same over TLS with ALPN `h2`.
+    Grpcs,
 }
 
 /// One parsed target. `host` has no brackets; `path` is what goes on the
-/// request line (path and query, at least `/`; empty for tcp).
+/// request line (path and query, at least `/`; empty for tcp), and for
+/// grpc the service name (without the `/`; empty for the whole server).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Target {
     pub scheme: Scheme,
@@ -37,13 +46,17 @@ impl Target {
     pub fn parse(text: &str) -> Result<Target, BadTarget> {
         let bad = |why: &str| Err(BadTarget(format!("target '{text}': {why}")));
         let Some((scheme, rest)) = text.split_once("://") else {
-            return bad("use http://HOST[:PORT]/PATH, https://... or tcp://HOST:PORT");
+            return bad(
+                "use http://HOST[:PORT]/PATH, https://..., tcp://HOST:PORT or grpc://HOST:PORT[/SERVICE]",
+            );
         };
         let scheme = match scheme.to_ascii_lowercase().as_str() {
             "http" => Scheme::Http,
             "https" => Scheme::Https,
             "tcp" => Scheme::Tcp,
-            _ => return bad("scheme must be http, https or tcp"),
+            "grpc" => Scheme::Grpc,
+            "grpcs" => Scheme::Grpcs,
+            _ => return bad("scheme must be http, https, tcp, grpc or grpcs"),
         };
         // A fragment never goes to the server (RFC 9110 section 7.1).
         let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
@@ -93,6 +106,9 @@ impl Target {
                 Scheme::Http => 80,
                 Scheme::Https => 443,
                 Scheme::Tcp => return bad("tcp:// needs a port: tcp://HOST:PORT"),
+                Scheme::Grpc | Scheme::Grpcs => {
+                    return bad("grpc needs a port: grpc://HOST:PORT[/SERVICE]");
+                }
             },
         };
         if path.bytes().any(|b| b <= b' ' || b == 0x7f) {
@@ -101,6 +117,10 @@ impl Target {
         let path = match scheme {
             Scheme::Tcp if path.is_empty() || path == "/" => String::new(),
             Scheme::Tcp => return bad("tcp:// takes no path"),
+            Scheme::Grpc | Scheme::Grpcs => match service(path) {
+                Ok(name) => name,
+                Err(why) => return bad(why),
+            },
             _ if path.is_empty() => "/".to_owned(),
             _ if path.starts_with('?') => format!("/{path}"),
             _ => path.to_owned(),
@@ -130,7 +150,7 @@ impl Target {
         let default = match self.scheme {
             Scheme::Http => 80,
             Scheme::Https => 443,
-            Scheme::Tcp => 0,
+            Scheme::Tcp | Scheme::Grpc | Scheme::Grpcs => 0,
         };
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
@@ -143,6 +163,19 @@ impl Target {
             format!("{host}:{}", self.port)
         }
     }
+}
+
+/// The service of a grpc target's path: `""` or `/` for the whole server,
+/// `/NAME` for one service (a fully qualified name such as `my.pkg.Orders`).
+fn service(path: &str) -> Result<String, &'static str> {
+    let name = path.strip_prefix('/').unwrap_or(path);
+    if name.contains(['/', '?', '%']) {
+        return Err("a grpc target's path is one service name: grpc://HOST:PORT/my.pkg.Service");
+    }
+    if name.len() > 512 {
+        return Err("service name over 512 bytes");
+    }
+    Ok(name.to_owned())
 }
 
 /// Expands `${VAR}` and `${VAR:-default}` (the default also when VAR is empty,
@@ -228,6 +261,19 @@ mod tests {
         let e = t("tcp://db:5432");
         assert_eq!((e.scheme, e.port, e.path.as_str()), (Scheme::Tcp, 5432, ""));
         assert_eq!(t("http://[::1]").port, 80);
+        let g = t("grpc://127.0.0.1:50051");
+        assert_eq!(
+            (g.scheme, g.port, g.path.as_str()),
+            (Scheme::Grpc, 50051, "")
+        );
+        assert_eq!(g.host_header(), "127.0.0.1:50051");
+        assert_eq!(t("grpc://h:1/").path, "");
+        let s = t("GRPCS://[::1]:443/my.pkg.Orders");
+        assert_eq!(
+            (s.scheme, s.path.as_str()),
+            (Scheme::Grpcs, "my.pkg.Orders")
+        );
+        assert_eq!(s.host_header(), "[::1]:443");
     }
 
     #[test]
@@ -249,6 +295,11 @@ mod tests {
             "http://h\r\nX: y/",
             "tcp://h",
             "tcp://h:1/path",
+            "grpc://h",
+            "grpcs://h/svc",
+            "grpc://h:1/a/b",
+            "grpc://h:1/svc?x",
+            "grpc://h:1/a%20b",
         ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }

@@ -5,11 +5,11 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::common::text;
+use crate::common::{output_limit, text};
 use crate::engine::Engine;
 
 /// Flags `podman run` needs on these machines (the default nofile/nproc
@@ -196,8 +196,6 @@ pub enum DockerfileStage<'a> {
     Default,
     /// The last stage for another platform, e.g. `linux/arm64`.
     Platform(&'a str),
-    /// `--target tiny`, the size-first build.
-    Tiny,
 }
 
 /// The commit the tests build from (`git rev-parse HEAD`), which images get as
@@ -236,9 +234,9 @@ fn write_sbom(dir: &Path, target: &str) {
     );
 }
 
-/// Builds an image of docker/Dockerfile with its builder stage (`builder`,
-/// or `tiny-builder` for the tiny image) replaced by a directory holding `bin`
-/// and the SBOM the builder writes beside it.
+/// Builds an image of docker/Dockerfile with its builder stage (`builder`)
+/// replaced by a directory holding `bin` and the SBOM the builder writes
+/// beside it.
 pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStage) -> String {
     let dir = s.dir("bin");
     std::fs::copy(bin, dir.join("vigil")).unwrap_or_else(|e| panic!("copy {}: {e}", bin.display()));
@@ -250,11 +248,7 @@ pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStag
     write_sbom(&dir, target);
     let revision = format!("REVISION={}", revision());
     let tag = s.image("vigil");
-    let builder = match stage {
-        DockerfileStage::Tiny => "tiny-builder",
-        _ => "builder",
-    };
-    let ctx = format!("{builder}={}", dir.display());
+    let ctx = format!("builder={}", dir.display());
     let ignore = root().join("docker/Dockerfile.dockerignore");
     let dockerfile = root().join("docker/Dockerfile");
     // --no-cache: buildah 1.28 reuses a cached LABEL step when only the
@@ -279,7 +273,6 @@ pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStag
     match stage {
         DockerfileStage::Default => {}
         DockerfileStage::Platform(p) => args.extend(["--platform", p]),
-        DockerfileStage::Tiny => args.extend(["--target", "tiny"]),
     }
     let context = root();
     args.push(context.to_str().expect("utf-8 path"));
