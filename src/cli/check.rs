@@ -50,7 +50,7 @@ pub const OPTIONS: &[Opt<CheckOptions>] = &[
             o.headers.push(header(v, env)?);
             Ok(())
         }),
-        help: "extra request header or gRPC metadata; may set Host",
+        help: "extra header or gRPC metadata; may set Host",
     },
     Opt {
         long: "method",
@@ -89,7 +89,7 @@ pub const OPTIONS: &[Opt<CheckOptions>] = &[
             o.unix_socket = Some(v);
             Ok(())
         }),
-        help: "send the HTTP or gRPC request over this unix socket",
+        help: "send the HTTP or gRPC request over this socket",
     },
     Opt {
         long: "insecure",
@@ -153,8 +153,9 @@ Usage: vigil check [OPTIONS] [TARGET...]
 TARGET is http://HOST[:PORT][/PATH[?QUERY]], https://..., tcp://HOST:PORT,
 or grpc://HOST:PORT[/SERVICE] and grpcs://... (grpc.health.v1 Check: healthy
 when SERVING), IPv6 literals in brackets. With no TARGET, the whitespace-
-separated list in VIGIL_CHECK. ${VAR} and ${VAR:-default} are expanded in targets and header
-values ($$ is a literal $). Every address a name resolves to is tried.
+separated list in VIGIL_CHECK. ${VAR} and ${VAR:-default} are expanded in
+targets and header values ($$ is a literal $). Every address a name resolves
+to is tried.
 
 Options:
 ";
