@@ -517,3 +517,90 @@ fn dead_name_server_times_out_within_the_deadline() {
         stdout(&out)
     );
 }
+
+/// Runs `vigil check ARGS` in a network namespace of its own (only `lo`) and
+/// a private mount namespace where /etc/resolv.conf names 127.0.0.1, served by
+/// tests/helpers/fake_dns.py (started with `dns_args`; it answers `app.test`
+/// and serves HTTP on 127.0.0.1:8080). `setup` is sh run first inside, such as
+/// a per-namespace sysctl. No packet leaves the namespace. Returns the output
+/// and the questions the fake server saw. Needs root, unshare(1), ip(8) and
+/// python3; without them the test fails, it never skips.
+fn in_net_namespace(setup: &str, dns_args: &str, args: &[&str]) -> (Output, String) {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "vigil-netns-{}-{}",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hosts"), "127.0.0.1 localhost\n").unwrap();
+    std::fs::write(dir.join("resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/helpers/fake_dns.py");
+    let d = dir.display();
+    let script = format!(
+        "set -e; ip link set lo up; {setup}
+         mount --bind '{d}/hosts' /etc/hosts; mount --bind '{d}/resolv.conf' /etc/resolv.conf
+         python3 '{helper}' '{d}/ready' {dns_args} & dns=$!
+         i=0; while [ ! -e '{d}/ready' ]; do
+           i=$((i+1)); [ $i -lt 200 ] || {{ echo 'fake name server never started' >&2; exit 97; }}
+           sleep 0.05
+         done
+         set +e; \"$@\"; rc=$?; kill $dns; exit $rc"
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--net", "--mount", "sh", "-c", &script, "sh"])
+        .args(common::vigil_argv())
+        .arg("check")
+        .args(args);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("VIGIL_") && k != "VIGIL_BIN" {
+            cmd.env_remove(k);
+        }
+    }
+    let out = common::output_limit(&mut cmd, LIMIT);
+    let asked = std::fs::read_to_string(dir.join("ready.log")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_ne!(
+        code(&out),
+        97,
+        "needs root, unshare, ip and python3: {}",
+        common::text(&out.stderr)
+    );
+    (out, asked)
+}
+
+#[test]
+fn a_name_server_that_drops_aaaa_still_resolves() {
+    // The A answer was in hand, yet the probe waited for AAAA until the deadline.
+    let start = Instant::now();
+    let (out, asked) = in_net_namespace("", "--drop-aaaa", &["-t", "3s", "http://app.test:8080/"]);
+    assert_eq!(code(&out), 0, "{out:?}\nasked: {asked}");
+    assert!(
+        stdout(&out).starts_with("ok http://app.test:8080/ 200 OK"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(asked.contains("AAAA"), "AAAA was never asked: {asked}");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn resolver_works_with_bindv6only() {
+    // An [::] socket with bindv6only=1 cannot send to IPv4 name servers: every
+    // lookup timed out. The sysctl is per network namespace: the host's stays.
+    let (out, asked) = in_net_namespace(
+        "echo 1 > /proc/sys/net/ipv6/bindv6only",
+        "",
+        &["-t", "3s", "http://app.test:8080/"],
+    );
+    assert_eq!(code(&out), 0, "{out:?}\nasked: {asked}");
+    assert!(
+        stdout(&out).starts_with("ok http://app.test:8080/ 200 OK"),
+        "{}",
+        stdout(&out)
+    );
+}
