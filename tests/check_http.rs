@@ -604,3 +604,128 @@ fn resolver_works_with_bindv6only() {
         stdout(&out)
     );
 }
+
+#[test]
+fn folded_header_lines_are_accepted_as_curl_does() {
+    // obs-fold (RFC 9112 section 5.2) was reported as "not HTTP/1.x".
+    let (base, _) = serve(fixed(
+        "HTTP/1.1 200 OK\r\nX-Long: part one\r\n\tpart two\r\nContent-Length: 5\r\n\r\nready",
+    ));
+    let out = check(&["--body-contains", "ready", &base]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert!(stdout(&out).contains(" 200 OK "), "{}", stdout(&out));
+}
+
+#[test]
+fn more_than_64_response_headers_pass() {
+    // A 65th header once failed the probe ("too many headers").
+    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    for i in 0..300 {
+        head += &format!("X-Header-{i}: {i}\r\n");
+    }
+    head += "Content-Length: 5\r\n\r\nready";
+    let (base, _) = serve(fixed(head));
+    let out = check(&["--body-contains", "ready", &base]);
+    assert_eq!(code(&out), 0, "{out:?}");
+}
+
+#[test]
+fn a_content_length_with_a_plus_sign_fails() {
+    // `Content-Length: +5` was read as 5; RFC 9110 allows digits only.
+    let (base, _) = serve(fixed("HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nready"));
+    let out = check(&[&base]);
+    assert_eq!(code(&out), 1, "{out:?}");
+    assert!(
+        stdout(&out).contains("bad response (bad Content-Length)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_port_with_a_plus_sign_is_a_usage_error() {
+    // `:+80` was taken as port 80.
+    let (addr, _) = http_server::tcp("127.0.0.1", response("200 OK", ""));
+    for target in [
+        format!("http://127.0.0.1:+{}/", addr.port()),
+        format!("tcp://127.0.0.1:+{}", addr.port()),
+    ] {
+        let out = check(&[&target]);
+        assert_eq!(code(&out), 1, "{out:?}");
+        let err = common::text(&out.stderr);
+        assert!(
+            err.contains(&target) && err.contains("port must be 1-65535"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+    }
+}
+
+#[test]
+fn an_empty_reason_phrase_prints_one_space() {
+    // "200  1.2ms": the empty reason left two spaces.
+    let (base, _) = serve(fixed("HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n"));
+    let out = check(&[&base]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    let line = stdout(&out);
+    assert!(line.starts_with(&format!("ok {base} 200 ")), "{line}");
+    assert!(!line.contains("  "), "{line:?}");
+    let (base, _) = serve(fixed("HTTP/1.1 503 \r\nContent-Length: 0\r\n\r\n"));
+    let line = stdout(&check(&[&base]));
+    assert!(line.starts_with(&format!("fail {base} 503 ")), "{line}");
+    assert!(!line.contains("  "), "{line:?}");
+}
+
+#[test]
+fn head_204_and_304_are_not_waited_for_a_body() {
+    // Their Content-Length announces no body (RFC 9110 sections 6.4.1, 9.3.2):
+    // the server keeps the connection open and sends nothing more.
+    let stall = |status: &'static str| -> Handler {
+        Arc::new(move |_, conn| {
+            let _ = conn
+                .write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 1000\r\n\r\n").as_bytes());
+            http_server::wait_for_close(conn);
+        })
+    };
+    for (status, method) in [
+        ("200 OK", "HEAD"),
+        ("204 No Content", "GET"),
+        ("304 Not Modified", "GET"),
+    ] {
+        let (base, _) = serve(stall(status));
+        let start = Instant::now();
+        let out = check(&["-t", "2s", "-X", method, &base]);
+        assert_eq!(code(&out), 0, "{status} {method}: {out:?}");
+        assert!(start.elapsed() < Duration::from_secs(1), "{status}");
+    }
+}
+
+#[test]
+fn a_body_cut_short_fails() {
+    // The peer closes after 2 of the 10 bytes it announced (curl -f: exit 18).
+    let (base, _) = serve(fixed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok"));
+    let out = check(&[&base]);
+    assert_eq!(code(&out), 1, "{out:?}");
+    assert!(stdout(&out).contains("body cut short"), "{}", stdout(&out));
+    let (base, _) = serve(fixed(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nready\r\n",
+    ));
+    let out = check(&[&base]);
+    assert_eq!(code(&out), 1, "{out:?}");
+    assert!(stdout(&out).contains("body cut short"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_body_is_read_to_64_kib_and_no_further() {
+    // 64 KiB arrive at once, then nothing: the rest is not waited for.
+    let (base, _) = serve(Arc::new(|_, conn| {
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+        let _ = conn.write_all(&vec![b'x'; 64 * 1024]);
+        http_server::wait_for_close(conn);
+    }));
+    let start = Instant::now();
+    let out = check(&["-t", "2s", &base]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
