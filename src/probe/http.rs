@@ -171,20 +171,21 @@ struct Head {
 ///
 /// Folded header lines (obs-fold, RFC 9112 section 5.2) are accepted, as curl
 /// and Go's net/http (Kubernetes' probe) accept them. Any number of headers
-/// that fits in HEAD_LIMIT is read: up to 64 without allocating, more in a
-/// list sized by the head's line count (at most about 5,500 in 16 KiB).
+/// that fits in HEAD_LIMIT is read: up to 64 without allocating; more once
+/// the whole head is in, into a list sized by its line count (at most about
+/// 5,500 in 16 KiB), so a peer dripping headers costs no allocation per read.
 fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
     if data.is_empty() {
         return Ok(None);
     }
-    let lines = head_lines(data);
     let mut few = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut many;
-    let headers: &mut [httparse::Header] = if lines <= MAX_HEADERS {
-        &mut few
-    } else {
-        many = vec![httparse::EMPTY_HEADER; lines];
-        &mut many
+    let headers: &mut [httparse::Header] = match head_lines(data) {
+        Some(lines) if lines > MAX_HEADERS => {
+            many = vec![httparse::EMPTY_HEADER; lines];
+            &mut many
+        }
+        _ => &mut few,
     };
     let mut resp = httparse::Response::new(headers);
     let parsed = httparse::ParserConfig::default()
@@ -193,9 +194,8 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
     let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(Failure::BadResponse("too many headers"));
-        }
+        // Over 64 headers and the head not all in yet: wait for the rest.
+        Err(httparse::Error::TooManyHeaders) => return Ok(None),
         Err(_) => return Err(Failure::BadResponse("not HTTP/1.x")),
     };
     let code = resp.code.unwrap_or(0);
@@ -223,17 +223,18 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
 }
 
 /// How many lines the head at the start of `data` has, counted up to its
-/// blank line: no more headers than that can be in it.
-fn head_lines(data: &[u8]) -> usize {
+/// blank line (no more headers than that can be in it); `None` until the
+/// blank line is in.
+fn head_lines(data: &[u8]) -> Option<usize> {
     let mut lines = 1;
     for (i, _) in data.iter().enumerate().filter(|(_, b)| **b == b'\n') {
         lines += 1;
         let rest = &data[i + 1..];
         if rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
-            break;
+            return Some(lines);
         }
     }
-    lines
+    None
 }
 
 /// `Content-Length = 1*DIGIT` (RFC 9110 section 8.6): no sign, no spaces
@@ -478,7 +479,8 @@ mod tests {
         many.extend_from_slice(b"\r\n");
         assert_eq!(parse_head(&many).unwrap().unwrap().code, 204);
         assert!(parse_head(&many[..many.len() - 2]).unwrap().is_none());
-        assert_eq!(head_lines(b"HTTP/1.1 200 OK\n\nA\nB\n"), 2);
+        assert_eq!(head_lines(b"HTTP/1.1 200 OK\n\nA\nB\n"), Some(2));
+        assert_eq!(head_lines(b"HTTP/1.1 200 OK\r\nA: b\r\n"), None);
     }
 
     #[test]
