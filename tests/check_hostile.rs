@@ -132,6 +132,22 @@ fn drips_a_body() {
 }
 
 #[test]
+fn a_body_that_drips_past_the_deadline_fails() {
+    // With nothing to search, the body was never read: this passed as healthy.
+    let handler: Handler = Arc::new(|_, conn| {
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+        drip(conn, std::iter::repeat(b'x'), Duration::from_millis(200));
+    });
+    hostile(handler, &[], "timed out after 1s reading the body");
+    let handler: Handler = Arc::new(|_, conn| {
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let chunks = b"1\r\nx\r\n".iter().copied().cycle();
+        drip(conn, chunks, Duration::from_millis(50));
+    });
+    hostile(handler, &[], "timed out after 1s reading the body");
+}
+
+#[test]
 fn drips_a_chunked_body() {
     let handler: Handler = Arc::new(|_, conn| {
         let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");

@@ -517,3 +517,217 @@ fn dead_name_server_times_out_within_the_deadline() {
         stdout(&out)
     );
 }
+
+/// Runs `vigil check ARGS` in a network namespace of its own (only `lo`) and
+/// a private mount namespace where /etc/resolv.conf names 127.0.0.1, served by
+/// tests/helpers/fake_dns.py (started with `dns_args`; it answers `app.test`
+/// and serves HTTP on 127.0.0.1:8080). `setup` is sh run first inside, such as
+/// a per-namespace sysctl. No packet leaves the namespace. Returns the output
+/// and the questions the fake server saw. Needs root, unshare(1), ip(8) and
+/// python3; without them the test fails, it never skips.
+fn in_net_namespace(setup: &str, dns_args: &str, args: &[&str]) -> (Output, String) {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "vigil-netns-{}-{}",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hosts"), "127.0.0.1 localhost\n").unwrap();
+    std::fs::write(dir.join("resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/helpers/fake_dns.py");
+    let d = dir.display();
+    let script = format!(
+        "set -e; ip link set lo up; {setup}
+         mount --bind '{d}/hosts' /etc/hosts; mount --bind '{d}/resolv.conf' /etc/resolv.conf
+         python3 '{helper}' '{d}/ready' {dns_args} & dns=$!
+         i=0; while [ ! -e '{d}/ready' ]; do
+           i=$((i+1)); [ $i -lt 200 ] || {{ echo 'fake name server never started' >&2; exit 97; }}
+           sleep 0.05
+         done
+         set +e; \"$@\"; rc=$?; kill $dns; exit $rc"
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--net", "--mount", "sh", "-c", &script, "sh"])
+        .args(common::vigil_argv())
+        .arg("check")
+        .args(args);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("VIGIL_") && k != "VIGIL_BIN" {
+            cmd.env_remove(k);
+        }
+    }
+    let out = common::output_limit(&mut cmd, LIMIT);
+    let asked = std::fs::read_to_string(dir.join("ready.log")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_ne!(
+        code(&out),
+        97,
+        "needs root, unshare, ip and python3: {}",
+        common::text(&out.stderr)
+    );
+    (out, asked)
+}
+
+#[test]
+fn a_name_server_that_drops_aaaa_still_resolves() {
+    // The A answer was in hand, yet the probe waited for AAAA until the deadline.
+    let start = Instant::now();
+    let (out, asked) = in_net_namespace("", "--drop-aaaa", &["-t", "3s", "http://app.test:8080/"]);
+    assert_eq!(code(&out), 0, "{out:?}\nasked: {asked}");
+    assert!(
+        stdout(&out).starts_with("ok http://app.test:8080/ 200 OK"),
+        "{}",
+        stdout(&out)
+    );
+    // vigil's own time: the AAAA wait is bounded (150 ms), well under 1 s.
+    assert!(stdout(&out).ends_with("ms\n"), "{}", stdout(&out));
+    assert!(asked.contains("AAAA"), "AAAA was never asked: {asked}");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn resolver_works_with_bindv6only() {
+    // An [::] socket with bindv6only=1 cannot send to IPv4 name servers: every
+    // lookup timed out. The sysctl is per network namespace: the host's stays.
+    let (out, asked) = in_net_namespace(
+        "echo 1 > /proc/sys/net/ipv6/bindv6only",
+        "",
+        &["-t", "3s", "http://app.test:8080/"],
+    );
+    assert_eq!(code(&out), 0, "{out:?}\nasked: {asked}");
+    assert!(
+        stdout(&out).starts_with("ok http://app.test:8080/ 200 OK"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn folded_header_lines_are_accepted_as_curl_does() {
+    // obs-fold (RFC 9112 section 5.2) was reported as "not HTTP/1.x".
+    let (base, _) = serve(fixed(
+        "HTTP/1.1 200 OK\r\nX-Long: part one\r\n\tpart two\r\nContent-Length: 5\r\n\r\nready",
+    ));
+    let out = check(&["--body-contains", "ready", &base]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert!(stdout(&out).contains(" 200 OK "), "{}", stdout(&out));
+}
+
+#[test]
+fn more_than_64_response_headers_pass() {
+    // A 65th header once failed the probe ("too many headers").
+    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    for i in 0..300 {
+        head += &format!("X-Header-{i}: {i}\r\n");
+    }
+    head += "Content-Length: 5\r\n\r\nready";
+    let (base, _) = serve(fixed(head));
+    let out = check(&["--body-contains", "ready", &base]);
+    assert_eq!(code(&out), 0, "{out:?}");
+}
+
+#[test]
+fn a_content_length_with_a_plus_sign_fails() {
+    // `Content-Length: +5` was read as 5; RFC 9110 allows digits only.
+    let (base, _) = serve(fixed("HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nready"));
+    let out = check(&[&base]);
+    assert_eq!(code(&out), 1, "{out:?}");
+    assert!(
+        stdout(&out).contains("bad response (bad Content-Length)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_port_with_a_plus_sign_is_a_usage_error() {
+    // `:+80` was taken as port 80.
+    let (addr, _) = http_server::tcp("127.0.0.1", response("200 OK", ""));
+    for target in [
+        format!("http://127.0.0.1:+{}/", addr.port()),
+        format!("tcp://127.0.0.1:+{}", addr.port()),
+    ] {
+        let out = check(&[&target]);
+        assert_eq!(code(&out), 1, "{out:?}");
+        let err = common::text(&out.stderr);
+        assert!(
+            err.contains(&target) && err.contains("port must be 1-65535"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+    }
+}
+
+#[test]
+fn an_empty_reason_phrase_prints_one_space() {
+    // "200  1.2ms": the empty reason left two spaces.
+    let (base, _) = serve(fixed("HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n"));
+    let out = check(&[&base]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    let line = stdout(&out);
+    assert!(line.starts_with(&format!("ok {base} 200 ")), "{line}");
+    assert!(!line.contains("  "), "{line:?}");
+    let (base, _) = serve(fixed("HTTP/1.1 503 \r\nContent-Length: 0\r\n\r\n"));
+    let line = stdout(&check(&[&base]));
+    assert!(line.starts_with(&format!("fail {base} 503 ")), "{line}");
+    assert!(!line.contains("  "), "{line:?}");
+}
+
+#[test]
+fn head_204_and_304_are_not_waited_for_a_body() {
+    // Their Content-Length announces no body (RFC 9110 sections 6.4.1, 9.3.2):
+    // the server keeps the connection open and sends nothing more.
+    let stall = |status: &'static str| -> Handler {
+        Arc::new(move |_, conn| {
+            let _ = conn
+                .write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 1000\r\n\r\n").as_bytes());
+            http_server::wait_for_close(conn);
+        })
+    };
+    for (status, method) in [
+        ("200 OK", "HEAD"),
+        ("204 No Content", "GET"),
+        ("304 Not Modified", "GET"),
+    ] {
+        let (base, _) = serve(stall(status));
+        let start = Instant::now();
+        let out = check(&["-t", "2s", "-X", method, &base]);
+        assert_eq!(code(&out), 0, "{status} {method}: {out:?}");
+        assert!(start.elapsed() < Duration::from_secs(1), "{status}");
+    }
+}
+
+#[test]
+fn a_body_cut_short_fails() {
+    // The peer closes after 2 of the 10 bytes it announced (curl -f: exit 18).
+    let (base, _) = serve(fixed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok"));
+    let out = check(&[&base]);
+    assert_eq!(code(&out), 1, "{out:?}");
+    assert!(stdout(&out).contains("body cut short"), "{}", stdout(&out));
+    let (base, _) = serve(fixed(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nready\r\n",
+    ));
+    let out = check(&[&base]);
+    assert_eq!(code(&out), 1, "{out:?}");
+    assert!(stdout(&out).contains("body cut short"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_body_is_read_to_64_kib_and_no_further() {
+    // 64 KiB arrive at once, then nothing: the rest is not waited for.
+    let (base, _) = serve(Arc::new(|_, conn| {
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+        let _ = conn.write_all(&vec![b'x'; 64 * 1024]);
+        http_server::wait_for_close(conn);
+    }));
+    let start = Instant::now();
+    let out = check(&["-t", "2s", &base]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert!(start.elapsed() < Duration::from_secs(1));
+}

@@ -1,5 +1,5 @@
 //! The one HTTP/1.1 client, over any byte stream (TCP, unix socket, TLS): writes
-//! the request, reads the response head and at most a bounded body prefix.
+//! the request, reads the response head and the body to its end or to 64 KiB.
 //!
 //! Parsing is httparse's (status line, headers, chunk sizes); this file only
 //! decides what to read next. Every buffer has a fixed size, so a peer sending
@@ -17,8 +17,10 @@ use super::target::Target;
 /// A response head must fit in this many bytes (curl allows 100 KiB, nginx
 /// 8 KiB by default); a larger one is a bad response, not a reason to grow.
 const HEAD_LIMIT: usize = 16 * 1024;
+/// Headers read without allocating; a head with more gets a list its size.
 const MAX_HEADERS: usize = 64;
-/// How much of the body `--body-contains` searches.
+/// How much of the body is read (and searched by `--body-contains`); the
+/// rest is not waited for. Kubernetes reads 10 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Accepted statuses: `200-399` (the default, Kubernetes' rule) or a list
@@ -95,25 +97,20 @@ pub fn exchange(stream: &mut dyn Conn, target: &Target, req: &Request) -> Result
         }
     };
     buf.consume(head.len);
-    let body_matched = match req.body_contains {
-        None => true,
-        Some(needle) => {
-            let no_body =
-                req.method.eq_ignore_ascii_case("HEAD") || head.code == 204 || head.code == 304;
-            let framing = if no_body {
-                Framing::Length(0)
-            } else {
-                head.framing
-            };
-            let mut matcher = Matcher::new(needle);
-            read_body(stream, &mut buf, framing, &mut matcher)?;
-            matcher.found
-        }
-    };
+    // The body is read even when nothing is searched in it: a response that
+    // never completes is not healthy (curl -f -m and Kubernetes fail it too).
+    let no_body = req.method.eq_ignore_ascii_case("HEAD") || head.code == 204 || head.code == 304;
+    let mut matcher = Matcher::new(req.body_contains.unwrap_or_default());
+    if !no_body {
+        read_body(stream, &mut buf, head.framing, &mut matcher).map_err(|e| match e {
+            Failure::TimedOut(total) => Failure::BodyTimedOut(total),
+            e => e,
+        })?;
+    }
     Ok(Answer {
         code: head.code,
         reason: head.reason,
-        body_matched,
+        body_matched: matcher.found,
     })
 }
 
@@ -171,18 +168,34 @@ struct Head {
 }
 
 /// Parses a complete response head from `data`, `None` if more bytes are needed.
+///
+/// Folded header lines (obs-fold, RFC 9112 section 5.2) are accepted, as curl
+/// and Go's net/http (Kubernetes' probe) accept them. Any number of headers
+/// that fits in HEAD_LIMIT is read: up to 64 without allocating; more once
+/// the whole head is in, into a list sized by its line count (at most about
+/// 5,500 in 16 KiB), so a peer dripping headers costs no allocation per read.
 fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
     if data.is_empty() {
         return Ok(None);
     }
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut resp = httparse::Response::new(&mut headers);
-    let len = match resp.parse(data) {
+    let mut few = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut many;
+    let headers: &mut [httparse::Header] = match head_lines(data) {
+        Some(lines) if lines > MAX_HEADERS => {
+            many = vec![httparse::EMPTY_HEADER; lines];
+            &mut many
+        }
+        _ => &mut few,
+    };
+    let mut resp = httparse::Response::new(headers);
+    let parsed = httparse::ParserConfig::default()
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .parse_response(&mut resp, data);
+    let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(Failure::BadResponse("too many headers"));
-        }
+        // Over 64 headers and the head not all in yet: wait for the rest.
+        Err(httparse::Error::TooManyHeaders) => return Ok(None),
         Err(_) => return Err(Failure::BadResponse("not HTTP/1.x")),
     };
     let code = resp.code.unwrap_or(0);
@@ -197,10 +210,7 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
         } else if h.name.eq_ignore_ascii_case("content-length")
             && !matches!(framing, Framing::Chunked)
         {
-            let n = core::str::from_utf8(h.value.trim_ascii())
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or(Failure::BadResponse("bad Content-Length"))?;
+            let n = content_length(h.value).ok_or(Failure::BadResponse("bad Content-Length"))?;
             framing = Framing::Length(n);
         }
     }
@@ -210,6 +220,31 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
         framing,
         len,
     }))
+}
+
+/// How many lines the head at the start of `data` has, counted up to its
+/// blank line (no more headers than that can be in it); `None` until the
+/// blank line is in.
+fn head_lines(data: &[u8]) -> Option<usize> {
+    let mut lines = 1;
+    for (i, _) in data.iter().enumerate().filter(|(_, b)| **b == b'\n') {
+        lines += 1;
+        let rest = &data[i + 1..];
+        if rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
+            return Some(lines);
+        }
+    }
+    None
+}
+
+/// `Content-Length = 1*DIGIT` (RFC 9110 section 8.6): no sign, no spaces
+/// inside, and a value that fits.
+fn content_length(value: &[u8]) -> Option<u64> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    core::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// A fixed-size read buffer: `data()` is what is read and not yet consumed.
@@ -253,8 +288,8 @@ impl Buffer {
     }
 }
 
-/// Looks for the needle in the first BODY_LIMIT bytes of the body, keeping
-/// only a window of needle-length bytes across reads.
+/// Counts the body's first BODY_LIMIT bytes and looks for the needle in them,
+/// keeping only a window of needle-length bytes across reads.
 struct Matcher<'a> {
     needle: &'a [u8],
     window: Vec<u8>,
@@ -266,17 +301,20 @@ impl<'a> Matcher<'a> {
     fn new(needle: &'a [u8]) -> Matcher<'a> {
         Matcher {
             needle,
-            window: Vec::with_capacity(2 * needle.len() + 4096),
+            window: Vec::new(),
             seen: 0,
             found: needle.is_empty(),
         }
     }
 
-    /// Feeds body bytes; false once searching further is pointless.
+    /// Feeds body bytes; false once BODY_LIMIT bytes were seen.
     fn feed(&mut self, bytes: &[u8]) -> bool {
         let take = bytes.len().min(BODY_LIMIT - self.seen);
         self.seen += take;
         for part in bytes[..take].chunks(4096) {
+            if self.found {
+                break;
+            }
             self.window.extend_from_slice(part);
             if self
                 .window
@@ -284,7 +322,8 @@ impl<'a> Matcher<'a> {
                 .any(|w| w == self.needle)
             {
                 self.found = true;
-                return false;
+                self.window = Vec::new();
+                break;
             }
             let keep = self.needle.len().saturating_sub(1).min(self.window.len());
             self.window.drain(..self.window.len() - keep);
@@ -293,7 +332,21 @@ impl<'a> Matcher<'a> {
     }
 }
 
-/// Reads the body as framed until the matcher is satisfied or gives up.
+/// Why reading a stretch of body stopped.
+#[derive(PartialEq, Eq)]
+enum Stop {
+    /// All the bytes asked for were read.
+    Done,
+    /// BODY_LIMIT bytes were read: the rest is not waited for.
+    Limit,
+    /// The peer closed the connection first.
+    Closed,
+}
+
+const CUT_SHORT: Failure = Failure::BadResponse("body cut short");
+
+/// Reads the body as framed, to its end or to BODY_LIMIT bytes. A body that
+/// ends before its framing says fails, as it does in curl and Kubernetes.
 fn read_body(
     stream: &mut dyn Conn,
     buf: &mut Buffer,
@@ -301,8 +354,11 @@ fn read_body(
     matcher: &mut Matcher,
 ) -> Result<(), Failure> {
     match framing {
-        Framing::Length(n) => read_exact_len(stream, buf, n, matcher).map(drop),
-        Framing::UntilClose => read_exact_len(stream, buf, u64::MAX, matcher).map(drop),
+        Framing::Length(n) => match read_len(stream, buf, n, matcher)? {
+            Stop::Closed => Err(CUT_SHORT),
+            Stop::Done | Stop::Limit => Ok(()),
+        },
+        Framing::UntilClose => read_len(stream, buf, u64::MAX, matcher).map(drop),
         Framing::Chunked => loop {
             let size = loop {
                 match httparse::parse_chunk_size(buf.data()) {
@@ -312,22 +368,24 @@ fn read_body(
                     }
                     Ok(httparse::Status::Partial) => {
                         if buf.fill(stream, "chunk size line too long")? == 0 {
-                            return Ok(());
+                            return Err(CUT_SHORT);
                         }
                     }
                     Err(_) => return Err(Failure::BadResponse("bad chunk size")),
                 }
             };
             if size == 0 {
-                return Ok(());
+                return Ok(()); // the trailer section is not read
             }
-            if !read_exact_len(stream, buf, size, matcher)? {
-                return Ok(());
+            match read_len(stream, buf, size, matcher)? {
+                Stop::Done => {}
+                Stop::Limit => return Ok(()),
+                Stop::Closed => return Err(CUT_SHORT),
             }
             // The CRLF after the chunk data.
             while buf.data().len() < 2 {
                 if buf.fill(stream, "")? == 0 {
-                    return Ok(());
+                    return Err(CUT_SHORT);
                 }
             }
             if &buf.data()[..2] != b"\r\n" {
@@ -338,17 +396,16 @@ fn read_body(
     }
 }
 
-/// Feeds up to `len` body bytes to the matcher; false when reading should stop
-/// (matched, limit reached, or the stream ended).
-fn read_exact_len(
+/// Feeds up to `len` body bytes to the matcher.
+fn read_len(
     stream: &mut dyn Conn,
     buf: &mut Buffer,
     mut len: u64,
     matcher: &mut Matcher,
-) -> Result<bool, Failure> {
+) -> Result<Stop, Failure> {
     while len > 0 {
         if buf.data().is_empty() && buf.fill(stream, "")? == 0 {
-            return Ok(false);
+            return Ok(Stop::Closed);
         }
         let data = buf.data();
         let take = data.len().min(usize::try_from(len).unwrap_or(usize::MAX));
@@ -356,10 +413,10 @@ fn read_exact_len(
         buf.consume(take);
         len -= take as u64;
         if !more {
-            return Ok(false);
+            return Ok(Stop::Limit);
         }
     }
-    Ok(true)
+    Ok(Stop::Done)
 }
 
 #[cfg(test)]
@@ -382,13 +439,48 @@ mod tests {
     fn matcher_finds_text_across_reads() {
         let mut m = Matcher::new(b"ready");
         assert!(m.feed(b"xxxre"));
-        assert!(!m.feed(b"adyzz"));
+        assert!(
+            m.feed(b"adyzz"),
+            "found, and the body is still read to its end"
+        );
         assert!(m.found);
         let mut m = Matcher::new(b"ready");
         let junk = vec![b'x'; BODY_LIMIT];
         assert!(!m.feed(&junk));
         assert!(!m.found);
         assert!(m.window.capacity() < 16 * 1024);
+    }
+
+    #[test]
+    fn content_length_is_digits_only() {
+        assert_eq!(content_length(b" 5 "), Some(5));
+        assert_eq!(content_length(b"0"), Some(0));
+        for bad in [
+            &b"+5"[..],
+            b"-5",
+            b"",
+            b"5 5",
+            b"0x5",
+            b"99999999999999999999999",
+        ] {
+            assert_eq!(content_length(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn heads_with_folds_and_many_headers() {
+        let folded = b"HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\nContent-Length: 3\r\n\r\nabc";
+        let head = parse_head(folded).unwrap().unwrap();
+        assert_eq!((head.code, head.len), (200, folded.len() - 3));
+        let mut many = b"HTTP/1.1 204 No Content\r\n".to_vec();
+        for i in 0..1000 {
+            many.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(parse_head(&many).unwrap().unwrap().code, 204);
+        assert!(parse_head(&many[..many.len() - 2]).unwrap().is_none());
+        assert_eq!(head_lines(b"HTTP/1.1 200 OK\n\nA\nB\n"), Some(2));
+        assert_eq!(head_lines(b"HTTP/1.1 200 OK\r\nA: b\r\n"), None);
     }
 
     #[test]

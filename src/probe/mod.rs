@@ -120,14 +120,17 @@ pub fn probe(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Report
     let mut previous = None;
     let result = loop {
         let result = attempt(target, opts, deadline);
-        if matches!(result, Err(Failure::TimedOut(_))) {
+        if result.as_ref().is_err_and(Failure::timed_out) {
             // A retry started just before the deadline says only that time ran
             // out; the failure before it says why the target is unhealthy.
             if let Some(prev) = previous {
                 break prev;
             }
         }
-        let permanent = matches!(result, Ok(_) | Err(Failure::NoTls | Failure::TimedOut(_)));
+        let permanent = match &result {
+            Ok(_) => true,
+            Err(e) => e.timed_out() || matches!(e, Failure::NoTls),
+        };
         if permanent || attempts_left == 0 {
             break result;
         }

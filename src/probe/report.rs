@@ -21,6 +21,8 @@ const MAX_DETAIL: usize = 120;
 pub enum Failure {
     /// The invocation's deadline (its whole budget is quoted) passed.
     TimedOut(Duration),
+    /// The same, while the body was still arriving after an answer's head.
+    BodyTimedOut(Duration),
     Refused,
     Reset,
     Unreachable,
@@ -45,6 +47,11 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The deadline passed: retrying cannot help.
+    pub fn timed_out(&self) -> bool {
+        matches!(self, Failure::TimedOut(_) | Failure::BodyTimedOut(_))
+    }
+
     /// Names an OS error the way a probe's reader wants to see it.
     pub fn from_errno(e: Errno, deadline: Deadline) -> Failure {
         match e.0 {
@@ -64,6 +71,11 @@ impl fmt::Display for Failure {
             Failure::TimedOut(total) => {
                 write!(f, "timed out after {}", crate::human::Shown(*total))
             }
+            Failure::BodyTimedOut(total) => write!(
+                f,
+                "timed out after {} reading the body",
+                crate::human::Shown(*total)
+            ),
             Failure::Refused => f.write_str("refused"),
             Failure::Reset => f.write_str("connection reset"),
             Failure::Unreachable => f.write_str("unreachable"),
@@ -79,9 +91,10 @@ impl fmt::Display for Failure {
                 f.write_str("TLS: ")?;
                 write_clipped(f, e, MAX_DETAIL)
             }
-            Failure::Status(code, reason) => write!(f, "{code} {reason}"),
+            Failure::Status(code, reason) => write_status(f, *code, reason),
             Failure::BodyMismatch(code, reason) => {
-                write!(f, "{code} {reason}, body lacks the expected text")
+                write_status(f, *code, reason)?;
+                f.write_str(", body lacks the expected text")
             }
             // Bounded already: grpc-message is cut at 100 bytes.
             Failure::Grpc(verdict) => fmt::Display::fmt(verdict, f),
@@ -118,11 +131,14 @@ impl fmt::Display for Report {
         write_clipped(f, &self.target, MAX_TARGET)?;
         f.write_char(' ')?;
         match &self.result {
-            Ok(Passed::Status(code, reason)) => write!(f, "{code} {reason} ")?,
+            Ok(Passed::Status(code, reason)) => {
+                write_status(f, *code, reason)?;
+                f.write_char(' ')?;
+            }
             Ok(Passed::Connected) => f.write_str("connected ")?,
             Ok(Passed::Serving) => f.write_str("SERVING ")?,
             // The budget it quotes is the time taken.
-            Err(e @ Failure::TimedOut(_)) => return write!(f, "{e}"),
+            Err(e) if e.timed_out() => return write!(f, "{e}"),
             Err(e) => write!(f, "{e} ")?,
         }
         write_elapsed(f, self.elapsed)
@@ -138,6 +154,16 @@ pub fn clean_reason(raw: &str) -> String {
         .collect::<String>()
         .trim()
         .to_owned()
+}
+
+/// `200 OK`, or `200` alone when the reason phrase is empty (it may be:
+/// RFC 9112 section 4).
+fn write_status(f: &mut fmt::Formatter, code: u16, reason: &str) -> fmt::Result {
+    write!(f, "{code}")?;
+    if !reason.is_empty() {
+        write!(f, " {reason}")?;
+    }
+    Ok(())
 }
 
 /// Writes at most `max` bytes of `text` (cut on a character boundary, marked `...`).
@@ -204,6 +230,25 @@ mod tests {
                 2_345_678
             ),
             "fail http://127.0.0.1:8080/healthz 503 Service Unavailable 2.34s"
+        );
+    }
+
+    #[test]
+    fn an_empty_reason_phrase_leaves_no_double_space() {
+        assert_eq!(
+            line(Ok(Passed::Status(200, String::new())), 1234),
+            "ok http://127.0.0.1:8080/healthz 200 1.2ms"
+        );
+        assert_eq!(
+            line(Err(Failure::Status(503, String::new())), 1234),
+            "fail http://127.0.0.1:8080/healthz 503 1.2ms"
+        );
+        assert_eq!(
+            line(
+                Err(Failure::BodyTimedOut(Duration::from_secs(1))),
+                1_000_100
+            ),
+            "fail http://127.0.0.1:8080/healthz timed out after 1s reading the body"
         );
     }
 

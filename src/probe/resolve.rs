@@ -16,14 +16,20 @@ use core::time::Duration;
 
 use super::deadline::Deadline;
 use super::report::Failure;
+use crate::sys::Errno;
 use crate::sys::fs::{self, lines};
-use crate::sys::net::UdpSocket;
+use crate::sys::net::{UdpSocket, recv_from_any};
 use crate::sys::time::wall_subsec_nanos;
 
 const HOSTS: &CStr = c"/etc/hosts";
 const RESOLV_CONF: &CStr = c"/etc/resolv.conf";
 /// Queries are resent this often while no answer came (UDP may drop them).
 const RESEND: Duration = Duration::from_secs(1);
+/// Once A or AAAA has answered with addresses, how much longer the other type
+/// is waited for. RFC 8305 section 3 waits 50 ms for AAAA after A; this gives
+/// a slow server three times that, and bounds what a server that drops one
+/// type (common for AAAA) costs a probe.
+const OTHER_TYPE_WAIT: Duration = Duration::from_millis(150);
 const TYPE_A: u16 = 1;
 const TYPE_AAAA: u16 = 28;
 
@@ -129,6 +135,8 @@ impl Conf {
 
 /// Asks every server for A and AAAA records of `name` at once (as musl does)
 /// and takes the first usable answer for each type. Empty: no such name.
+/// Once one type has brought addresses, the other gets only OTHER_TYPE_WAIT
+/// more: a server that drops AAAA queries must not cost the deadline.
 fn query(name: &str, servers: &[IpAddr], deadline: Deadline) -> Result<Vec<IpAddr>, Failure> {
     let timed_out = || Failure::TimedOut(deadline.total());
     let id = wall_subsec_nanos() as u16;
@@ -138,44 +146,37 @@ fn query(name: &str, servers: &[IpAddr], deadline: Deadline) -> Result<Vec<IpAdd
     ) else {
         return Ok(Vec::new()); // not a valid DNS name: nothing can answer
     };
-    // One dual-stack socket reaches IPv4 servers at their v4-mapped
-    // addresses (ipv6(7)); where IPv6 is off, an IPv4 socket and v4 servers.
-    let (sock, mapped) = match UdpSocket::bind(&SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))) {
-        Ok(sock) => (sock, true),
-        Err(_) => (
-            UdpSocket::bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))
-                .map_err(|e| Failure::from_errno(e, deadline))?,
-            false,
-        ),
-    };
-    let servers: Vec<SocketAddr> = servers
-        .iter()
-        .filter_map(|&ip| match (ip, mapped) {
-            (IpAddr::V4(v4), true) => Some(IpAddr::V6(v4.to_ipv6_mapped())),
-            (IpAddr::V6(_), false) => None,
-            (ip, _) => Some(ip),
-        })
-        .map(|ip| SocketAddr::new(ip, 53))
-        .collect();
-    if servers.is_empty() {
-        return Ok(Vec::new()); // only IPv6 servers, and IPv6 is off here
+    let socks = Sockets::open(servers);
+    if socks.servers.is_empty() {
+        return match socks.error {
+            Some(e) => Err(Failure::from_errno(e, deadline)),
+            None => Ok(Vec::new()),
+        };
     }
+    let servers = &socks.servers;
     let asks = [&ask_a, &ask_aaaa];
     // Per type (A, AAAA): its answer is in, or every server failed it.
     let mut done = [false; 2];
     let mut failed = [0; 2];
     let mut found = [Vec::new(), Vec::new()];
+    let mut other_until: Option<Deadline> = None;
     let mut buf = [0u8; 512]; // a UDP answer without EDNS fits in 512 bytes
-    while !(done[0] && done[1]) {
-        for server in &servers {
+    'ask: while !(done[0] && done[1]) {
+        for server in servers {
             for (ask, _) in asks.iter().zip(done).filter(|(_, done)| !done) {
-                let _ = sock.send_to(ask, server);
+                let _ = socks.send(ask, server);
             }
         }
         let resend_at = Deadline::after(RESEND);
         while let Some(wait) = resend_at.remaining() {
-            let left = deadline.remaining().ok_or_else(timed_out)?;
-            let n = match sock.recv_from(&mut buf, left.min(wait)) {
+            let mut wait = wait.min(deadline.remaining().ok_or_else(timed_out)?);
+            if let Some(until) = other_until {
+                match until.remaining() {
+                    Some(left) => wait = wait.min(left),
+                    None => break 'ask, // use what arrived
+                }
+            }
+            let n = match socks.recv(&mut buf, wait) {
                 Ok((n, from)) if servers.contains(&from) => n,
                 Ok(_) => continue,
                 Err(e) if e.timed_out() || e.interrupted() => continue,
@@ -196,11 +197,68 @@ fn query(name: &str, servers: &[IpAddr], deadline: Deadline) -> Result<Vec<IpAdd
             if done[0] && done[1] {
                 break;
             }
+            if other_until.is_none() && (0..2).any(|i| done[i] && !found[i].is_empty()) {
+                other_until = Some(Deadline::after(OTHER_TYPE_WAIT));
+            }
         }
     }
     let [v4, mut v6] = found;
     v6.extend(v4);
     Ok(v6)
+}
+
+/// The name servers to ask, each through a socket of its own family: with
+/// `net.ipv6.bindv6only=1` an `[::]` socket cannot reach IPv4 servers at their
+/// v4-mapped addresses (ipv6(7)), and where IPv6 is off there is no `[::]`.
+struct Sockets {
+    v4: Option<UdpSocket>,
+    v6: Option<UdpSocket>,
+    /// Servers whose family has a socket, port 53.
+    servers: Vec<SocketAddr>,
+    /// Why a family has no socket, if one has none.
+    error: Option<Errno>,
+}
+
+impl Sockets {
+    fn open(servers: &[IpAddr]) -> Sockets {
+        let mut socks = Sockets {
+            v4: None,
+            v6: None,
+            servers: Vec::new(),
+            error: None,
+        };
+        for &ip in servers {
+            let (slot, any) = match ip {
+                IpAddr::V4(_) => (&mut socks.v4, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                IpAddr::V6(_) => (&mut socks.v6, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+            };
+            if slot.is_none() {
+                match UdpSocket::bind(&SocketAddr::new(any, 0)) {
+                    Ok(sock) => *slot = Some(sock),
+                    Err(e) => {
+                        socks.error = Some(e);
+                        continue;
+                    }
+                }
+            }
+            socks.servers.push(SocketAddr::new(ip, 53));
+        }
+        socks
+    }
+
+    fn send(&self, bytes: &[u8], to: &SocketAddr) -> Option<usize> {
+        let sock = if to.is_ipv4() { &self.v4 } else { &self.v6 };
+        sock.as_ref()?.send_to(bytes, to).ok()
+    }
+
+    fn recv(&self, buf: &mut [u8], timeout: Duration) -> Result<(usize, SocketAddr), Errno> {
+        let mut both = [&self.v4, &self.v6].into_iter().flatten();
+        match (both.next(), both.next()) {
+            (Some(a), Some(b)) => recv_from_any(&[a, b], buf, timeout),
+            (Some(a), None) => a.recv_from(buf, timeout),
+            (None, _) => Err(Errno(libc::EBADF)),
+        }
+    }
 }
 
 /// A query message: header with recursion desired, one question (RFC 1035 4.1).

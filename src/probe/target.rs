@@ -98,8 +98,9 @@ impl Target {
             return bad("host may hold only letters, digits, '-', '.' and '_'");
         }
         let port = match port {
+            // Digits only: str::parse would also take a sign (`:+80`).
             Some(p) => match p.parse::<u16>() {
-                Ok(n) if n > 0 => n,
+                Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
                 _ => return bad("port must be 1-65535"),
             },
             None => match scheme {
@@ -286,6 +287,9 @@ mod tests {
             "http://h:0/",
             "http://h:70000/",
             "http://h:x/",
+            "http://h:+80/",
+            "http://[::1]:+80/",
+            "tcp://h:-0",
             "http://::1/",
             "http://[::1/",
             "http://[nope]/",

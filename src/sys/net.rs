@@ -77,10 +77,8 @@ fn wait(fd: &Fd, events: i16, timeout: Duration) -> Result<()> {
             events,
             revents: 0,
         };
-        // Round up, so a wait never ends just before its deadline and spins.
-        let ms = left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
         // SAFETY: one valid pollfd on our stack, count 1.
-        match check(unsafe { libc::poll(&mut pfd, 1, ms) }) {
+        match check(unsafe { libc::poll(&mut pfd, 1, poll_ms(left)) }) {
             Ok(0) => return Err(Errno(libc::ETIMEDOUT)),
             Ok(_) => return Ok(()),
             Err(e) if e.interrupted() => {}
@@ -249,7 +247,11 @@ impl UdpSocket {
 
     /// Receives one datagram within `timeout`, with its sender.
     pub fn recv_from(&self, buf: &mut [u8], timeout: Duration) -> Result<(usize, SocketAddr)> {
-        wait(&self.0, libc::POLLIN, timeout)?;
+        recv_from_any(&[self], buf, timeout)
+    }
+
+    /// Receives one datagram now, or EAGAIN.
+    fn recv_now(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
         let mut from = RawAddr::empty();
         // SAFETY: the kernel writes at most `buf.len()` bytes into `buf` and
         // at most `from.len` bytes into `from.storage`, updating `from.len`.
@@ -267,6 +269,50 @@ impl UdpSocket {
         let addr = from.to_addr().ok_or(Errno(libc::EAFNOSUPPORT))?;
         Ok((n, addr))
     }
+}
+
+/// Receives one datagram from whichever of `socks` (at most 2: one per
+/// address family) has one first, within `timeout`, with its sender.
+pub fn recv_from_any(
+    socks: &[&UdpSocket],
+    buf: &mut [u8],
+    timeout: Duration,
+) -> Result<(usize, SocketAddr)> {
+    let end = Instant::now() + timeout;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        let mut pfds = [libc::pollfd {
+            fd: -1, // poll(2) ignores negative fds
+            events: libc::POLLIN,
+            revents: 0,
+        }; 2];
+        for (pfd, sock) in pfds.iter_mut().zip(socks) {
+            pfd.fd = sock.0.raw();
+        }
+        // SAFETY: `pfds` is a valid array of 2 pollfds on our stack.
+        let ready = unsafe { libc::poll(pfds.as_mut_ptr(), 2, poll_ms(left)) };
+        match check(ready) {
+            Ok(0) => return Err(Errno(libc::ETIMEDOUT)),
+            Ok(_) => {}
+            Err(e) if e.interrupted() => continue,
+            Err(e) => return Err(e),
+        }
+        for (pfd, sock) in pfds.iter().zip(socks) {
+            if pfd.revents != 0 {
+                match sock.recv_now(buf) {
+                    Err(Errno(libc::EAGAIN)) => {}
+                    Err(e) if e.interrupted() => {}
+                    done => return done,
+                }
+            }
+        }
+    }
+}
+
+/// A poll(2) timeout in milliseconds, rounded up, so a wait never ends just
+/// before its deadline and spins.
+fn poll_ms(left: Duration) -> i32 {
+    left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32
 }
 
 #[cfg(test)]
