@@ -1,7 +1,10 @@
 //! vigil: a tiny PID 1 for containers (`vigil [OPTIONS] -- PROGRAM`) and a
 //! health probe with a hard deadline (`vigil check TARGET`), in one static binary.
 
+extern crate alloc;
+
 pub mod cli;
+pub mod exit_status;
 pub mod human;
 pub mod init;
 pub mod log;

@@ -2,10 +2,13 @@
 //! state vigil was started with, then hand over to the supervisor loop.
 
 mod descendants;
+pub mod machine;
 mod probes;
 mod shutdown;
 mod supervisor;
 mod user;
+pub mod wait_for;
+pub mod watchdog;
 
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStringExt;

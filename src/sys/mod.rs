@@ -8,3 +8,4 @@ pub mod process;
 pub mod signal;
 pub mod signals;
 pub mod unix_socket;
+pub mod wait;
