@@ -2,7 +2,9 @@
 //! until a signal or the machine's deadline, read signals, reap, tick the
 //! clock; feed each to the machine (`machine.rs`) and carry out its actions.
 
-use std::time::{Duration, Instant};
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use core::time::Duration;
 
 use super::machine::{Action, Event, Machine, Mono, ProbeId, StartError, To};
 use super::tree;
@@ -11,6 +13,7 @@ use crate::probe::{CheckOptions, Deadline, Target, probe};
 use crate::sys::process::{self, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
 use crate::sys::signal::Signal;
 use crate::sys::signals::{Mask, SignalFd, kill};
+use crate::sys::time::{Instant, sleep};
 use crate::sys::wait::{ExitStatus, Pid, Reaped, reap_one};
 use crate::{debug, error, warn};
 
@@ -74,7 +77,7 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
             Ok(false) => {}
             Err(e) => {
                 error!("waiting for signals failed: {e}");
-                std::thread::sleep(WAIT_FAILED_PAUSE);
+                sleep(WAIT_FAILED_PAUSE);
             }
         }
         if let Some(code) = l.reap() {
@@ -157,7 +160,7 @@ impl Loop<'_> {
                 Ok(Some(pid)) => {
                     // The child has its own copies now; vigil pins no fd and no mount.
                     process::close_fds_from_3_except(self.io.sigfd.raw());
-                    if let Err(e) = std::env::set_current_dir("/") {
+                    if let Err(e) = crate::sys::env::chdir_root() {
                         debug!("cannot chdir to /: {e}");
                     }
                     Event::Started { id, pid }
@@ -235,12 +238,10 @@ fn forward(sig: Signal, to: To) {
 
 fn start_error(e: SpawnError) -> StartError {
     match e {
-        SpawnError::Exec(e) => match e.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {
-                StartError::NotFound(e.to_string())
-            }
-            _ => StartError::NotExecutable(e.to_string()),
-        },
+        SpawnError::Exec(e) if matches!(e.0, libc::ENOENT | libc::ENOTDIR) => {
+            StartError::NotFound(e.to_string())
+        }
+        SpawnError::Exec(e) => StartError::NotExecutable(e.to_string()),
         SpawnError::Creds(step, e) => StartError::Creds {
             step,
             error: e.to_string(),
@@ -252,7 +253,11 @@ fn start_error(e: SpawnError) -> StartError {
 /// Forks a child that probes `target` within `timeout` (the same probe as
 /// `vigil check`). It gets the mask vigil started with, plus SIGPIPE blocked
 /// as `vigil check` has it.
-fn start_probe(target: &Target, timeout: Duration, started: Mask) -> std::io::Result<ProbeChild> {
+fn start_probe(
+    target: &Target,
+    timeout: Duration,
+    started: Mask,
+) -> crate::sys::errno::Result<ProbeChild> {
     let mask = Mask(started.0 | 1u64 << (libc::SIGPIPE - 1));
     fork_probe(mask, || {
         let opts = CheckOptions::new(Vec::new());

@@ -8,10 +8,13 @@ mod user;
 pub mod wait_for;
 pub mod watchdog;
 
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStringExt;
+use alloc::ffi::CString;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use crate::cli::{self, init::InitOptions, init::Parsed};
+use alloc::borrow::ToOwned;
+
+use crate::cli::init::InitOptions;
 use crate::exit_status::{FAILURE, USAGE};
 use crate::sys::process::{self, Spawn};
 use crate::sys::signals::{Mask, SignalFd};
@@ -19,16 +22,9 @@ use crate::{error, log, warn};
 use machine::{Machine, Rules};
 use watchdog::WatchRules;
 
-pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
-    let opts = match cli::init::parse(args) {
-        Ok(Parsed::Run(opts)) => opts,
-        Ok(Parsed::Help) => return print_stdout(cli::HELP),
-        Ok(Parsed::Version) => return print_stdout(&format!("{}\n", cli::VERSION)),
-        Err(e) => {
-            error!("{e}");
-            return USAGE;
-        }
-    };
+/// Runs init mode with its parsed options and the signal mask vigil was
+/// started with; returns vigil's exit status.
+pub fn main(opts: &InitOptions, started_mask: Mask) -> i32 {
     log::set_level(opts.log_level);
     let argv = match to_cstrings(&opts.command) {
         Ok(argv) => argv,
@@ -37,7 +33,7 @@ pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
             return USAGE;
         }
     };
-    match start(&opts, &argv, started_mask) {
+    match start(opts, &argv, started_mask) {
         Ok(code) => code,
         Err(code) => code,
     }
@@ -95,7 +91,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
 /// The options the machine decides by, as plain values.
 fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
     Rules {
-        program: opts.command[0].to_string_lossy().into_owned(),
+        program: String::from_utf8_lossy(&opts.command[0]).into_owned(),
         user: opts.user.clone(),
         group: opts.group,
         rewrites: opts.rewrites.clone(),
@@ -115,17 +111,9 @@ fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
     }
 }
 
-fn to_cstrings(command: &[OsString]) -> Result<Vec<CString>, String> {
+fn to_cstrings(command: &[Vec<u8>]) -> Result<Vec<CString>, String> {
     command
         .iter()
-        .map(|a| CString::new(a.clone().into_vec()).map_err(|_| a.to_string_lossy().into_owned()))
+        .map(|a| CString::new(a.clone()).map_err(|_| String::from_utf8_lossy(a).into_owned()))
         .collect()
-}
-
-fn print_stdout(text: &str) -> i32 {
-    use std::io::Write;
-    match std::io::stdout().write_all(text.as_bytes()) {
-        Ok(()) => 0,
-        Err(_) => FAILURE,
-    }
 }

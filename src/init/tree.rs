@@ -1,7 +1,11 @@
 //! The process tree vigil is responsible for: signalling all of it at
 //! shutdown, and the /proc walk that finds it when vigil is not PID 1.
 
-use std::collections::BinaryHeap;
+use alloc::collections::BinaryHeap;
+use alloc::ffi::CString;
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use crate::sys::process::getpid;
 use crate::sys::signal::Signal;
@@ -35,7 +39,10 @@ pub fn descendants(root: i32) -> Vec<i32> {
     for pid in pids {
         // A process may exit between readdir and read: skip it.
         // Read as bytes: a comm that is not UTF-8 must not hide a process.
-        if let Some(ppid) = std::fs::read(format!("/proc/{pid}/stat"))
+        let Ok(path) = CString::new(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if let Some(ppid) = crate::sys::fs::read(&path)
             .ok()
             .and_then(|stat| parent_from_stat(&stat))
         {
@@ -59,7 +66,7 @@ pub fn descendants(root: i32) -> Vec<i32> {
 /// may itself hold spaces and parentheses, so we split after the last ')'.
 fn parent_from_stat(stat: &[u8]) -> Option<i32> {
     let close = stat.iter().rposition(|&b| b == b')')?;
-    let after_comm = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    let after_comm = core::str::from_utf8(&stat[close + 1..]).ok()?;
     after_comm.split_whitespace().nth(1)?.parse().ok()
 }
 
