@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 
 use cli::check::Parsed as CheckParsed;
 use cli::init::Parsed as InitParsed;
-use sys::signals::{Mask, set_mask};
+use sys::signalfd::{Mask, set_mask};
 
 /// Runs vigil with its full argv and the signal mask it was started with (the
 /// entry point blocked every signal before anything else). Returns the exit status.

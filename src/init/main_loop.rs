@@ -12,7 +12,7 @@ use crate::log;
 use crate::probe::{CheckOptions, Deadline, Target, probe};
 use crate::sys::process::{self, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
 use crate::sys::signal::Signal;
-use crate::sys::signals::{Mask, SignalFd, kill};
+use crate::sys::signalfd::{Mask, SignalFd, kill};
 use crate::sys::time::{Instant, sleep};
 use crate::sys::wait::{ExitStatus, Pid, Reaped, reap_one};
 use crate::{debug, error, warn};

@@ -17,7 +17,7 @@ use alloc::borrow::ToOwned;
 use crate::cli::init::InitOptions;
 use crate::exit_status::{FAILURE, USAGE};
 use crate::sys::process::{self, Spawn};
-use crate::sys::signals::{Mask, SignalFd};
+use crate::sys::signalfd::{Mask, SignalFd};
 use crate::{error, log, warn};
 use machine::{Machine, Rules};
 use watchdog::WatchRules;

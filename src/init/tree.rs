@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use crate::sys::process::getpid;
 use crate::sys::signal::Signal;
-use crate::sys::signals::kill;
+use crate::sys::signalfd::kill;
 
 /// Sends `sig` to every process vigil is responsible for. As PID 1 that is
 /// the whole PID namespace: kill(-1) reaches every process but ourselves

@@ -13,7 +13,7 @@ pub mod heap;
 pub mod net;
 pub mod process;
 pub mod signal;
-pub mod signals;
+pub mod signalfd;
 pub mod stdio;
 pub mod time;
 pub mod unix_socket;

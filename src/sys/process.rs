@@ -10,7 +10,7 @@ use core::ptr::null;
 
 use super::errno::{Errno, Result, check};
 use super::fd::Fd;
-use super::signals::{Mask, set_mask};
+use super::signalfd::{Mask, set_mask};
 
 /// How to start the child.
 pub struct Spawn<'a> {
