@@ -157,3 +157,36 @@ fn a_stopped_leftover_gets_sigcont_with_its_sigterm_and_cleans_up() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_process_that_reuses_the_main_childs_pid_is_not_taken_for_it() {
+    // Issue 11, item 4: after the main child was reaped, an orphan given the
+    // same pid (here forced through ns_last_pid, as PID 1 of a fresh
+    // namespace) was taken for the main child again: its status 9 became
+    // vigil's, and the tree got SIGTERM a second time. Only the first reap counts.
+    let script = r#"
+        trap "" TERM
+        main=$$
+        echo "main $main"
+        (
+          while [ -e /proc/$main ]; do :; done
+          echo $((main - 1)) > /proc/sys/kernel/ns_last_pid
+          sh -c 'echo "reused $$"; sleep 0.3; exit 9' &
+        ) &
+        exit 0
+    "#;
+    let out = output_limit(
+        &mut command(Mode::Pid1, &["-t", "3s", "sh", "-c", script]),
+        T,
+    );
+    let stdout = text(&out.stdout);
+    let main = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("main "))
+        .unwrap_or_else(|| panic!("no main pid: {stdout}"));
+    assert!(
+        stdout.lines().any(|l| l == format!("reused {main}")),
+        "the set-up did not reuse pid {main}: {stdout}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
