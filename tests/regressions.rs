@@ -5,7 +5,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::run::{Mode, command};
+use common::run::{Mode, command, modes, start};
 use common::{output_limit, text, vigil, vigil_cmd, wait_limit};
 
 const T: Duration = Duration::from_secs(20);
@@ -189,4 +189,81 @@ fn a_process_that_reuses_the_main_childs_pid_is_not_taken_for_it() {
         "the set-up did not reuse pid {main}: {stdout}"
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// A loopback port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    l.local_addr().expect("local addr").port()
+}
+
+#[test]
+fn a_watchdog_stop_is_not_cancelled_by_rewriting_term_to_zero() {
+    // Issue 11, item 10: with -r TERM:0 the watchdog fired, logged "stopping
+    // the child", stopped nothing, and vigil exited 75 only when the app
+    // ended by itself. The rewrite drops the SIGTERMs vigil receives; the
+    // watchdog's own stop still sends SIGTERM.
+    for mode in modes() {
+        let target = format!("tcp://127.0.0.1:{}", closed_port());
+        let started = Instant::now();
+        let out = output_limit(
+            &mut command(
+                mode,
+                &[
+                    "-r",
+                    "TERM:0",
+                    "--watch",
+                    &target,
+                    "--watch-interval",
+                    "200ms",
+                    "--watch-retries",
+                    "1",
+                    "-t",
+                    "5s",
+                    "sleep",
+                    "60",
+                ],
+            ),
+            T,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(75),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{mode:?}: the child was not stopped by SIGTERM ({:?})",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn a_sigterm_rewritten_to_zero_does_not_end_the_wait_for() {
+    // Issue 11, item 10: --rewrite was not honoured during --wait-for; a
+    // dropped SIGTERM ended vigil with 143. Now it is dropped there too, and
+    // the wait goes on until --wait-timeout (exit 1).
+    for mode in modes() {
+        let target = format!("tcp://127.0.0.1:{}", closed_port());
+        let mut v = start(
+            mode,
+            &[
+                "-r",
+                "TERM:0",
+                "--wait-for",
+                &target,
+                "--wait-timeout",
+                "2s",
+                "sh",
+                "-c",
+                "echo started",
+            ],
+            &[],
+        );
+        std::thread::sleep(Duration::from_millis(700));
+        v.signal(15);
+        assert_eq!(v.wait(T), 1, "{mode:?}");
+    }
 }

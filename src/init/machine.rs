@@ -422,9 +422,16 @@ impl Machine {
         out: &mut Vec<Action>,
     ) {
         if let Phase::WaitingFor(wait) = &self.phase {
-            // Nothing runs yet: a stop signal ends vigil at once, others have
+            // Nothing runs yet: a stop signal ends vigil at once, unless
+            // --rewrite drops it, as it would once PROGRAM runs. Others have
             // no one to go to.
-            if is_stop_signal(sig) {
+            if is_stop_signal(sig) && self.rewritten(sig).is_none() {
+                log(
+                    out,
+                    Level::Debug,
+                    format!("{sig} from pid {sender} dropped by --rewrite"),
+                );
+            } else if is_stop_signal(sig) {
                 log(out, Level::Info, format!("{sig}: not waiting"));
                 if let Some(probe) = wait.running_probe() {
                     out.push(Action::CancelProbe(probe));
@@ -488,18 +495,32 @@ impl Machine {
             );
             return;
         };
-        let target = if self.rules.group {
+        out.push(self.forward_to(child, to));
+        if is_stop_signal(sig) {
+            self.start_stopping(sig, now, out);
+        }
+    }
+
+    /// How a signal goes to the main child: to it, or to its group with `-g`.
+    fn forward_to(&self, child: Pid, signal: Signal) -> Action {
+        let to = if self.rules.group {
             To::Group(child)
         } else {
             To::Process(child)
         };
-        out.push(Action::Forward {
-            signal: to,
-            to: target,
-        });
-        if is_stop_signal(sig) {
-            self.start_stopping(sig, now, out);
-        }
+        Action::Forward { signal, to }
+    }
+
+    /// The watchdog fired: stop the child as if SIGTERM had come. `--rewrite`
+    /// picks the signal sent, but a rewrite to 0 drops only the signals vigil
+    /// receives; it cannot cancel vigil's own decision, so SIGTERM goes then.
+    fn stop_for_watchdog(&mut self, now: Mono, out: &mut Vec<Action>) {
+        let Some(child) = self.main().pid() else {
+            return;
+        };
+        let signal = self.rewritten(Signal::TERM).unwrap_or(Signal::TERM);
+        out.push(self.forward_to(child, signal));
+        self.start_stopping(Signal::TERM, now, out);
     }
 
     fn rewritten(&self, sig: Signal) -> Option<Signal> {
@@ -647,8 +668,7 @@ impl Machine {
                     return;
                 };
                 if w.on_done(passed, report, now, out) {
-                    // Exactly as if SIGTERM had come: --rewrite and the grace period apply.
-                    self.on_signal(Signal::TERM, 0, false, now, out);
+                    self.stop_for_watchdog(now, out);
                 }
             }
             // A probe that ends after its reason is gone (shutdown started).

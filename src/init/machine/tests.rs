@@ -1016,8 +1016,8 @@ fn watch_a_probe_that_cannot_start_is_retried_one_interval_later() {
 }
 
 #[test]
-fn a_watchdog_fire_that_a_rewrite_drops_stops_nothing_yet_exits_75() {
-    // Today's behaviour (issue 11, item 10 will make it consistent).
+fn a_rewrite_to_zero_cannot_cancel_the_watchdogs_stop() {
+    // Issue 11, item 10: it drops only the SIGTERMs vigil receives.
     let mut m = running(Rules {
         watch: Some(WatchRules {
             retries: 1,
@@ -1026,11 +1026,36 @@ fn a_watchdog_fire_that_a_rewrite_drops_stops_nothing_yet_exits_75() {
         rewrites: vec![(Signal::TERM, None)],
         ..rules()
     });
-    assert_eq!(effects(watch_round(&mut m, secs(10), false)), []);
-    assert_eq!(m.phase(), &Phase::Running);
-    assert_eq!(m.deadline(), None);
     assert_eq!(
-        exit_status_after(&mut m, EXITED_0, secs(30)),
+        effects(watch_round(&mut m, secs(10), false)),
+        [forward(Signal::TERM)]
+    );
+    assert_eq!(
+        m.phase(),
+        &Phase::Stopping {
+            kill_at: ms(20_010)
+        }
+    );
+    assert_eq!(
+        exit_status_after(&mut m, ExitStatus::Signaled(Signal::TERM), secs(11)),
         [Action::Exit(75)]
+    );
+}
+
+#[test]
+fn a_stop_signal_rewritten_to_zero_during_wait_for_is_dropped() {
+    // Issue 11, item 10: as it would be once PROGRAM runs.
+    let mut m = Machine::new(Rules {
+        wait_for: 1,
+        rewrites: vec![(Signal::TERM, None)],
+        ..rules()
+    });
+    m.start(Mono::ZERO);
+    assert_eq!(effects(m.on(sent(Signal::TERM), ms(100))), []);
+    assert!(matches!(m.phase(), Phase::WaitingFor(_)));
+    // INT is not rewritten: it still ends the wait.
+    assert_eq!(
+        effects(m.on(sent(Signal::INT), ms(200))),
+        [Action::CancelProbe(ProbeId::WaitFor(0)), Action::Exit(130)]
     );
 }
