@@ -267,3 +267,38 @@ fn a_sigterm_rewritten_to_zero_does_not_end_the_wait_for() {
         assert_eq!(v.wait(T), 1, "{mode:?}");
     }
 }
+
+#[test]
+fn as_pid1_a_process_entered_with_nsenter_may_finish_its_cleanup() {
+    // Issue 11, item 5: vigil as PID 1 sent SIGTERM to a process it did not
+    // start (docker exec, nsenter), then exited as soon as its own children
+    // were gone, and the namespace's teardown SIGKILLed that process in the
+    // middle of its cleanup. As PID 1 vigil now waits for every process in
+    // the namespace, bounded by the grace period.
+    let mut v = start(Mode::Pid1, &["-t", "8s", "sh", "-c", "sleep 1.5"], &[]);
+    let entered = Command::new("nsenter")
+        .args(["--target", &v.pid.to_string(), "--pid", "--"])
+        .args([
+            "sh",
+            "-c",
+            r#"trap 'sleep 1; echo cleaned; exit 0' TERM; echo in; while :; do sleep 0.1; done"#,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("nsenter");
+    let started = Instant::now();
+    assert_eq!(v.wait(T), 0);
+    let took = started.elapsed();
+    let out = entered.wait_with_output().expect("nsenter output");
+    let said = text(&out.stdout);
+    assert!(said.contains("in"), "nsenter never ran the process: {said}");
+    assert!(
+        said.contains("cleaned"),
+        "its cleanup was cut short: {said}"
+    );
+    assert!(
+        took < Duration::from_secs(6),
+        "vigil waited for the grace: {took:?}"
+    );
+}

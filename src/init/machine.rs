@@ -28,6 +28,9 @@ pub type Mono = Duration;
 /// something forked between the kill and its death.
 pub const REKILL_INTERVAL: Duration = Duration::from_millis(100);
 
+/// How often vigil as PID 1 looks whether processes it did not start are gone.
+pub const LOOK_INTERVAL: Duration = Duration::from_millis(100);
+
 /// What the machine needs to know of the options, as plain values.
 #[derive(Clone, Debug)]
 pub struct Rules {
@@ -125,6 +128,9 @@ pub enum Phase {
     /// The main child has exited and the rest of the tree got SIGTERM; SIGKILL
     /// at `kill_at` to whatever is left.
     Draining { kill_at: Mono },
+    /// As `Draining`, but only processes vigil did not start remain (as PID
+    /// 1): no SIGCHLD tells of their end, so vigil looks again at `look_at`.
+    Lingering { kill_at: Mono, look_at: Mono },
     /// The grace period is over: SIGKILL to everything, again at `next_kill`.
     Killing { next_kill: Mono },
     /// vigil exits with this status.
@@ -166,9 +172,9 @@ pub enum Event {
         pid: Pid,
         status: ExitStatus,
     },
-    /// waitpid has nothing more for now; `children_left` is false on ECHILD.
+    /// waitpid has nothing more for now; what is left.
     ReapedAll {
-        children_left: bool,
+        left: Left,
     },
     /// A wake-up: a deadline may have passed (the loop sends it after every wait).
     Clock,
@@ -192,6 +198,18 @@ pub enum Event {
         probe: ProbeId,
         error: String,
     },
+}
+
+/// What is left once waitpid has nothing more.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Left {
+    /// vigil still has children (waitpid returned 0).
+    Children,
+    /// No children (ECHILD), but as PID 1 other processes of the namespace
+    /// remain: ones vigil did not start (`docker exec`, `nsenter`).
+    OthersOnly,
+    /// No process but vigil.
+    Nothing,
 }
 
 /// Whom a forwarded signal goes to.
@@ -304,6 +322,7 @@ impl Machine {
             Phase::WaitingFor(wait) => Some(wait.deadline()),
             Phase::Running => self.watchdog.as_ref().and_then(Watchdog::deadline),
             Phase::Stopping { kill_at } | Phase::Draining { kill_at } => Some(*kill_at),
+            Phase::Lingering { kill_at, look_at } => Some(*kill_at.min(look_at)),
             Phase::Killing { next_kill } => Some(*next_kill),
             Phase::New | Phase::Starting | Phase::Done(_) => None,
         }
@@ -322,7 +341,7 @@ impl Machine {
                 from_kernel,
             } => self.on_signal(signal, sender, from_kernel, now, &mut out),
             Event::Reaped { pid, status } => self.on_reaped(pid, status, &mut out),
-            Event::ReapedAll { children_left } => self.on_reaped_all(children_left, now, &mut out),
+            Event::ReapedAll { left } => self.on_reaped_all(left, now, &mut out),
             Event::Clock => self.on_clock(now, &mut out),
             Event::Started { id, pid } => self.on_started(id, pid, now, &mut out),
             Event::StartFailed { id, error } => self.on_start_failed(id, error, &mut out),
@@ -570,11 +589,14 @@ impl Machine {
     }
 
     /// After each round of reaping (README "Shutdown", 2 and 4).
-    fn on_reaped_all(&mut self, children_left: bool, now: Mono, out: &mut Vec<Action>) {
+    fn on_reaped_all(&mut self, left: Left, now: Mono, out: &mut Vec<Action>) {
         let ProcState::Exited(status) = self.main().state else {
             return;
         };
-        if !children_left {
+        // Past the grace period, what vigil did not start is left to the
+        // namespace's teardown: SIGKILL has gone to it already.
+        let past_grace = matches!(self.phase, Phase::Killing { .. });
+        if left == Left::Nothing || (left == Left::OthersOnly && past_grace) {
             let code = match self.watchdog.as_ref() {
                 Some(w) if w.fired() => exit_status::WATCHDOG,
                 _ => exit_status::of_main_child(status, &self.rules.success_exits),
@@ -582,22 +604,31 @@ impl Machine {
             self.exit(code, out);
             return;
         }
-        let kill_at = match self.phase {
-            Phase::Running => now.saturating_add(self.rules.grace),
-            Phase::Stopping { kill_at } => kill_at,
-            // Told already, or past telling: SIGKILL is on its way.
+        let (kill_at, tell) = match self.phase {
+            Phase::Running => (now.saturating_add(self.rules.grace), true),
+            Phase::Stopping { kill_at } => (kill_at, true),
+            Phase::Draining { kill_at } | Phase::Lingering { kill_at, .. } => (kill_at, false),
+            // Past telling: SIGKILL is on its way.
             _ => return,
         };
-        self.phase = Phase::Draining { kill_at };
-        // Others remain: let them clean up before the grace clock runs out. A
-        // stopped leftover could not act on SIGTERM until the SIGKILL.
-        out.push(Action::SignalTree(Signal::TERM));
-        out.push(Action::SignalTree(Signal::CONT));
-        log(
-            out,
-            Level::Info,
-            "child exited; sent SIGTERM to the remaining processes, waiting for them".into(),
-        );
+        self.phase = match left {
+            Left::OthersOnly => Phase::Lingering {
+                kill_at,
+                look_at: now.saturating_add(LOOK_INTERVAL),
+            },
+            _ => Phase::Draining { kill_at },
+        };
+        if tell {
+            // Others remain: let them clean up before the grace clock runs
+            // out. A stopped leftover could not act on SIGTERM until the SIGKILL.
+            out.push(Action::SignalTree(Signal::TERM));
+            out.push(Action::SignalTree(Signal::CONT));
+            log(
+                out,
+                Level::Info,
+                "child exited; sent SIGTERM to the remaining processes, waiting for them".into(),
+            );
+        }
     }
 
     fn on_clock(&mut self, now: Mono, out: &mut Vec<Action>) {
@@ -611,7 +642,9 @@ impl Machine {
                     w.on_clock(now, out);
                 }
             }
-            Phase::Stopping { kill_at } | Phase::Draining { kill_at } => {
+            Phase::Stopping { kill_at }
+            | Phase::Draining { kill_at }
+            | Phase::Lingering { kill_at, .. } => {
                 if now >= *kill_at {
                     log(
                         out,

@@ -6,7 +6,7 @@ use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::machine::{Action, Event, Machine, Mono, ProbeId, StartError, To};
+use super::machine::{Action, Event, Left, Machine, Mono, ProbeId, StartError, To};
 use super::tree;
 use crate::log;
 use crate::probe::{CheckOptions, Deadline, Target, probe};
@@ -138,13 +138,17 @@ impl Loop<'_> {
                 }
                 Reaped::Nothing => {
                     return self.feed(Event::ReapedAll {
-                        children_left: true,
+                        left: Left::Children,
                     });
                 }
                 Reaped::NoChildren => {
-                    return self.feed(Event::ReapedAll {
-                        children_left: false,
-                    });
+                    // As PID 1, what vigil did not start is its business too.
+                    let left = if self.io.is_pid1 && tree::others_in_namespace() {
+                        Left::OthersOnly
+                    } else {
+                        Left::Nothing
+                    };
+                    return self.feed(Event::ReapedAll { left });
                 }
             };
             if let Some(code) = self.feed(event) {

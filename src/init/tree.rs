@@ -26,6 +26,15 @@ pub fn signal_all(sig: Signal, is_pid1: bool) {
     }
 }
 
+/// As PID 1: whether any process but vigil is left in the PID namespace,
+/// such as one entered with `docker exec` or `nsenter`. False when /proc is
+/// missing or belongs to another PID namespace (its `self` is not pid 1).
+pub fn others_in_namespace() -> bool {
+    let ours = crate::sys::fs::read(c"/proc/self/stat")
+        .is_ok_and(|stat| stat.split(|&b| b == b' ').next() == Some(b"1"));
+    ours && crate::sys::dir::numbers(c"/proc").is_ok_and(|pids| pids.iter().any(|&p| p != 1))
+}
+
 /// Pids of every living descendant of `root` (not `root` itself), from /proc.
 /// Empty when /proc is not mounted.
 pub fn descendants(root: i32) -> Vec<i32> {
