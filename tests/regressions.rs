@@ -302,3 +302,65 @@ fn as_pid1_a_process_entered_with_nsenter_may_finish_its_cleanup() {
         "vigil waited for the grace: {took:?}"
     );
 }
+
+/// Runs vigil with `args` in `mode`, started the way a launcher that
+/// ignores SIGCHLD starts it (the ignored action survives exec).
+/// As PID 1, perl runs inside the namespace and execs vigil there: unshare
+/// itself resets SIGCHLD for the process it forks.
+fn with_sigchld_ignored(mode: Mode, args: &[&str]) -> std::process::Output {
+    let inner = command(Mode::Plain, args);
+    let mut cmd = match mode {
+        Mode::Plain => Command::new("perl"),
+        Mode::Pid1 => {
+            let mut un = Command::new("unshare");
+            un.args(["--pid", "--fork", "--mount-proc", "perl"]);
+            un
+        }
+    };
+    cmd.args(["-e", r#"$SIG{CHLD} = "IGNORE"; exec @ARGV or die"#])
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    output_limit(&mut cmd, T)
+}
+
+#[test]
+fn sigchld_inherited_as_ignored_no_longer_loses_the_childs_status() {
+    // Issue 11, item 1: a launcher that leaves SIGCHLD ignored across exec
+    // made the kernel reap vigil's children itself: vigil waited forever and
+    // the status was lost. vigil resets SIGCHLD for itself...
+    for mode in modes() {
+        let out = with_sigchld_ignored(mode, &["sh", "-c", "exit 3"]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        // ...and the child still inherits it ignored, as vigil was started
+        // with it (a program run directly: sh resets it for its own children).
+        let out = with_sigchld_ignored(mode, &["grep", "SigIgn", "/proc/self/status"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        let ignored = stdout
+            .trim()
+            .strip_prefix("SigIgn:")
+            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+            .unwrap_or_else(|| panic!("{mode:?}: no SigIgn line: {stdout}"));
+        assert_ne!(
+            ignored & 1 << (17 - 1),
+            0,
+            "{mode:?}: the child lost the ignored SIGCHLD: {stdout}"
+        );
+    }
+}

@@ -16,7 +16,9 @@ use alloc::borrow::ToOwned;
 
 use crate::cli::init::InitOptions;
 use crate::exit_status::{FAILURE, USAGE};
+use crate::sys::disposition;
 use crate::sys::process::{self, Spawn};
+use crate::sys::signal::Signal;
 use crate::sys::signalfd::{Mask, SignalFd};
 use crate::{error, log, warn};
 use machine::{Machine, Rules};
@@ -43,6 +45,10 @@ pub fn main(opts: &InitOptions, started_mask: Mask) -> i32 {
 /// a set-up that failed before anything was started.
 fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32, i32> {
     let is_pid1 = process::getpid() == 1;
+    // A launcher may leave SIGCHLD ignored across exec; the kernel would then
+    // reap vigil's children itself and vigil would wait forever (wait(2)).
+    // Reset for vigil; the child gets it ignored again, as it would have.
+    let ignore_chld = disposition::reset_to_default(Signal::CHLD).unwrap_or(false);
     if !is_pid1 {
         // Without this, orphans go to the real init and are never reaped by us.
         if let Err(e) = process::set_child_subreaper() {
@@ -79,6 +85,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             mask: started_mask,
             creds: creds.as_ref(),
             no_new_privs: opts.no_new_privs,
+            ignore_chld,
         },
         wait_for: &opts.wait_for,
         watch: opts.watch.as_ref(),

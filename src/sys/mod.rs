@@ -4,6 +4,7 @@
 #![allow(unsafe_code)]
 
 pub mod dir;
+pub mod disposition;
 pub mod entry;
 pub mod env;
 pub mod errno;

@@ -26,6 +26,9 @@ pub struct Spawn<'a> {
     pub creds: Option<&'a Creds>,
     /// Set PR_SET_NO_NEW_PRIVS before exec.
     pub no_new_privs: bool,
+    /// vigil was started with SIGCHLD ignored and reset it for itself: the
+    /// child gets it ignored again, as it would have inherited it.
+    pub ignore_chld: bool,
 }
 
 /// A user to become: ids and supplementary groups, plus HOME when known.
@@ -107,6 +110,9 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
                 step = 4;
             }
             if step == 0 {
+                if req.ignore_chld {
+                    libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                }
                 set_mask(req.mask);
                 match &envp {
                     Some(envp) => libc::execvpe(ptrs[0], ptrs.as_ptr(), envp.as_ptr()),
