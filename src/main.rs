@@ -41,15 +41,22 @@ extern "C" fn main(
 #[global_allocator]
 static HEAP: vigil::sys::heap::Heap = vigil::sys::heap::Heap::new();
 
-/// A panic is a bug: one line on stderr, then SIGABRT. PID 1 never panics on
-/// input; this is the last resort, never a bare SIGILL. With `tls`, rustls
-/// links std, whose own handler prints the message and aborts.
+/// A panic is a bug: one line on stderr, then SIGABRT (exit status 134 as
+/// PID 1). PID 1 never panics on input; this is the last resort, never a bare
+/// SIGILL. With `tls`, rustls links std, whose own handler prints the
+/// message and aborts.
 #[cfg(not(any(test, feature = "tls")))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     let place = info.location().map(|l| (l.file(), l.line()));
     let line = vigil::log::internal_error(&info.message(), place);
     let _ = vigil::sys::stdio::stderr(line.as_bytes());
+    if vigil::sys::process::getpid() == 1 {
+        // A PID-namespace init cannot die of its own SIGABRT: the kernel
+        // drops it (pid_namespaces(7)), and musl's abort would end in a
+        // SIGSEGV. Exit as a shell reports a SIGABRT death instead.
+        vigil::sys::process::exit_now(128 + libc::SIGABRT)
+    }
     vigil::sys::process::abort()
 }
 

@@ -1,5 +1,5 @@
 //! Lists a directory's numeric entries (/proc's pids, /proc/self/fd's fds) with
-//! getdents64: std's `read_dir` goes through libc's opendir, which would link
+//! getdents64: libc's opendir (what std's `read_dir` used) would link
 //! musl's malloc beside vigil's own heap.
 
 use alloc::vec::Vec;
