@@ -364,3 +364,70 @@ fn sigchld_inherited_as_ignored_no_longer_loses_the_childs_status() {
         );
     }
 }
+
+/// A loopback HTTP server that answers 200 to every request after `delay`.
+fn slow_health(delay: Duration) -> String {
+    use std::io::Write;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = l.local_addr().expect("local addr");
+    std::thread::spawn(move || {
+        for mut conn in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            });
+        }
+    });
+    format!("http://{addr}/health")
+}
+
+#[test]
+fn a_terminal_ctrl_c_does_not_kill_a_running_watch_probe() {
+    // Issue 11, item 8: without -g, a probe child shared the terminal's
+    // foreground process group, so a ^C killed the running probe; the
+    // watchdog counted that as a failure and stopped a healthy app (75).
+    // Probe children now have a process group of their own.
+    let driver =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/pty_drive.py");
+    let helper = common::run::sigrecord().display().to_string();
+    let url = slow_health(Duration::from_secs(3));
+    for mode in modes() {
+        let mut cmd = Command::new("python3");
+        cmd.arg(&driver).args(["ready", "\\x03", "--"]);
+        if mode == Mode::Pid1 {
+            // PID 1 owns the terminal, as under `docker run -it`.
+            cmd.args([
+                "unshare",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                "setsid",
+                "--ctty",
+            ]);
+        }
+        cmd.arg(vigil()).args([
+            "--watch",
+            &url,
+            "--watch-interval",
+            "100ms",
+            "--watch-timeout",
+            "10s",
+            "--watch-retries",
+            "1",
+            "--",
+            "sh",
+            "-c",
+            // "ready" (and so the ^C) only once the first probe runs.
+            &format!("sleep 1; exec python3 {helper} --lifetime=5"),
+        ]);
+        let out = output_limit(&mut cmd, Duration::from_secs(30));
+        let screen = text(&out.stdout);
+        assert!(
+            screen.contains("got 2"),
+            "{mode:?}: no ^C reached the app: {screen:?}"
+        );
+        assert_eq!(out.status.code(), Some(0), "{mode:?}: {screen:?}");
+    }
+}

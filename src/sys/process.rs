@@ -197,6 +197,11 @@ pub fn fork_probe(mask: Mask, probe: impl FnOnce() -> (bool, String)) -> Result<
     // destructor or atexit handler of vigil's runs twice.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
+        // A process group of its own, before any signal is unblocked: a
+        // terminal's ^C goes to the foreground group, and must not kill a
+        // probe that shares vigil's (the watchdog would count a failure).
+        // SAFETY: plain integers.
+        unsafe { libc::setpgid(0, 0) };
         set_mask(mask);
         let (ok, text) = probe();
         let bytes = &text.as_bytes()[..text.len().min(REPORT_MAX)];
@@ -210,6 +215,9 @@ pub fn fork_probe(mask: Mask, probe: impl FnOnce() -> (bool, String)) -> Result<
     if pid < 0 {
         return Err(Errno::last());
     }
+    // Both sides call setpgid, as in `spawn`: whichever runs first wins.
+    // SAFETY: plain integers.
+    unsafe { libc::setpgid(pid, pid) };
     Ok(ProbeChild {
         pid,
         report: read_end,
