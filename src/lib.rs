@@ -9,6 +9,7 @@
 extern crate alloc;
 
 pub mod cli;
+pub mod exit_status;
 pub mod human;
 pub mod init;
 pub mod log;
@@ -19,7 +20,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use cli::{Command, Mode};
-use sys::signals::{Mask, set_mask};
+use sys::signalfd::{Mask, set_mask};
 
 /// Runs vigil with its full argv and the signal mask it was started with (the
 /// entry point blocked every signal before anything else): parses, runs the
@@ -47,7 +48,7 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
         Err(e) => {
             error!("{e}");
             match e.mode {
-                Mode::Init => init::EXIT_USAGE,
+                Mode::Init => exit_status::USAGE,
                 // Docker reserves 2: a probe's bad usage is "unhealthy".
                 Mode::Check => probe::EXIT_UNHEALTHY,
             }
@@ -59,6 +60,6 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
 fn print_stdout(text: &[u8]) -> i32 {
     match sys::stdio::stdout(text) {
         Ok(()) => 0,
-        Err(_) => init::EXIT_INTERNAL,
+        Err(_) => exit_status::FAILURE,
     }
 }

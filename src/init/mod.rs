@@ -1,30 +1,30 @@
-//! Init mode: validate options, become a subreaper, start the child with the
-//! state vigil was started with, then hand over to the supervisor loop.
+//! Init mode: validate options, become a subreaper, create the signalfd,
+//! resolve `--user`, then run the supervisor (`main_loop.rs` around `machine.rs`).
 
 pub mod config;
-mod descendants;
-mod probes;
-mod shutdown;
-mod supervisor;
+pub mod machine;
+mod main_loop;
+mod tree;
 mod user;
+pub mod wait_for;
+pub mod watchdog;
 
 use alloc::ffi::CString;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::sys::process::{self, Spawn, SpawnError};
-use crate::sys::signals::{Mask, SignalFd};
-use crate::{error, log, warn};
+use alloc::borrow::ToOwned;
+
 pub use config::InitOptions;
 
-/// Exit status for bad usage: nothing was started.
-pub const EXIT_USAGE: i32 = 2;
-/// Exit status when vigil itself cannot work (fork or signalfd failed), a
-/// `--wait-for` target never passed, or `--user` failed.
-pub const EXIT_INTERNAL: i32 = 1;
-pub use probes::EXIT_WATCHDOG;
-pub const EXIT_NOT_FOUND: i32 = 127;
-pub const EXIT_NOT_EXECUTABLE: i32 = 126;
+use crate::exit_status::{FAILURE, USAGE};
+use crate::sys::disposition;
+use crate::sys::process::{self, Spawn};
+use crate::sys::signal::Signal;
+use crate::sys::signalfd::{Mask, SignalFd};
+use crate::{error, log, warn};
+use machine::{Machine, Rules};
+use watchdog::WatchRules;
 
 /// Runs init mode with its parsed options and the signal mask vigil was
 /// started with; returns vigil's exit status.
@@ -35,7 +35,7 @@ pub fn main(opts: InitOptions, started_mask: Mask) -> i32 {
         Ok(argv) => argv,
         Err(arg) => {
             error!("argument contains a NUL byte: {arg}");
-            return EXIT_USAGE;
+            return USAGE;
         }
     };
     match start(opts, &argv, started_mask) {
@@ -44,10 +44,14 @@ pub fn main(opts: InitOptions, started_mask: Mask) -> i32 {
     }
 }
 
-/// Sets vigil up, starts the child and supervises it; `Err` carries the exit
-/// status of a start that failed before any child ran.
+/// Sets vigil up, then runs the supervisor; `Err` carries the exit status of
+/// a set-up that failed before anything was started.
 fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32, i32> {
     let is_pid1 = process::getpid() == 1;
+    // A launcher may leave SIGCHLD ignored across exec; the kernel would then
+    // reap vigil's children itself and vigil would wait forever (wait(2)).
+    // Reset for vigil; the child gets it ignored again, as it would have.
+    let ignore_chld = disposition::reset_to_default(Signal::CHLD).unwrap_or(false);
     if !is_pid1 {
         // Without this, orphans go to the real init and are never reaped by us.
         if let Err(e) = process::set_child_subreaper() {
@@ -59,63 +63,62 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     if let Some(sig) = opts.pdeathsig {
         if let Err(e) = process::set_parent_death_signal(sig.0) {
             error!("--pdeathsig {sig}: {e}");
-            return Err(EXIT_INTERNAL);
+            return Err(FAILURE);
         }
     }
     // Created before the child so a failure starts nothing; close-on-exec.
     let sigfd = SignalFd::new(Mask::all_blockable()).map_err(|e| {
         error!("cannot create a signalfd: {e}");
-        EXIT_INTERNAL
+        FAILURE
     })?;
     // Resolved before anything waits or forks: an unknown user fails at once.
     let creds = match &opts.user {
         Some(spec) => Some(user::resolve(spec).map_err(|e| {
             error!("--user {spec}: {e}");
-            EXIT_INTERNAL
+            FAILURE
         })?),
         None => None,
     };
-    probes::wait_for(opts, &sigfd, started_mask)?;
-    let spawn = Spawn {
-        argv,
-        new_group: opts.group,
-        take_terminal: opts.group && process::stdin_terminal_is_ours(),
-        mask: started_mask,
-        creds: creds.as_ref(),
-        no_new_privs: opts.no_new_privs,
+    let io = main_loop::Io {
+        sigfd,
+        spawn: Spawn {
+            argv,
+            new_group: opts.group,
+            take_terminal: opts.group && process::stdin_terminal_is_ours(),
+            mask: started_mask,
+            creds: creds.as_ref(),
+            no_new_privs: opts.no_new_privs,
+            ignore_chld,
+        },
+        wait_for: &opts.wait_for,
+        watch: opts.watch.as_ref(),
+        started_mask,
+        is_pid1,
     };
-    let program = String::from_utf8_lossy(&opts.command[0]);
-    let child = match process::spawn(&spawn) {
-        Ok(pid) => pid,
-        Err(SpawnError::Exec(e)) => {
-            let not_found = matches!(e.0, libc::ENOENT | libc::ENOTDIR);
-            error!("cannot run '{program}': {e}");
-            return Err(if not_found {
-                EXIT_NOT_FOUND
-            } else {
-                EXIT_NOT_EXECUTABLE
-            });
-        }
-        Err(SpawnError::Creds(step, e)) => {
-            let user = opts.user.as_deref().unwrap_or("root");
-            error!("cannot run '{program}' as user '{user}': {step}: {e}");
-            return Err(EXIT_INTERNAL);
-        }
-        Err(SpawnError::Fork(e)) => {
-            error!("cannot start '{program}': {e}");
-            return Err(EXIT_INTERNAL);
-        }
-    };
-    crate::debug!(
-        "started '{program}' as pid {child}{}",
-        if is_pid1 { " (vigil is PID 1)" } else { "" }
-    );
-    // The child has its own copies now; vigil pins no fd and no mount.
-    process::close_fds_from_3_except(sigfd.raw());
-    if let Err(e) = crate::sys::env::chdir_root() {
-        crate::debug!("cannot chdir to /: {e}");
+    Ok(main_loop::run(io, Machine::new(rules(opts, is_pid1))))
+}
+
+/// The options the machine decides by, as plain values.
+fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
+    Rules {
+        program: String::from_utf8_lossy(&opts.command[0]).into_owned(),
+        user: opts.user.clone(),
+        group: opts.group,
+        rewrites: opts.rewrites.clone(),
+        success_exits: opts.success_exits.clone(),
+        grace: opts.grace,
+        is_pid1,
+        own_pid: process::getpid() as u32,
+        wait_for: opts.wait_for.len(),
+        wait_timeout: opts.wait_timeout,
+        watch: opts.watch.as_ref().map(|target| WatchRules {
+            target: target.as_str().to_owned(),
+            interval: opts.watch_interval,
+            timeout: opts.watch_timeout,
+            retries: opts.watch_retries,
+            start_period: opts.watch_start_period,
+        }),
     }
-    Ok(supervisor::Supervisor::new(opts, sigfd, child, is_pid1, started_mask).run())
 }
 
 fn to_cstrings(command: &[Vec<u8>]) -> Result<Vec<CString>, String> {

@@ -4,6 +4,7 @@
 #![allow(unsafe_code)]
 
 pub mod dir;
+pub mod disposition;
 pub mod entry;
 pub mod env;
 pub mod errno;
@@ -13,9 +14,10 @@ pub mod heap;
 pub mod net;
 pub mod process;
 pub mod signal;
-pub mod signals;
+pub mod signalfd;
 pub mod stdio;
 pub mod time;
 pub mod unix_socket;
+pub mod wait;
 
 pub use errno::Errno;

@@ -10,7 +10,7 @@ use core::ptr::null;
 
 use super::errno::{Errno, Result, check};
 use super::fd::Fd;
-use super::signals::{Mask, set_mask};
+use super::signalfd::{Mask, set_mask};
 
 /// How to start the child.
 pub struct Spawn<'a> {
@@ -26,6 +26,9 @@ pub struct Spawn<'a> {
     pub creds: Option<&'a Creds>,
     /// Set PR_SET_NO_NEW_PRIVS before exec.
     pub no_new_privs: bool,
+    /// vigil was started with SIGCHLD ignored and reset it for itself: the
+    /// child gets it ignored again, as it would have inherited it.
+    pub ignore_chld: bool,
 }
 
 /// A user to become: ids and supplementary groups, plus HOME when known.
@@ -107,6 +110,9 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
                 step = 4;
             }
             if step == 0 {
+                if req.ignore_chld {
+                    libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                }
                 set_mask(req.mask);
                 match &envp {
                     Some(envp) => libc::execvpe(ptrs[0], ptrs.as_ptr(), envp.as_ptr()),
@@ -191,6 +197,11 @@ pub fn fork_probe(mask: Mask, probe: impl FnOnce() -> (bool, String)) -> Result<
     // destructor or atexit handler of vigil's runs twice.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
+        // A process group of its own, before any signal is unblocked: a
+        // terminal's ^C goes to the foreground group, and must not kill a
+        // probe that shares vigil's (the watchdog would count a failure).
+        // SAFETY: plain integers.
+        unsafe { libc::setpgid(0, 0) };
         set_mask(mask);
         let (ok, text) = probe();
         let bytes = &text.as_bytes()[..text.len().min(REPORT_MAX)];
@@ -204,6 +215,9 @@ pub fn fork_probe(mask: Mask, probe: impl FnOnce() -> (bool, String)) -> Result<
     if pid < 0 {
         return Err(Errno::last());
     }
+    // Both sides call setpgid, as in `spawn`: whichever runs first wins.
+    // SAFETY: plain integers.
+    unsafe { libc::setpgid(pid, pid) };
     Ok(ProbeChild {
         pid,
         report: read_end,
@@ -217,39 +231,6 @@ pub fn kill_and_reap(pid: i32) {
     unsafe {
         libc::kill(pid, libc::SIGKILL);
         libc::waitpid(pid, core::ptr::null_mut(), 0);
-    }
-}
-
-/// One result of waitpid(-1, WNOHANG).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Reaped {
-    /// A child ended; `status` is its exit code, or 128+N if signal N killed it.
-    Child { pid: i32, status: i32 },
-    /// Children exist but none has ended.
-    Nothing,
-    /// No children at all (ECHILD).
-    NoChildren,
-}
-
-pub fn reap_one() -> Reaped {
-    let mut raw: i32 = 0;
-    loop {
-        // SAFETY: writes the status into a local i32.
-        let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
-        if pid > 0 {
-            let status = if libc::WIFSIGNALED(raw) {
-                128 + libc::WTERMSIG(raw)
-            } else {
-                libc::WEXITSTATUS(raw)
-            };
-            return Reaped::Child { pid, status };
-        }
-        if pid == 0 {
-            return Reaped::Nothing;
-        }
-        if !Errno::last().interrupted() {
-            return Reaped::NoChildren;
-        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Finds every descendant of a process by walking /proc: how vigil, when it is
-//! a subreaper and not PID 1, signals only its own process tree.
+//! The process tree vigil is responsible for: signalling all of it at
+//! shutdown, and the /proc walk that finds it when vigil is not PID 1.
 
 use alloc::collections::BinaryHeap;
 use alloc::ffi::CString;
@@ -7,9 +7,37 @@ use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::sys::process::getpid;
+use crate::sys::signal::Signal;
+use crate::sys::signalfd::kill;
+
+/// Sends `sig` to every process vigil is responsible for. As PID 1 that is
+/// the whole PID namespace: kill(-1) reaches every process but ourselves
+/// (kill(2)). Otherwise it is only vigil's own descendants, found in /proc, so
+/// a subreaper never signals a process outside its tree. Failures (ESRCH for
+/// a process that just exited) are expected and ignored.
+pub fn signal_all(sig: Signal, is_pid1: bool) {
+    if is_pid1 {
+        let _ = kill(-1, sig);
+        return;
+    }
+    for pid in descendants(getpid()) {
+        let _ = kill(pid, sig);
+    }
+}
+
+/// As PID 1: whether any process but vigil is left in the PID namespace,
+/// such as one entered with `docker exec` or `nsenter`. False when /proc is
+/// missing or belongs to another PID namespace (its `self` is not pid 1).
+pub fn others_in_namespace() -> bool {
+    let ours = crate::sys::fs::read(c"/proc/self/stat")
+        .is_ok_and(|stat| stat.split(|&b| b == b' ').next() == Some(b"1"));
+    ours && crate::sys::dir::numbers(c"/proc").is_ok_and(|pids| pids.iter().any(|&p| p != 1))
+}
+
 /// Pids of every living descendant of `root` (not `root` itself), from /proc.
 /// Empty when /proc is not mounted.
-pub fn of(root: i32) -> Vec<i32> {
+pub fn descendants(root: i32) -> Vec<i32> {
     let Ok(pids) = crate::sys::dir::numbers(c"/proc") else {
         return Vec::new();
     };
@@ -68,7 +96,7 @@ mod tests {
             .arg("5")
             .spawn()
             .expect("spawn sleep");
-        let found = of(std::process::id() as i32);
+        let found = descendants(std::process::id() as i32);
         let _ = child.kill();
         let _ = child.wait();
         assert!(found.contains(&(child.id() as i32)), "{found:?}");
