@@ -4,6 +4,7 @@
 mod descendants;
 pub mod machine;
 mod probes;
+pub mod restart_policy;
 mod shutdown;
 mod supervisor;
 mod user;

@@ -2,6 +2,7 @@
 //! "Beyond tini" (`--wait-for`, `--watch`) sections, asserting on the actions.
 
 use super::*;
+use crate::init::restart_policy::{OnUnhealthy, Restart, RestartRules};
 use crate::init::watchdog::Watch;
 
 const CHILD: i32 = 100;
@@ -33,6 +34,14 @@ fn rules() -> Rules {
         wait_for: 0,
         wait_timeout: secs(60),
         watch: None,
+        stop_delay: Duration::ZERO,
+        sidecars: Vec::new(),
+        restart: RestartRules {
+            policy: Restart::No,
+            max: 5,
+            window: secs(300),
+        },
+        on_unhealthy: OnUnhealthy::Exit,
     }
 }
 
@@ -296,7 +305,13 @@ fn term_starts_the_grace_clock_and_is_forwarded() {
         )]
     );
     assert_eq!(effects(out), [forward(Signal::TERM)]);
-    assert_eq!(m.phase(), &Phase::Stopping { kill_at: secs(13) });
+    assert_eq!(
+        m.phase(),
+        &Phase::Stopping {
+            kill_at: secs(13),
+            sidecars_at: secs(8)
+        }
+    );
     assert_eq!(m.deadline(), Some(secs(13)));
 }
 
@@ -305,7 +320,14 @@ fn int_and_quit_start_the_grace_clock_too() {
     for s in [Signal::INT, Signal::QUIT] {
         let mut m = running(rules());
         assert_eq!(effects(m.on(sent(s), secs(1))), [forward(s)]);
-        assert_eq!(m.phase(), &Phase::Stopping { kill_at: secs(11) }, "{s}");
+        assert_eq!(
+            m.phase(),
+            &Phase::Stopping {
+                kill_at: secs(11),
+                sidecars_at: secs(6)
+            },
+            "{s}"
+        );
     }
 }
 
@@ -325,7 +347,13 @@ fn a_second_term_is_forwarded_and_keeps_the_first_deadline() {
     let out = m.on(sent(Signal::TERM), secs(4));
     assert_eq!(logs(&out), []);
     assert_eq!(effects(out), [forward(Signal::TERM)]);
-    assert_eq!(m.phase(), &Phase::Stopping { kill_at: secs(11) });
+    assert_eq!(
+        m.phase(),
+        &Phase::Stopping {
+            kill_at: secs(11),
+            sidecars_at: secs(6)
+        }
+    );
 }
 
 #[test]
@@ -338,7 +366,13 @@ fn a_rewritten_term_is_forwarded_as_its_rewrite_and_starts_shutdown() {
         effects(m.on(sent(Signal::TERM), secs(1))),
         [forward(Signal::QUIT)]
     );
-    assert_eq!(m.phase(), &Phase::Stopping { kill_at: secs(11) });
+    assert_eq!(
+        m.phase(),
+        &Phase::Stopping {
+            kill_at: secs(11),
+            sidecars_at: secs(6)
+        }
+    );
 }
 
 #[test]
@@ -880,7 +914,8 @@ fn watchdog_fire_stops_like_term_and_exits_75() {
     assert_eq!(
         m.phase(),
         &Phase::Stopping {
-            kill_at: ms(20_010)
+            kill_at: ms(20_010),
+            sidecars_at: ms(15_010)
         }
     );
     // Even when the child then exits 0.
@@ -1034,3 +1069,6 @@ fn a_watchdog_fire_that_a_rewrite_drops_stops_nothing_yet_exits_75() {
         [Action::Exit(75)]
     );
 }
+
+/// The lifecycle rules: `--stop-delay`, `--with`, `--restart`, `--on-unhealthy`.
+mod lifecycle;
