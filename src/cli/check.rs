@@ -178,7 +178,7 @@ fn timeout_value(text: &str, name: &str) -> Result<Duration, UsageError> {
 }
 
 /// A variable's value for `${VAR}`; unset is `None`, set but empty is `""`.
-fn lookup(name: &str) -> Result<Option<String>, BadTarget> {
+pub(super) fn lookup(name: &str) -> Result<Option<String>, BadTarget> {
     match std::env::var_os(name) {
         None => Ok(None),
         Some(v) => v

@@ -4,7 +4,11 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
+use super::command_words;
 use super::{UsageError, bad, env, text_value, values};
+use crate::init::restart_policy::{
+    DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW, OnUnhealthy, Restart,
+};
 use crate::log::Level;
 use crate::probe::Target;
 use crate::sys::signal::Signal;
@@ -31,8 +35,23 @@ pub struct InitOptions {
     /// `USER[:GROUP]` to run the child as, resolved later against /etc/passwd.
     pub user: Option<String>,
     pub no_new_privs: bool,
+    /// `--stop-delay`: how long the first SIGTERM is held; zero is off.
+    pub stop_delay: Duration,
+    /// `--with`: the sidecars, in start order.
+    pub sidecars: Vec<SidecarCommand>,
+    pub restart: Restart,
+    pub max_restarts: u32,
+    pub restart_window: Duration,
+    pub on_unhealthy: OnUnhealthy,
     /// PROGRAM and its arguments; never empty.
     pub command: Vec<OsString>,
+}
+
+/// One `--with` sidecar: the line as written (for messages) and its words.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct SidecarCommand {
+    pub line: String,
+    pub words: Vec<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -69,6 +88,12 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     let mut watch_start_period = None;
     let mut user = None;
     let mut no_new_privs = None;
+    let mut stop_delay = None;
+    let mut sidecars: Option<Vec<SidecarCommand>> = None;
+    let mut restart = None;
+    let mut max_restarts = None;
+    let mut restart_window = None;
+    let mut on_unhealthy = None;
     let mut command = Vec::new();
 
     let mut parser = lexopt::Parser::from_args(args);
@@ -118,6 +143,25 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
                 user = Some(values::user(&v).map_err(|e| bad("--user", e))?);
             }
             Long("no-new-privs") => no_new_privs = Some(true),
+            Long("stop-delay") => stop_delay = Some(dur(&mut parser, "--stop-delay")?),
+            Long("with") => {
+                let v = text_value(&mut parser, "--with")?;
+                let s = sidecar(&v).map_err(|e| bad("--with", e))?;
+                sidecars.get_or_insert_with(Vec::new).push(s);
+            }
+            Long("restart") => {
+                let v = text_value(&mut parser, "--restart")?;
+                restart = Some(restart_policy(&v).map_err(|e| bad("--restart", e))?);
+            }
+            Long("max-restarts") => {
+                let v = text_value(&mut parser, "--max-restarts")?;
+                max_restarts = Some(count(&v).map_err(|e| bad("--max-restarts", e))?);
+            }
+            Long("restart-window") => restart_window = Some(dur(&mut parser, "--restart-window")?),
+            Long("on-unhealthy") => {
+                let v = text_value(&mut parser, "--on-unhealthy")?;
+                on_unhealthy = Some(unhealthy(&v).map_err(|e| bad("--on-unhealthy", e))?);
+            }
             Short('v') | Long("verbose") => *verbosity.get_or_insert(0) += 1,
             Short('q') | Long("quiet") => *verbosity.get_or_insert(0) -= 1,
             Short('h') | Long("help") => return Ok(Parsed::Help),
@@ -187,7 +231,41 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
         Some(b) => b,
         None => env_parsed("VIGIL_NO_NEW_PRIVS", values::boolean)?.unwrap_or(false),
     };
+    let sidecars = match sidecars {
+        Some(list) => list,
+        // One sidecar per line: command lines contain commas.
+        None => match env("VIGIL_WITH")? {
+            Some(text) => text
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(|line| sidecar(line).map_err(|e| bad("VIGIL_WITH", e)))
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        },
+    };
+    let restart = match restart {
+        Some(r) => r,
+        None => env_parsed("VIGIL_RESTART", restart_policy)?.unwrap_or(Restart::No),
+    };
+    let max_restarts = match max_restarts {
+        Some(n) => n,
+        None => env_parsed("VIGIL_MAX_RESTARTS", count)?.unwrap_or(DEFAULT_MAX_RESTARTS),
+    };
+    let on_unhealthy = match on_unhealthy {
+        Some(o) => o,
+        None => env_parsed("VIGIL_ON_UNHEALTHY", unhealthy)?.unwrap_or(OnUnhealthy::Exit),
+    };
     Ok(Parsed::Run(InitOptions {
+        stop_delay: or_env(stop_delay, "VIGIL_STOP_DELAY", Duration::ZERO)?,
+        sidecars,
+        restart,
+        max_restarts,
+        restart_window: or_env(
+            restart_window,
+            "VIGIL_RESTART_WINDOW",
+            DEFAULT_RESTART_WINDOW,
+        )?,
+        on_unhealthy,
         wait_for,
         wait_timeout: or_env(wait_timeout, "VIGIL_WAIT_TIMEOUT", DEFAULT_WAIT_TIMEOUT)?,
         watch,
@@ -246,6 +324,42 @@ fn retries(text: &str) -> Result<u32, String> {
         Some(n) if n > 0 => Ok(n),
         _ => Err(format!("invalid count '{text}'")),
     }
+}
+
+/// `--with`: the words of a sidecar's command line (`command_words.rs`).
+fn sidecar(line: &str) -> Result<SidecarCommand, String> {
+    let words = command_words::split(line, &super::check::lookup)
+        .map_err(|e| format!("'{}': {e}", line.trim()))?;
+    Ok(SidecarCommand {
+        line: line.trim().to_owned(),
+        words,
+    })
+}
+
+fn restart_policy(text: &str) -> Result<Restart, String> {
+    match text.trim() {
+        "no" => Ok(Restart::No),
+        "on-failure" => Ok(Restart::OnFailure),
+        "always" => Ok(Restart::Always),
+        _ => Err(format!(
+            "unknown policy '{text}' (use no, on-failure or always)"
+        )),
+    }
+}
+
+fn unhealthy(text: &str) -> Result<OnUnhealthy, String> {
+    match text.trim() {
+        "exit" => Ok(OnUnhealthy::Exit),
+        "restart" => Ok(OnUnhealthy::Restart),
+        _ => Err(format!("unknown action '{text}' (use exit or restart)")),
+    }
+}
+
+/// `--max-restarts`: 0 or more.
+fn count(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse::<u32>()
+        .map_err(|_| format!("invalid count '{text}'"))
 }
 
 fn env_parsed<T>(
@@ -379,6 +493,53 @@ mod tests {
         ] {
             let e = parse(args(bad)).unwrap_err();
             assert!(e.0.contains(bad[0]), "{e}");
+        }
+    }
+
+    #[test]
+    fn lifecycle_flags() {
+        let o = run(&["true"]);
+        assert_eq!(o.stop_delay, Duration::ZERO);
+        assert!(o.sidecars.is_empty());
+        assert_eq!(o.restart, Restart::No);
+        assert_eq!(o.max_restarts, 5);
+        assert_eq!(o.restart_window, Duration::from_secs(300));
+        assert_eq!(o.on_unhealthy, OnUnhealthy::Exit);
+        let o = run(&[
+            "--stop-delay",
+            "5s",
+            "--with",
+            "nginx -g 'daemon off;'",
+            "--with=worker",
+            "--restart",
+            "on-failure",
+            "--max-restarts",
+            "0",
+            "--restart-window=1m",
+            "--on-unhealthy",
+            "restart",
+            "app",
+        ]);
+        assert_eq!(o.stop_delay, Duration::from_secs(5));
+        assert_eq!(o.sidecars[0].line, "nginx -g 'daemon off;'");
+        assert_eq!(o.sidecars[0].words, ["nginx", "-g", "daemon off;"]);
+        assert_eq!(o.sidecars[1].words, ["worker"]);
+        assert_eq!(o.restart, Restart::OnFailure);
+        assert_eq!(o.max_restarts, 0);
+        assert_eq!(o.restart_window, Duration::from_secs(60));
+        assert_eq!(o.on_unhealthy, OnUnhealthy::Restart);
+        for bad in [
+            &["--stop-delay", "soon", "true"][..],
+            &["--with", "a 'b", "true"],
+            &["--with", "a ${VIGIL_TEST_SURELY_UNSET}", "true"],
+            &["--with", " ", "true"],
+            &["--restart", "sometimes", "true"],
+            &["--max-restarts", "-1", "true"],
+            &["--restart-window", "x", "true"],
+            &["--on-unhealthy", "ignore", "true"],
+        ] {
+            let e = parse(args(bad)).unwrap_err();
+            assert!(e.0.contains(bad[0]) && e.0.contains(bad[1].trim()), "{e}");
         }
     }
 

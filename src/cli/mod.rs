@@ -2,6 +2,7 @@
 //! option and its `VIGIL_*` environment twin become typed settings.
 
 pub mod check;
+pub mod command_words;
 pub mod init;
 pub mod values;
 

@@ -1,12 +1,10 @@
-//! Init mode: validate options, become a subreaper, start the child with the
-//! state vigil was started with, then hand over to the supervisor loop.
+//! Init mode: validate options, become a subreaper, create the signalfd,
+//! resolve `--user`, then run the supervisor (`main_loop.rs` around `machine.rs`).
 
-mod descendants;
 pub mod machine;
-mod probes;
+mod main_loop;
 pub mod restart_policy;
-mod shutdown;
-mod supervisor;
+mod tree;
 mod user;
 pub mod wait_for;
 pub mod watchdog;
@@ -15,18 +13,13 @@ use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStringExt;
 
 use crate::cli::{self, init::InitOptions, init::Parsed};
-use crate::sys::process::{self, Spawn, SpawnError};
+use crate::exit_status::{FAILURE, USAGE};
+use crate::sys::process::{self, Spawn};
 use crate::sys::signals::{Mask, SignalFd};
 use crate::{error, log, warn};
-
-/// Exit status for bad usage: nothing was started.
-pub const EXIT_USAGE: i32 = 2;
-/// Exit status when vigil itself cannot work (fork or signalfd failed), a
-/// `--wait-for` target never passed, or `--user` failed.
-pub const EXIT_INTERNAL: i32 = 1;
-pub use probes::EXIT_WATCHDOG;
-pub const EXIT_NOT_FOUND: i32 = 127;
-pub const EXIT_NOT_EXECUTABLE: i32 = 126;
+use machine::{Machine, Rules};
+use restart_policy::RestartRules;
+use watchdog::WatchRules;
 
 pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
     let opts = match cli::init::parse(args) {
@@ -35,7 +28,7 @@ pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
         Ok(Parsed::Version) => return print_stdout(&format!("{}\n", cli::VERSION)),
         Err(e) => {
             error!("{e}");
-            return EXIT_USAGE;
+            return USAGE;
         }
     };
     log::set_level(opts.log_level);
@@ -43,7 +36,7 @@ pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
         Ok(argv) => argv,
         Err(arg) => {
             error!("argument contains a NUL byte: {arg}");
-            return EXIT_USAGE;
+            return USAGE;
         }
     };
     match start(&opts, &argv, started_mask) {
@@ -52,8 +45,8 @@ pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
     }
 }
 
-/// Sets vigil up, starts the child and supervises it; `Err` carries the exit
-/// status of a start that failed before any child ran.
+/// Sets vigil up, then runs the supervisor; `Err` carries the exit status of
+/// a set-up that failed before anything was started.
 fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32, i32> {
     let is_pid1 = process::getpid() == 1;
     if !is_pid1 {
@@ -67,63 +60,77 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     if let Some(sig) = opts.pdeathsig {
         if let Err(e) = process::set_parent_death_signal(sig.0) {
             error!("--pdeathsig {sig}: {e}");
-            return Err(EXIT_INTERNAL);
+            return Err(FAILURE);
         }
     }
     // Created before the child so a failure starts nothing; close-on-exec.
     let sigfd = SignalFd::new(Mask::all_blockable()).map_err(|e| {
         error!("cannot create a signalfd: {e}");
-        EXIT_INTERNAL
+        FAILURE
     })?;
     // Resolved before anything waits or forks: an unknown user fails at once.
     let creds = match &opts.user {
         Some(spec) => Some(user::resolve(spec).map_err(|e| {
             error!("--user {spec}: {e}");
-            EXIT_INTERNAL
+            FAILURE
         })?),
         None => None,
     };
-    probes::wait_for(opts, &sigfd, started_mask)?;
-    let spawn = Spawn {
-        argv,
-        new_group: opts.group,
-        take_terminal: opts.group && process::stdin_terminal_is_ours(),
-        mask: started_mask,
-        creds: creds.as_ref(),
-        no_new_privs: opts.no_new_privs,
-    };
-    let program = opts.command[0].to_string_lossy();
-    let child = match process::spawn(&spawn) {
-        Ok(pid) => pid,
-        Err(SpawnError::Exec(e)) => {
-            let not_found = matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR));
-            error!("cannot run '{program}': {e}");
-            return Err(if not_found {
-                EXIT_NOT_FOUND
-            } else {
-                EXIT_NOT_EXECUTABLE
-            });
-        }
-        Err(SpawnError::Creds(step, e)) => {
-            let user = opts.user.as_deref().unwrap_or("root");
-            error!("cannot run '{program}' as user '{user}': {step}: {e}");
-            return Err(EXIT_INTERNAL);
-        }
-        Err(SpawnError::Fork(e)) => {
-            error!("cannot start '{program}': {e}");
-            return Err(EXIT_INTERNAL);
-        }
-    };
-    crate::debug!(
-        "started '{program}' as pid {child}{}",
-        if is_pid1 { " (vigil is PID 1)" } else { "" }
-    );
-    // The child has its own copies now; vigil pins no fd and no mount.
-    process::close_fds_from_3_except(sigfd.raw());
-    if let Err(e) = std::env::set_current_dir("/") {
-        crate::debug!("cannot chdir to /: {e}");
+    let mut sidecars = Vec::with_capacity(opts.sidecars.len());
+    for sidecar in &opts.sidecars {
+        sidecars.push(strings_to_cstrings(&sidecar.words).map_err(|arg| {
+            error!("--with: argument contains a NUL byte: {arg}");
+            USAGE
+        })?);
     }
-    Ok(supervisor::Supervisor::new(opts, sigfd, child, is_pid1, started_mask).run())
+    let io = main_loop::Io {
+        sigfd,
+        spawn: Spawn {
+            argv,
+            new_group: opts.group,
+            take_terminal: opts.group && process::stdin_terminal_is_ours(),
+            mask: started_mask,
+            creds: creds.as_ref(),
+            no_new_privs: opts.no_new_privs,
+        },
+        sidecars: &sidecars,
+        wait_for: &opts.wait_for,
+        watch: opts.watch.as_ref(),
+        started_mask,
+        is_pid1,
+    };
+    Ok(main_loop::run(io, Machine::new(rules(opts, is_pid1))))
+}
+
+/// The options the machine decides by, as plain values.
+fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
+    Rules {
+        program: opts.command[0].to_string_lossy().into_owned(),
+        user: opts.user.clone(),
+        group: opts.group,
+        rewrites: opts.rewrites.clone(),
+        success_exits: opts.success_exits.clone(),
+        grace: opts.grace,
+        is_pid1,
+        own_pid: process::getpid() as u32,
+        wait_for: opts.wait_for.len(),
+        wait_timeout: opts.wait_timeout,
+        watch: opts.watch.as_ref().map(|target| WatchRules {
+            target: target.as_str().to_owned(),
+            interval: opts.watch_interval,
+            timeout: opts.watch_timeout,
+            retries: opts.watch_retries,
+            start_period: opts.watch_start_period,
+        }),
+        stop_delay: opts.stop_delay,
+        sidecars: opts.sidecars.iter().map(|s| s.line.clone()).collect(),
+        restart: RestartRules {
+            policy: opts.restart,
+            max: opts.max_restarts,
+            window: opts.restart_window,
+        },
+        on_unhealthy: opts.on_unhealthy,
+    }
 }
 
 fn to_cstrings(command: &[OsString]) -> Result<Vec<CString>, String> {
@@ -133,10 +140,17 @@ fn to_cstrings(command: &[OsString]) -> Result<Vec<CString>, String> {
         .collect()
 }
 
+fn strings_to_cstrings(words: &[String]) -> Result<Vec<CString>, String> {
+    words
+        .iter()
+        .map(|w| CString::new(w.as_bytes()).map_err(|_| w.clone()))
+        .collect()
+}
+
 fn print_stdout(text: &str) -> i32 {
     use std::io::Write;
     match std::io::stdout().write_all(text.as_bytes()) {
         Ok(()) => 0,
-        Err(_) => EXIT_INTERNAL,
+        Err(_) => FAILURE,
     }
 }

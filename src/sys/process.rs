@@ -218,39 +218,6 @@ pub fn kill_and_reap(pid: i32) {
     }
 }
 
-/// One result of waitpid(-1, WNOHANG).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Reaped {
-    /// A child ended; `status` is its exit code, or 128+N if signal N killed it.
-    Child { pid: i32, status: i32 },
-    /// Children exist but none has ended.
-    Nothing,
-    /// No children at all (ECHILD).
-    NoChildren,
-}
-
-pub fn reap_one() -> Reaped {
-    let mut raw: i32 = 0;
-    loop {
-        // SAFETY: writes the status into a local i32.
-        let pid = unsafe { libc::waitpid(-1, &mut raw, libc::WNOHANG) };
-        if pid > 0 {
-            let status = if libc::WIFSIGNALED(raw) {
-                128 + libc::WTERMSIG(raw)
-            } else {
-                libc::WEXITSTATUS(raw)
-            };
-            return Reaped::Child { pid, status };
-        }
-        if pid == 0 {
-            return Reaped::Nothing;
-        }
-        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            return Reaped::NoChildren;
-        }
-    }
-}
-
 pub fn getpid() -> i32 {
     // SAFETY: getpid cannot fail and has no memory effects.
     unsafe { libc::getpid() }

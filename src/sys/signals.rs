@@ -159,3 +159,12 @@ pub fn kill(pid: i32, sig: Signal) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// Whether process group `pgid` still has a member: kill(-pgid, 0) fails with
+/// ESRCH once it has none (kill(2)); EPERM means someone is still there.
+pub fn group_exists(pgid: i32) -> bool {
+    match kill(-pgid, Signal(0)) {
+        Ok(()) => true,
+        Err(e) => e.raw_os_error() != Some(libc::ESRCH),
+    }
+}

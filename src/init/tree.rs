@@ -1,11 +1,30 @@
-//! Finds every descendant of a process by walking /proc: how vigil, when it is
-//! a subreaper and not PID 1, signals only its own process tree.
+//! The process tree vigil is responsible for: signalling all of it at
+//! shutdown, and the /proc walk that finds it when vigil is not PID 1.
 
 use std::collections::BinaryHeap;
 
+use crate::sys::process::getpid;
+use crate::sys::signal::Signal;
+use crate::sys::signals::kill;
+
+/// Sends `sig` to every process vigil is responsible for. As PID 1 that is
+/// the whole PID namespace: kill(-1) reaches every process but ourselves
+/// (kill(2)). Otherwise it is only vigil's own descendants, found in /proc, so
+/// a subreaper never signals a process outside its tree. Failures (ESRCH for
+/// a process that just exited) are expected and ignored.
+pub fn signal_all(sig: Signal, is_pid1: bool) {
+    if is_pid1 {
+        let _ = kill(-1, sig);
+        return;
+    }
+    for pid in descendants(getpid()) {
+        let _ = kill(pid, sig);
+    }
+}
+
 /// Pids of every living descendant of `root` (not `root` itself), from /proc.
 /// Empty when /proc is not mounted.
-pub fn of(root: i32) -> Vec<i32> {
+pub fn descendants(root: i32) -> Vec<i32> {
     let Ok(pids) = crate::sys::dir::numbers(c"/proc") else {
         return Vec::new();
     };
@@ -61,7 +80,7 @@ mod tests {
             .arg("5")
             .spawn()
             .expect("spawn sleep");
-        let found = of(std::process::id() as i32);
+        let found = descendants(std::process::id() as i32);
         let _ = child.kill();
         let _ = child.wait();
         assert!(found.contains(&(child.id() as i32)), "{found:?}");

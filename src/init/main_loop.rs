@@ -1,0 +1,313 @@
+//! The supervisor's I/O loop, tini's main loop in shape: sleep on the signalfd
+//! until a signal or the machine's deadline, read signals, reap, tick the
+//! clock; feed each to the machine (`machine.rs`) and carry out its actions.
+
+use std::time::{Duration, Instant};
+
+use std::ffi::CString;
+
+use super::machine::{Action, Event, Machine, Mono, ProbeId, ProcId, StartError, To};
+use super::tree;
+use crate::log;
+use crate::probe::{CheckOptions, Deadline, Target, probe};
+use crate::sys::process::{self, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
+use crate::sys::signal::Signal;
+use crate::sys::signals::{Mask, SignalFd, group_exists, kill};
+use crate::sys::wait::{ExitStatus, Pid, Reaped, reap_one};
+use crate::{debug, error, warn};
+
+/// How long to pause when waiting on the signalfd fails (never seen), rather
+/// than spin.
+const WAIT_FAILED_PAUSE: Duration = Duration::from_millis(100);
+
+/// What the loop needs to carry out the machine's actions.
+pub struct Io<'a> {
+    pub sigfd: SignalFd,
+    /// How to start PROGRAM.
+    pub spawn: Spawn<'a>,
+    /// The `--with` sidecars' argv, in order: started like PROGRAM, each in
+    /// its own process group.
+    pub sidecars: &'a [Vec<CString>],
+    /// `--wait-for` targets and the `--watch` target, by `ProbeId`.
+    pub wait_for: &'a [Target],
+    pub watch: Option<&'a Target>,
+    /// The mask vigil started with, for probe children.
+    pub started_mask: Mask,
+    pub is_pid1: bool,
+}
+
+struct Loop<'a> {
+    io: Io<'a>,
+    machine: Machine,
+    origin: Instant,
+    /// Probe children running now, with the pipe their report comes through.
+    probes: Vec<(ProbeId, ProbeChild)>,
+}
+
+/// Runs the machine until it exits; returns vigil's exit status.
+pub fn run(io: Io, mut machine: Machine) -> i32 {
+    let origin = Instant::now();
+    let first = machine.start(Mono::ZERO);
+    let mut l = Loop {
+        io,
+        machine,
+        origin,
+        probes: Vec::new(),
+    };
+    if let Some(code) = l.carry_out(first) {
+        return code;
+    }
+    let mut batch = Vec::with_capacity(16);
+    loop {
+        let timeout = l.machine.deadline().map(|at| at.saturating_sub(l.now()));
+        match l.io.sigfd.wait(timeout) {
+            Ok(true) => {
+                if let Err(e) = l.io.sigfd.read(&mut batch) {
+                    error!("reading signals failed: {e}");
+                }
+                for r in &batch {
+                    let event = Event::Signal {
+                        signal: r.signal,
+                        sender: r.pid,
+                        from_kernel: r.from_kernel,
+                    };
+                    if let Some(code) = l.feed(event) {
+                        return code;
+                    }
+                }
+            }
+            Ok(false) => {}
+            Err(e) => {
+                error!("waiting for signals failed: {e}");
+                std::thread::sleep(WAIT_FAILED_PAUSE);
+            }
+        }
+        if let Some(code) = l.reap() {
+            return code;
+        }
+        if let Some(code) = l.feed(Event::Clock) {
+            return code;
+        }
+    }
+}
+
+impl Loop<'_> {
+    fn now(&self) -> Mono {
+        self.origin.elapsed()
+    }
+
+    /// Gives the machine one event and carries out what it decides.
+    fn feed(&mut self, event: Event) -> Option<i32> {
+        let actions = self.machine.on(event, self.now());
+        self.carry_out(actions)
+    }
+
+    /// Carries out actions in order. An action with an outcome (a start) feeds
+    /// it back to the machine; what that decides runs after this batch.
+    fn carry_out(&mut self, actions: Vec<Action>) -> Option<i32> {
+        let mut pending = actions;
+        while !pending.is_empty() {
+            let mut later = Vec::new();
+            for action in pending {
+                if let Action::Exit(code) = action {
+                    return Some(code);
+                }
+                if let Some(outcome) = self.act(action) {
+                    later.extend(self.machine.on(outcome, self.now()));
+                }
+            }
+            pending = later;
+        }
+        None
+    }
+
+    /// Reaps every child that has ended, then says whether any are left.
+    fn reap(&mut self) -> Option<i32> {
+        loop {
+            let event = match reap_one() {
+                Reaped::Child { pid, status } => {
+                    match self.probes.iter().position(|(_, c)| c.pid == pid.get()) {
+                        Some(i) => {
+                            let (probe, child) = self.probes.swap_remove(i);
+                            Event::ProbeDone {
+                                probe,
+                                passed: status == ExitStatus::Exited(0),
+                                report: child.report(),
+                            }
+                        }
+                        None => Event::Reaped { pid, status },
+                    }
+                }
+                Reaped::Nothing => {
+                    return self
+                        .feed(Event::ReapedAll {
+                            children_left: true,
+                        })
+                        .or_else(|| self.report_gone_groups());
+                }
+                Reaped::NoChildren => {
+                    return self
+                        .feed(Event::ReapedAll {
+                            children_left: false,
+                        })
+                        .or_else(|| self.report_gone_groups());
+                }
+            };
+            if let Some(code) = self.feed(event) {
+                return Some(code);
+            }
+        }
+    }
+
+    /// Tells the machine which groups of exited processes awaiting a restart
+    /// are empty now (their members are reaped by then).
+    fn report_gone_groups(&mut self) -> Option<i32> {
+        let gone: Vec<Pid> = self
+            .machine
+            .clearing_groups()
+            .filter(|group| !group_exists(group.get()))
+            .collect();
+        for group in gone {
+            if let Some(code) = self.feed(Event::GroupGone { group }) {
+                return Some(code);
+            }
+        }
+        None
+    }
+
+    /// Forks and execs PROGRAM or a sidecar (same environment, `--user` and
+    /// `--no-new-privs`; a sidecar in its own process group, never the terminal's).
+    fn spawn(&self, id: ProcId) -> Result<i32, SpawnError> {
+        if id == ProcId::MAIN {
+            return process::spawn(&self.io.spawn);
+        }
+        let Some(argv) = self.io.sidecars.get(id.0 - 1) else {
+            return Err(SpawnError::Fork(std::io::Error::from_raw_os_error(
+                libc::EINVAL,
+            )));
+        };
+        let main = &self.io.spawn;
+        process::spawn(&Spawn {
+            argv,
+            new_group: true,
+            take_terminal: false,
+            mask: main.mask,
+            creds: main.creds,
+            no_new_privs: main.no_new_privs,
+        })
+    }
+
+    /// One action's I/O; returns the event it leads to, if any.
+    fn act(&mut self, action: Action) -> Option<Event> {
+        match action {
+            Action::Start(id) => Some(match self.spawn(id).map(Pid::new) {
+                Ok(Some(pid)) => {
+                    // The child has its own copies now; vigil pins no fd and no mount.
+                    process::close_fds_from_3_except(self.io.sigfd.raw());
+                    if let Err(e) = std::env::set_current_dir("/") {
+                        debug!("cannot chdir to /: {e}");
+                    }
+                    Event::Started { id, pid }
+                }
+                Ok(None) => Event::StartFailed {
+                    id,
+                    error: StartError::Fork("fork returned no pid".into()),
+                },
+                Err(e) => Event::StartFailed {
+                    id,
+                    error: start_error(e),
+                },
+            }),
+            Action::Forward { signal, to } => {
+                forward(signal, to);
+                None
+            }
+            Action::Kill { signal, pid } => {
+                let _ = kill(pid.get(), signal);
+                None
+            }
+            Action::SignalGroup { signal, group } => {
+                let _ = kill(-group.get(), signal);
+                None
+            }
+            Action::SignalTree(signal) => {
+                tree::signal_all(signal, self.io.is_pid1);
+                None
+            }
+            Action::StartProbe { probe, timeout } => {
+                let target = match probe {
+                    ProbeId::WaitFor(i) => self.io.wait_for.get(i),
+                    ProbeId::Watch => self.io.watch,
+                }?;
+                match start_probe(target, timeout, self.io.started_mask) {
+                    Ok(child) => {
+                        self.probes.push((probe, child));
+                        None
+                    }
+                    Err(e) => Some(Event::ProbeStartFailed {
+                        probe,
+                        error: e.to_string(),
+                    }),
+                }
+            }
+            Action::KillProbe(probe) => {
+                if let Some((_, child)) = self.probes.iter().find(|(p, _)| *p == probe) {
+                    let _ = kill(child.pid, Signal::KILL);
+                }
+                None
+            }
+            Action::CancelProbe(probe) => {
+                if let Some(i) = self.probes.iter().position(|(p, _)| *p == probe) {
+                    let (_, child) = self.probes.swap_remove(i);
+                    kill_and_reap(child.pid);
+                }
+                None
+            }
+            Action::Log(level, text) => {
+                log::write(level, format_args!("{text}"));
+                None
+            }
+            Action::Exit(_) => None, // handled by carry_out
+        }
+    }
+}
+
+/// kill(2) for a forwarded signal. Never fatal (tini exits on EPERM: tini#9).
+fn forward(sig: Signal, to: To) {
+    let (raw, what, pid) = match to {
+        To::Process(pid) => (pid.get(), "pid", pid),
+        To::Group(pid) => (-pid.get(), "process group", pid),
+    };
+    match kill(raw, sig) {
+        Ok(()) => debug!("forwarded {sig} to {what} {pid}"),
+        Err(e) => warn!("cannot forward {sig} to {what} {pid}: {e}"),
+    }
+}
+
+fn start_error(e: SpawnError) -> StartError {
+    match e {
+        SpawnError::Exec(e) => match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {
+                StartError::NotFound(e.to_string())
+            }
+            _ => StartError::NotExecutable(e.to_string()),
+        },
+        SpawnError::Creds(step, e) => StartError::Creds {
+            step,
+            error: e.to_string(),
+        },
+        SpawnError::Fork(e) => StartError::Fork(e.to_string()),
+    }
+}
+
+/// Forks a child that probes `target` within `timeout` (the same probe as
+/// `vigil check`). It gets the mask vigil started with, plus SIGPIPE blocked
+/// as `vigil check` has it.
+fn start_probe(target: &Target, timeout: Duration, started: Mask) -> std::io::Result<ProbeChild> {
+    let mask = Mask(started.0 | 1u64 << (libc::SIGPIPE - 1));
+    fork_probe(mask, || {
+        let opts = CheckOptions::new(Vec::new());
+        let report = probe(target, &opts, Deadline::after(timeout));
+        (report.ok(), report.to_string())
+    })
+}
