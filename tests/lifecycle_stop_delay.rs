@@ -8,12 +8,14 @@ mod lifecycle;
 use std::time::{Duration, Instant};
 
 use common::run::{modes, start};
-use lifecycle::{app, free_port, get};
+use lifecycle::{Leftovers, app, free_port, get, tag};
 
 const T: Duration = Duration::from_secs(20);
 
 #[test]
 fn the_app_keeps_answering_during_the_delay_and_gets_term_on_time() {
+    let tag = tag("the_app_keeps_answering_during_the_delay_and_gets_term_on_time");
+    let _leftovers = Leftovers(tag.clone());
     for mode in modes() {
         for via_env in [false, true] {
             let port = free_port();
@@ -25,7 +27,7 @@ fn the_app_keeps_answering_during_the_delay_and_gets_term_on_time() {
             } else {
                 args.extend(["--stop-delay", "1500ms"]);
             }
-            args.extend(["--", "python3", &a, &p]);
+            args.extend(["--", "python3", &a, &tag, &p]);
             let mut v = start(mode, &args, &envs);
             v.expect("app ready", T);
             assert_eq!(get(port, "/"), Some(200), "{mode:?}: serving before");
@@ -58,9 +60,11 @@ fn the_app_keeps_answering_during_the_delay_and_gets_term_on_time() {
 
 #[test]
 fn second_term_during_the_delay_forwards_at_once() {
+    let tag = tag("second_term_during_the_delay_forwards_at_once");
+    let _leftovers = Leftovers(tag.clone());
     for mode in modes() {
         let a = app();
-        let mut v = start(mode, &["--stop-delay", "10s", "python3", &a], &[]);
+        let mut v = start(mode, &["--stop-delay", "10s", "python3", &a, &tag], &[]);
         v.expect("app ready", T);
         v.signal(libc::SIGTERM);
         std::thread::sleep(Duration::from_millis(300));
@@ -75,9 +79,11 @@ fn second_term_during_the_delay_forwards_at_once() {
 
 #[test]
 fn int_during_the_delay_forwards_at_once() {
+    let tag = tag("int_during_the_delay_forwards_at_once");
+    let _leftovers = Leftovers(tag.clone());
     for mode in modes() {
         let a = app();
-        let mut v = start(mode, &["--stop-delay", "10s", "python3", &a], &[]);
+        let mut v = start(mode, &["--stop-delay", "10s", "python3", &a, &tag], &[]);
         v.expect("app ready", T);
         v.signal(libc::SIGTERM);
         std::thread::sleep(Duration::from_millis(300));
@@ -95,6 +101,8 @@ fn int_during_the_delay_forwards_at_once() {
 
 #[test]
 fn the_apps_own_exit_ends_the_delay_with_its_status() {
+    let tag = tag("the_apps_own_exit_ends_the_delay_with_its_status");
+    let _leftovers = Leftovers(tag.clone());
     for mode in modes() {
         let a = app();
         let mut v = start(

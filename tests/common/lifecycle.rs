@@ -53,3 +53,40 @@ pub fn alive(pid: i32) -> bool {
         })
         .unwrap_or(false)
 }
+
+/// The real python interpreter (not a pyenv shim, which re-execs with another
+/// argv[0]), so a sidecar's cmdline is exactly the words it was given.
+pub fn python() -> String {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("run python3");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A word unique to one test, put on every app's command line, so that
+/// `Leftovers` can find the apps a failed test leaves behind.
+pub fn tag(test: &str) -> String {
+    format!("--tag={test}-{}", std::process::id())
+}
+
+/// Kills, when dropped, every process whose command line holds the tag: a
+/// failing assertion must not leave apps running (vigil itself is killed by
+/// `Running`'s drop, and as a plain process its children outlive it).
+pub struct Leftovers(pub String);
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for pid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
+            let words = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&words).contains(&self.0) {
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+}
