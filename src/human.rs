@@ -1,8 +1,8 @@
 //! Durations written the way users write them (`10s`, `500ms`), without the
 //! `{:?}` formatting machinery: shared by init logs and probe reports.
 
-use std::fmt;
-use std::time::Duration;
+use core::fmt;
+use core::time::Duration;
 
 /// Displays a duration as `5s` when whole seconds, else `1500ms`.
 pub struct Shown(pub Duration);

@@ -1,8 +1,11 @@
 //! vigil's own messages: one line each on stderr, prefixed `vigil:`, filtered by level.
 //! stdout belongs to the child (init mode) or to probe results (check mode), never to logs.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicU8, Ordering};
+use alloc::string::String;
+use core::fmt::{self, Write as _};
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::sys::stdio;
 
 /// How much vigil says about itself, quietest last.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -54,15 +57,65 @@ pub fn enabled(level: Level) -> bool {
 /// Writes `vigil: <message>` as one write(2), so lines from vigil and its
 /// children never interleave mid-line. Errors writing stderr are ignored: there
 /// is nowhere else to report them, and PID 1 must not die of a closed stderr.
-pub fn write(level: Level, args: std::fmt::Arguments) {
+pub fn write(level: Level, args: fmt::Arguments) {
     if !enabled(level) {
         return;
     }
-    let mut line = Vec::with_capacity(128);
-    let _ = line.write_all(b"vigil: ");
+    let mut line = String::with_capacity(128);
+    line.push_str("vigil: ");
     let _ = line.write_fmt(args);
-    line.push(b'\n');
-    let _ = std::io::stderr().write_all(&line);
+    line.push('\n');
+    let _ = stdio::stderr(line.as_bytes());
+}
+
+/// A line built on the stack, cut at its capacity: for the panic handler,
+/// which must not allocate (the heap may be what broke).
+pub struct FixedLine {
+    bytes: [u8; 256],
+    len: usize,
+}
+
+impl FixedLine {
+    pub const fn new() -> FixedLine {
+        FixedLine {
+            bytes: [0; 256],
+            len: 0,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Default for FixedLine {
+    fn default() -> FixedLine {
+        FixedLine::new()
+    }
+}
+
+impl fmt::Write for FixedLine {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // One byte stays free for the newline.
+        let room = self.bytes.len() - 1 - self.len;
+        let take = s.len().min(room);
+        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        Ok(())
+    }
+}
+
+/// The one line a panic (a bug in vigil) prints before vigil aborts:
+/// `vigil: internal error: MESSAGE at FILE:LINE`, newline-terminated.
+pub fn internal_error(message: &dyn fmt::Display, location: Option<(&str, u32)>) -> FixedLine {
+    let mut line = FixedLine::new();
+    let _ = write!(line, "vigil: internal error: {message}");
+    if let Some((file, number)) = location {
+        let _ = write!(line, " at {file}:{number}");
+    }
+    line.bytes[line.len] = b'\n';
+    line.len += 1;
+    line
 }
 
 #[macro_export]
@@ -73,3 +126,25 @@ macro_rules! warn { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Warn
 macro_rules! info { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Info, format_args!($($t)*)) } }
 #[macro_export]
 macro_rules! debug { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Debug, format_args!($($t)*)) } }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_error_is_one_line_naming_message_and_place() {
+        let line = internal_error(
+            &format_args!("index {} out of range", 7),
+            Some(("src/x.rs", 12)),
+        );
+        assert_eq!(
+            line.as_bytes(),
+            b"vigil: internal error: index 7 out of range at src/x.rs:12\n"
+        );
+        let long = "x".repeat(1000);
+        let line = internal_error(&long, None);
+        assert_eq!(line.as_bytes().len(), 256);
+        assert!(line.as_bytes().ends_with(b"x\n"));
+        assert_eq!(line.as_bytes().iter().filter(|&&b| b == b'\n').count(), 1);
+    }
+}

@@ -388,7 +388,7 @@ fn timeout_from_env() {
 /// Runs `script` (sh) in a private mount namespace where `hosts` replaces
 /// /etc/hosts (and `resolv` /etc/resolv.conf when given). Needs root and
 /// unshare(1); without them the test fails, it never skips.
-fn in_mount_namespace(hosts: &str, resolv: Option<&str>, args: &[&str]) -> Output {
+fn in_mount_namespace(hosts: impl AsRef<[u8]>, resolv: Option<&str>, args: &[&str]) -> Output {
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "vigil-ns-{}-{}",
@@ -434,6 +434,17 @@ fn name_resolving_to_v6_first_reaches_v4_only_app() {
         stdout(&out),
         common::text(&out.stderr)
     );
+    assert!(stdout(&out).starts_with(&format!("ok {target} 200 OK")));
+}
+
+#[test]
+fn a_hosts_line_that_is_not_utf8_spoils_only_itself() {
+    // /etc/hosts was once read as text: one Latin-1 byte hid every line.
+    let (addr, _) = http_server::tcp("127.0.0.1", response("200 OK", ""));
+    let hosts: &[u8] = b"127.0.0.9 caf\xe9\n127.0.0.1 web.test\n";
+    let target = format!("http://web.test:{}/", addr.port());
+    let out = in_mount_namespace(hosts, None, &[&target]);
+    assert_eq!(code(&out), 0, "{out:?}");
     assert!(stdout(&out).starts_with(&format!("ok {target} 200 OK")));
 }
 

@@ -5,7 +5,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::run::{Mode, command};
+use common::run::{Mode, command, modes, start};
 use common::{output_limit, text, vigil, vigil_cmd, wait_limit};
 
 const T: Duration = Duration::from_secs(20);
@@ -156,4 +156,278 @@ fn a_stopped_leftover_gets_sigcont_with_its_sigterm_and_cleans_up() {
         "waited for the grace: {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn a_process_that_reuses_the_main_childs_pid_is_not_taken_for_it() {
+    // Issue 11, item 4: after the main child was reaped, an orphan given the
+    // same pid (here forced through ns_last_pid, as PID 1 of a fresh
+    // namespace) was taken for the main child again: its status 9 became
+    // vigil's, and the tree got SIGTERM a second time. Only the first reap counts.
+    let script = r#"
+        trap "" TERM
+        main=$$
+        echo "main $main"
+        (
+          while [ -e /proc/$main ]; do :; done
+          echo $((main - 1)) > /proc/sys/kernel/ns_last_pid
+          sh -c 'echo "reused $$"; sleep 0.3; exit 9' &
+        ) &
+        exit 0
+    "#;
+    let out = output_limit(
+        &mut command(Mode::Pid1, &["-t", "3s", "sh", "-c", script]),
+        T,
+    );
+    let stdout = text(&out.stdout);
+    let main = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("main "))
+        .unwrap_or_else(|| panic!("no main pid: {stdout}"));
+    assert!(
+        stdout.lines().any(|l| l == format!("reused {main}")),
+        "the set-up did not reuse pid {main}: {stdout}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// A loopback port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    l.local_addr().expect("local addr").port()
+}
+
+#[test]
+fn a_watchdog_stop_is_not_cancelled_by_rewriting_term_to_zero() {
+    // Issue 11, item 10: with -r TERM:0 the watchdog fired, logged "stopping
+    // the child", stopped nothing, and vigil exited 75 only when the app
+    // ended by itself. The rewrite drops the SIGTERMs vigil receives; the
+    // watchdog's own stop still sends SIGTERM.
+    for mode in modes() {
+        let target = format!("tcp://127.0.0.1:{}", closed_port());
+        let started = Instant::now();
+        let out = output_limit(
+            &mut command(
+                mode,
+                &[
+                    "-r",
+                    "TERM:0",
+                    "--watch",
+                    &target,
+                    "--watch-interval",
+                    "200ms",
+                    "--watch-retries",
+                    "1",
+                    "-t",
+                    "5s",
+                    "sleep",
+                    "60",
+                ],
+            ),
+            T,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(75),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{mode:?}: the child was not stopped by SIGTERM ({:?})",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn a_sigterm_rewritten_to_zero_does_not_end_the_wait_for() {
+    // Issue 11, item 10: --rewrite was not honoured during --wait-for; a
+    // dropped SIGTERM ended vigil with 143. Now it is dropped there too, and
+    // the wait goes on until --wait-timeout (exit 1).
+    for mode in modes() {
+        let target = format!("tcp://127.0.0.1:{}", closed_port());
+        let mut v = start(
+            mode,
+            &[
+                "-r",
+                "TERM:0",
+                "--wait-for",
+                &target,
+                "--wait-timeout",
+                "2s",
+                "sh",
+                "-c",
+                "echo started",
+            ],
+            &[],
+        );
+        std::thread::sleep(Duration::from_millis(700));
+        v.signal(15);
+        assert_eq!(v.wait(T), 1, "{mode:?}");
+    }
+}
+
+#[test]
+fn as_pid1_a_process_entered_with_nsenter_may_finish_its_cleanup() {
+    // Issue 11, item 5: vigil as PID 1 sent SIGTERM to a process it did not
+    // start (docker exec, nsenter), then exited as soon as its own children
+    // were gone, and the namespace's teardown SIGKILLed that process in the
+    // middle of its cleanup. As PID 1 vigil now waits for every process in
+    // the namespace, bounded by the grace period.
+    let mut v = start(Mode::Pid1, &["-t", "8s", "sh", "-c", "sleep 1.5"], &[]);
+    let entered = Command::new("nsenter")
+        .args(["--target", &v.pid.to_string(), "--pid", "--"])
+        .args([
+            "sh",
+            "-c",
+            r#"trap 'sleep 1; echo cleaned; exit 0' TERM; echo in; while :; do sleep 0.1; done"#,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("nsenter");
+    let started = Instant::now();
+    assert_eq!(v.wait(T), 0);
+    let took = started.elapsed();
+    let out = entered.wait_with_output().expect("nsenter output");
+    let said = text(&out.stdout);
+    assert!(said.contains("in"), "nsenter never ran the process: {said}");
+    assert!(
+        said.contains("cleaned"),
+        "its cleanup was cut short: {said}"
+    );
+    assert!(
+        took < Duration::from_secs(6),
+        "vigil waited for the grace: {took:?}"
+    );
+}
+
+/// Runs vigil with `args` in `mode`, started the way a launcher that
+/// ignores SIGCHLD starts it (the ignored action survives exec).
+/// As PID 1, perl runs inside the namespace and execs vigil there: unshare
+/// itself resets SIGCHLD for the process it forks.
+fn with_sigchld_ignored(mode: Mode, args: &[&str]) -> std::process::Output {
+    let inner = command(Mode::Plain, args);
+    let mut cmd = match mode {
+        Mode::Plain => Command::new("perl"),
+        Mode::Pid1 => {
+            let mut un = Command::new("unshare");
+            un.args(["--pid", "--fork", "--mount-proc", "perl"]);
+            un
+        }
+    };
+    cmd.args(["-e", r#"$SIG{CHLD} = "IGNORE"; exec @ARGV or die"#])
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    output_limit(&mut cmd, T)
+}
+
+#[test]
+fn sigchld_inherited_as_ignored_no_longer_loses_the_childs_status() {
+    // Issue 11, item 1: a launcher that leaves SIGCHLD ignored across exec
+    // made the kernel reap vigil's children itself: vigil waited forever and
+    // the status was lost. vigil resets SIGCHLD for itself...
+    for mode in modes() {
+        let out = with_sigchld_ignored(mode, &["sh", "-c", "exit 3"]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        // ...and the child still inherits it ignored, as vigil was started
+        // with it (a program run directly: sh resets it for its own children).
+        let out = with_sigchld_ignored(mode, &["grep", "SigIgn", "/proc/self/status"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        let ignored = stdout
+            .trim()
+            .strip_prefix("SigIgn:")
+            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+            .unwrap_or_else(|| panic!("{mode:?}: no SigIgn line: {stdout}"));
+        assert_ne!(
+            ignored & 1 << (17 - 1),
+            0,
+            "{mode:?}: the child lost the ignored SIGCHLD: {stdout}"
+        );
+    }
+}
+
+/// A loopback HTTP server that answers 200 to every request after `delay`.
+fn slow_health(delay: Duration) -> String {
+    use std::io::Write;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = l.local_addr().expect("local addr");
+    std::thread::spawn(move || {
+        for mut conn in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            });
+        }
+    });
+    format!("http://{addr}/health")
+}
+
+#[test]
+fn a_terminal_ctrl_c_does_not_kill_a_running_watch_probe() {
+    // Issue 11, item 8: without -g, a probe child shared the terminal's
+    // foreground process group, so a ^C killed the running probe; the
+    // watchdog counted that as a failure and stopped a healthy app (75).
+    // Probe children now have a process group of their own.
+    let driver =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/pty_drive.py");
+    let helper = common::run::sigrecord().display().to_string();
+    let url = slow_health(Duration::from_secs(3));
+    for mode in modes() {
+        let mut cmd = Command::new("python3");
+        cmd.arg(&driver).args(["ready", "\\x03", "--"]);
+        if mode == Mode::Pid1 {
+            // PID 1 owns the terminal, as under `docker run -it`.
+            cmd.args([
+                "unshare",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                "setsid",
+                "--ctty",
+            ]);
+        }
+        cmd.arg(vigil()).args([
+            "--watch",
+            &url,
+            "--watch-interval",
+            "100ms",
+            "--watch-timeout",
+            "10s",
+            "--watch-retries",
+            "1",
+            "--",
+            "sh",
+            "-c",
+            // "ready" (and so the ^C) only once the first probe runs.
+            &format!("sleep 1; exec python3 {helper} --lifetime=5"),
+        ]);
+        let out = output_limit(&mut cmd, Duration::from_secs(30));
+        let screen = text(&out.stdout);
+        assert!(
+            screen.contains("got 2"),
+            "{mode:?}: no ^C reached the app: {screen:?}"
+        );
+        assert_eq!(out.status.code(), Some(0), "{mode:?}: {screen:?}");
+    }
 }

@@ -1,11 +1,13 @@
 //! `vigil check` options: flags, the `VIGIL_CHECK` / `VIGIL_CHECK_TIMEOUT`
 //! twins, and `${VAR}` expansion of targets and header values.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
 
-use super::{UsageError, bad, env, text_value, values};
+use super::{Arg, Env, Parser, UsageError, bad, env_text, text_value, values};
 use crate::probe::target::{self, BadTarget};
 use crate::probe::{CheckOptions, StatusSet, Target};
 
@@ -48,8 +50,9 @@ Exit status: 0 healthy, 1 anything else (bad usage included).
 const MAX_RETRIES: u32 = 1000;
 
 /// Parses the arguments after `check`.
-pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
-    use lexopt::prelude::*;
+pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Parsed, UsageError> {
+    use Arg::{Long, Short, Value};
+    let lookup = |name: &str| lookup(env, name);
 
     let mut texts = Vec::new();
     let mut timeout = None;
@@ -62,30 +65,34 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     let mut retry_delay = None;
     let mut quiet = false;
 
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Short('t') | Long("timeout") => {
+    let mut parser = Parser::new(args);
+    while let Some(arg) = parser.next_arg()? {
+        let long = match &arg {
+            Long(name) => name.as_str(),
+            _ => "",
+        };
+        match (&arg, long) {
+            (Short(b't'), _) | (_, "timeout") => {
                 timeout = Some(timeout_value(
                     &text_value(&mut parser, "--timeout")?,
                     "--timeout",
                 )?);
             }
-            Short('s') | Long("status") => {
+            (Short(b's'), _) | (_, "status") => {
                 let v = text_value(&mut parser, "--status")?;
                 statuses = Some(StatusSet::parse(&v).map_err(|e| bad("--status", e))?);
             }
-            Short('H') | Long("header") => {
-                headers.push(header(&text_value(&mut parser, "--header")?)?);
+            (Short(b'H'), _) | (_, "header") => {
+                headers.push(header(&text_value(&mut parser, "--header")?, &lookup)?);
             }
-            Short('X') | Long("method") => {
+            (Short(b'X'), _) | (_, "method") => {
                 let v = text_value(&mut parser, "--method")?;
                 if v.is_empty() || !v.bytes().all(is_token_byte) {
                     return Err(bad("--method", format!("invalid method '{v}'")));
                 }
                 method = Some(v);
             }
-            Long("body-contains") => {
+            (_, "body-contains") => {
                 let text = text_value(&mut parser, "--body-contains")?;
                 if text.is_empty() {
                     return Err(UsageError(
@@ -94,14 +101,14 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
                 }
                 body_contains = Some(text);
             }
-            Long("unix-socket") => {
+            (_, "unix-socket") => {
                 let v = parser
                     .value()
-                    .map_err(|_| UsageError("--unix-socket needs a value".into()))?;
-                unix_socket = Some(PathBuf::from(v));
+                    .ok_or_else(|| UsageError("--unix-socket needs a value".into()))?;
+                unix_socket = Some(v);
             }
-            Short('k') | Long("insecure") => {}
-            Long("retries") => {
+            (Short(b'k'), _) | (_, "insecure") => {}
+            (_, "retries") => {
                 let v = text_value(&mut parser, "--retries")?;
                 retries = match v.trim().parse::<u32>() {
                     Ok(n) if n <= MAX_RETRIES => n,
@@ -113,21 +120,24 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
                     }
                 };
             }
-            Long("retry-delay") => {
+            (_, "retry-delay") => {
                 let v = text_value(&mut parser, "--retry-delay")?;
                 retry_delay = Some(values::duration(&v).map_err(|e| bad("--retry-delay", e))?);
             }
-            Short('q') | Long("quiet") => quiet = true,
-            Short('h') | Long("help") => return Ok(Parsed::Help),
-            Value(v) => texts.push(v.into_string().map_err(|v| {
-                UsageError(format!("target is not UTF-8: {}", v.to_string_lossy()))
+            (Short(b'q'), _) | (_, "quiet") => quiet = true,
+            (Short(b'h'), _) | (_, "help") => return Ok(Parsed::Help),
+            (Value(v), _) => texts.push(String::from_utf8(v.clone()).map_err(|_| {
+                UsageError(format!(
+                    "target is not UTF-8: {}",
+                    String::from_utf8_lossy(v)
+                ))
             })?),
-            other => return Err(other.unexpected().into()),
+            _ => return Err(parser.unexpected(&arg)),
         }
     }
 
     if texts.is_empty() {
-        if let Some(list) = env("VIGIL_CHECK")? {
+        if let Some(list) = env_text(env, "VIGIL_CHECK")? {
             texts.extend(list.split_whitespace().map(str::to_owned));
         }
     }
@@ -145,7 +155,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
         .collect::<Result<Vec<_>, _>>()?;
     let timeout = match timeout {
         Some(t) => t,
-        None => match env("VIGIL_CHECK_TIMEOUT")? {
+        None => match env_text(env, "VIGIL_CHECK_TIMEOUT")? {
             Some(v) => timeout_value(&v, "VIGIL_CHECK_TIMEOUT")?,
             None => crate::probe::DEFAULT_TIMEOUT,
         },
@@ -178,11 +188,10 @@ fn timeout_value(text: &str, name: &str) -> Result<Duration, UsageError> {
 }
 
 /// A variable's value for `${VAR}`; unset is `None`, set but empty is `""`.
-pub(super) fn lookup(name: &str) -> Result<Option<String>, BadTarget> {
-    match std::env::var_os(name) {
+pub(super) fn lookup(env: Env, name: &str) -> Result<Option<String>, BadTarget> {
+    match env(name) {
         None => Ok(None),
-        Some(v) => v
-            .into_string()
+        Some(v) => String::from_utf8(v)
             .map(Some)
             .map_err(|_| BadTarget(format!("variable {name} is not UTF-8"))),
     }
@@ -191,7 +200,10 @@ pub(super) fn lookup(name: &str) -> Result<Option<String>, BadTarget> {
 /// `Name: value` with a token name (RFC 9110 section 5.1) and `${VAR}`
 /// expanded in the value, which may not hold CR, LF or NUL (no smuggling a
 /// second header or request through a variable).
-fn header(text: &str) -> Result<(String, String), UsageError> {
+fn header(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Result<Option<String>, BadTarget>,
+) -> Result<(String, String), UsageError> {
     let invalid = || {
         bad(
             "--header",
@@ -202,7 +214,7 @@ fn header(text: &str) -> Result<(String, String), UsageError> {
     if name.is_empty() || !name.bytes().all(is_token_byte) {
         return Err(invalid());
     }
-    let value = target::expand(value.trim(), &lookup).map_err(|e| bad("--header", e.0))?;
+    let value = target::expand(value.trim(), lookup).map_err(|e| bad("--header", e.0))?;
     if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
         return Err(invalid());
     }
@@ -218,7 +230,8 @@ mod tests {
     use super::*;
 
     fn parse_list(list: &[&str]) -> Result<Parsed, UsageError> {
-        parse(list.iter().map(OsString::from).collect())
+        let env = |name: &str| std::env::var_os(name).map(|v| v.into_encoded_bytes());
+        parse(list.iter().map(|a| a.as_bytes().to_vec()).collect(), &env)
     }
 
     fn run(list: &[&str]) -> CheckOptions {

@@ -1,6 +1,9 @@
 //! `--with 'CMD ARG...'`: a sidecar's command line split into words by vigil
 //! itself, as sh would quote them but without a shell: no globs, no pipes.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::probe::target::{self, BadTarget};
 
 /// Looks a variable up: `None` when unset, an error when it is not UTF-8.

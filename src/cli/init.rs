@@ -1,11 +1,12 @@
 //! Init-mode options: `vigil [OPTIONS] [--] PROGRAM [ARG...]` plus the `VIGIL_*`
 //! twins, which are all a runtime's `--init` lets a user set.
 
-use std::ffi::OsString;
-use std::time::Duration;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
 
-use super::command_words;
-use super::{UsageError, bad, env, text_value, values};
+use super::{Arg, Env, Parser, UsageError, bad, command_words, env_text, text_value, values};
 use crate::init::restart_policy::{
     DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW, OnUnhealthy, Restart,
 };
@@ -44,7 +45,7 @@ pub struct InitOptions {
     pub restart_window: Duration,
     pub on_unhealthy: OnUnhealthy,
     /// PROGRAM and its arguments; never empty.
-    pub command: Vec<OsString>,
+    pub command: Vec<Vec<u8>>,
 }
 
 /// One `--with` sidecar: the line as written (for messages) and its words.
@@ -70,8 +71,8 @@ pub const DEFAULT_WATCH_RETRIES: u32 = 3;
 
 /// Parses the arguments after `argv[0]`. Option parsing stops at `--` or at the
 /// first word that is not an option, so `vigil sh -c 'exit 4'` runs sh.
-pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
-    use lexopt::prelude::*;
+pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Parsed, UsageError> {
+    use Arg::{Long, Short, Value};
 
     let mut group = None;
     let mut success_exits: Option<Vec<u8>> = None;
@@ -96,82 +97,86 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     let mut on_unhealthy = None;
     let mut command = Vec::new();
 
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Short('g') | Long("group") => group = Some(true),
-            Short('e') | Long("success-exit") => {
+    let mut parser = Parser::new(args);
+    while let Some(arg) = parser.next_arg()? {
+        let long = match &arg {
+            Long(name) => name.as_str(),
+            _ => "",
+        };
+        match (&arg, long) {
+            (Short(b'g'), _) | (_, "group") => group = Some(true),
+            (Short(b'e'), _) | (_, "success-exit") => {
                 let v = text_value(&mut parser, "--success-exit")?;
                 let code = values::exit_code(&v).map_err(|e| bad("--success-exit", e))?;
                 success_exits.get_or_insert_with(Vec::new).push(code);
             }
-            Short('p') | Long("pdeathsig") => {
+            (Short(b'p'), _) | (_, "pdeathsig") => {
                 let v = text_value(&mut parser, "--pdeathsig")?;
                 pdeathsig = Some(values::signal(&v).map_err(|e| bad("--pdeathsig", e))?);
             }
-            Short('s') | Long("subreaper") => {}
-            Short('r') | Long("rewrite") => {
+            (Short(b's'), _) | (_, "subreaper") => {}
+            (Short(b'r'), _) | (_, "rewrite") => {
                 let v = text_value(&mut parser, "--rewrite")?;
                 let r = values::rewrite(&v).map_err(|e| bad("--rewrite", e))?;
                 rewrites.get_or_insert_with(Vec::new).push(r);
             }
-            Short('t') | Long("grace") => {
+            (Short(b't'), _) | (_, "grace") => {
                 let v = text_value(&mut parser, "--grace")?;
                 grace = Some(values::duration(&v).map_err(|e| bad("--grace", e))?);
             }
-            Long("wait-for") => {
+            (_, "wait-for") => {
                 let v = text_value(&mut parser, "--wait-for")?;
                 let t = target(&v).map_err(|e| bad("--wait-for", e))?;
                 wait_for.get_or_insert_with(Vec::new).push(t);
             }
-            Long("wait-timeout") => wait_timeout = Some(dur(&mut parser, "--wait-timeout")?),
-            Long("watch") => {
+            (_, "wait-timeout") => wait_timeout = Some(dur(&mut parser, "--wait-timeout")?),
+            (_, "watch") => {
                 let v = text_value(&mut parser, "--watch")?;
                 watch = Some(target(&v).map_err(|e| bad("--watch", e))?);
             }
-            Long("watch-interval") => watch_interval = Some(dur(&mut parser, "--watch-interval")?),
-            Long("watch-timeout") => watch_timeout = Some(dur(&mut parser, "--watch-timeout")?),
-            Long("watch-retries") => {
+            (_, "watch-interval") => watch_interval = Some(dur(&mut parser, "--watch-interval")?),
+            (_, "watch-timeout") => watch_timeout = Some(dur(&mut parser, "--watch-timeout")?),
+            (_, "watch-retries") => {
                 let v = text_value(&mut parser, "--watch-retries")?;
                 watch_retries = Some(retries(&v).map_err(|e| bad("--watch-retries", e))?);
             }
-            Long("watch-start-period") => {
+            (_, "watch-start-period") => {
                 watch_start_period = Some(dur(&mut parser, "--watch-start-period")?)
             }
-            Short('u') | Long("user") => {
+            (Short(b'u'), _) | (_, "user") => {
                 let v = text_value(&mut parser, "--user")?;
                 user = Some(values::user(&v).map_err(|e| bad("--user", e))?);
             }
-            Long("no-new-privs") => no_new_privs = Some(true),
-            Long("stop-delay") => stop_delay = Some(dur(&mut parser, "--stop-delay")?),
-            Long("with") => {
+            (_, "no-new-privs") => no_new_privs = Some(true),
+            (_, "stop-delay") => stop_delay = Some(dur(&mut parser, "--stop-delay")?),
+            (_, "with") => {
                 let v = text_value(&mut parser, "--with")?;
-                let s = sidecar(&v).map_err(|e| bad("--with", e))?;
+                let s = sidecar(env, &v).map_err(|e| bad("--with", e))?;
                 sidecars.get_or_insert_with(Vec::new).push(s);
             }
-            Long("restart") => {
+            (_, "restart") => {
                 let v = text_value(&mut parser, "--restart")?;
                 restart = Some(restart_policy(&v).map_err(|e| bad("--restart", e))?);
             }
-            Long("max-restarts") => {
+            (_, "max-restarts") => {
                 let v = text_value(&mut parser, "--max-restarts")?;
                 max_restarts = Some(count(&v).map_err(|e| bad("--max-restarts", e))?);
             }
-            Long("restart-window") => restart_window = Some(dur(&mut parser, "--restart-window")?),
-            Long("on-unhealthy") => {
+            (_, "restart-window") => restart_window = Some(dur(&mut parser, "--restart-window")?),
+            (_, "on-unhealthy") => {
                 let v = text_value(&mut parser, "--on-unhealthy")?;
                 on_unhealthy = Some(unhealthy(&v).map_err(|e| bad("--on-unhealthy", e))?);
             }
-            Short('v') | Long("verbose") => *verbosity.get_or_insert(0) += 1,
-            Short('q') | Long("quiet") => *verbosity.get_or_insert(0) -= 1,
-            Short('h') | Long("help") => return Ok(Parsed::Help),
-            Short('V') | Long("version") => return Ok(Parsed::Version),
-            Value(program) => {
-                command.push(program);
-                command.extend(parser.raw_args()?);
+            (Short(b'v'), _) | (_, "verbose") => *verbosity.get_or_insert(0) += 1,
+            (Short(b'q'), _) | (_, "quiet") => *verbosity.get_or_insert(0) -= 1,
+            (Short(b'h'), _) | (_, "help") => return Ok(Parsed::Help),
+            (Short(b'V'), _) | (_, "version") => return Ok(Parsed::Version),
+            (Value(program), _) => {
+                command.push(program.clone());
+                command.extend(parser.rest());
                 break;
             }
-            other => return Err(other.unexpected().into()),
+            _ => return Err(parser.unexpected(&arg)),
         }
     }
     if command.is_empty() {
@@ -184,29 +189,29 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     // Environment twins fill in whatever no flag set.
     let group = match group {
         Some(g) => g,
-        None => env_parsed("VIGIL_GROUP", values::boolean)?.unwrap_or(false),
+        None => env_parsed(env, "VIGIL_GROUP", values::boolean)?.unwrap_or(false),
     };
     // VIGIL_SUBREAPER is accepted like -s, but still validated.
-    env_parsed("VIGIL_SUBREAPER", values::boolean)?;
+    env_parsed(env, "VIGIL_SUBREAPER", values::boolean)?;
     let success_exits = match success_exits {
         Some(list) => list,
-        None => env_list("VIGIL_SUCCESS_EXIT", values::exit_code)?,
+        None => env_list(env, "VIGIL_SUCCESS_EXIT", values::exit_code)?,
     };
     let pdeathsig = match pdeathsig {
         Some(s) => Some(s),
-        None => env_parsed("VIGIL_PDEATHSIG", values::signal)?,
+        None => env_parsed(env, "VIGIL_PDEATHSIG", values::signal)?,
     };
     let rewrites = match rewrites {
         Some(list) => list,
-        None => env_list("VIGIL_REWRITE", values::rewrite)?,
+        None => env_list(env, "VIGIL_REWRITE", values::rewrite)?,
     };
     let grace = match grace {
         Some(g) => g,
-        None => env_parsed("VIGIL_GRACE", values::duration)?.unwrap_or(DEFAULT_GRACE),
+        None => env_parsed(env, "VIGIL_GRACE", values::duration)?.unwrap_or(DEFAULT_GRACE),
     };
     let log_level = match verbosity {
         Some(v) => Level::DEFAULT.shifted(v),
-        None => match env("VIGIL_LOG")? {
+        None => match env_text(env, "VIGIL_LOG")? {
             Some(text) => Level::parse(&text).ok_or_else(|| {
                 UsageError(format!(
                     "VIGIL_LOG: unknown level '{text}' (use debug, info, warn, error or off)"
@@ -217,69 +222,84 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     };
     let wait_for = match wait_for {
         Some(list) => list,
-        None => env_list("VIGIL_WAIT_FOR", target)?,
+        None => env_list(env, "VIGIL_WAIT_FOR", target)?,
     };
     let watch = match watch {
         Some(t) => Some(t),
-        None => env_parsed("VIGIL_WATCH", target)?,
+        None => env_parsed(env, "VIGIL_WATCH", target)?,
     };
     let user = match user {
         Some(u) => Some(u),
-        None => env_parsed("VIGIL_USER", values::user)?,
+        None => env_parsed(env, "VIGIL_USER", values::user)?,
     };
     let no_new_privs = match no_new_privs {
         Some(b) => b,
-        None => env_parsed("VIGIL_NO_NEW_PRIVS", values::boolean)?.unwrap_or(false),
+        None => env_parsed(env, "VIGIL_NO_NEW_PRIVS", values::boolean)?.unwrap_or(false),
     };
     let sidecars = match sidecars {
         Some(list) => list,
         // One sidecar per line: command lines contain commas.
-        None => match env("VIGIL_WITH")? {
+        None => match env_text(env, "VIGIL_WITH")? {
             Some(text) => text
                 .lines()
                 .filter(|line| !line.trim().is_empty())
-                .map(|line| sidecar(line).map_err(|e| bad("VIGIL_WITH", e)))
+                .map(|line| sidecar(env, line).map_err(|e| bad("VIGIL_WITH", e)))
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         },
     };
     let restart = match restart {
         Some(r) => r,
-        None => env_parsed("VIGIL_RESTART", restart_policy)?.unwrap_or(Restart::No),
+        None => env_parsed(env, "VIGIL_RESTART", restart_policy)?.unwrap_or(Restart::No),
     };
     let max_restarts = match max_restarts {
         Some(n) => n,
-        None => env_parsed("VIGIL_MAX_RESTARTS", count)?.unwrap_or(DEFAULT_MAX_RESTARTS),
+        None => env_parsed(env, "VIGIL_MAX_RESTARTS", count)?.unwrap_or(DEFAULT_MAX_RESTARTS),
     };
     let on_unhealthy = match on_unhealthy {
         Some(o) => o,
-        None => env_parsed("VIGIL_ON_UNHEALTHY", unhealthy)?.unwrap_or(OnUnhealthy::Exit),
+        None => env_parsed(env, "VIGIL_ON_UNHEALTHY", unhealthy)?.unwrap_or(OnUnhealthy::Exit),
     };
     Ok(Parsed::Run(InitOptions {
-        stop_delay: or_env(stop_delay, "VIGIL_STOP_DELAY", Duration::ZERO)?,
+        stop_delay: or_env(env, stop_delay, "VIGIL_STOP_DELAY", Duration::ZERO)?,
         sidecars,
         restart,
         max_restarts,
         restart_window: or_env(
+            env,
             restart_window,
             "VIGIL_RESTART_WINDOW",
             DEFAULT_RESTART_WINDOW,
         )?,
         on_unhealthy,
         wait_for,
-        wait_timeout: or_env(wait_timeout, "VIGIL_WAIT_TIMEOUT", DEFAULT_WAIT_TIMEOUT)?,
+        wait_timeout: or_env(
+            env,
+            wait_timeout,
+            "VIGIL_WAIT_TIMEOUT",
+            DEFAULT_WAIT_TIMEOUT,
+        )?,
         watch,
         watch_interval: or_env(
+            env,
             watch_interval,
             "VIGIL_WATCH_INTERVAL",
             DEFAULT_WATCH_INTERVAL,
         )?,
-        watch_timeout: or_env(watch_timeout, "VIGIL_WATCH_TIMEOUT", DEFAULT_WATCH_TIMEOUT)?,
+        watch_timeout: or_env(
+            env,
+            watch_timeout,
+            "VIGIL_WATCH_TIMEOUT",
+            DEFAULT_WATCH_TIMEOUT,
+        )?,
         watch_retries: match watch_retries {
             Some(n) => n,
-            None => env_parsed("VIGIL_WATCH_RETRIES", retries)?.unwrap_or(DEFAULT_WATCH_RETRIES),
+            None => {
+                env_parsed(env, "VIGIL_WATCH_RETRIES", retries)?.unwrap_or(DEFAULT_WATCH_RETRIES)
+            }
         },
         watch_start_period: or_env(
+            env,
             watch_start_period,
             "VIGIL_WATCH_START_PERIOD",
             Duration::ZERO,
@@ -296,42 +316,30 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     }))
 }
 
-fn dur(parser: &mut lexopt::Parser, option: &str) -> Result<Duration, UsageError> {
+fn dur(parser: &mut Parser, option: &str) -> Result<Duration, UsageError> {
     let v = text_value(parser, option)?;
     values::duration(&v).map_err(|e| bad(option, e))
 }
 
 /// A flag's duration, else its variable's, else the default.
-fn or_env(flag: Option<Duration>, name: &str, default: Duration) -> Result<Duration, UsageError> {
+fn or_env(
+    env: Env,
+    flag: Option<Duration>,
+    name: &str,
+    default: Duration,
+) -> Result<Duration, UsageError> {
     match flag {
         Some(d) => Ok(d),
-        None => Ok(env_parsed(name, values::duration)?.unwrap_or(default)),
-    }
-}
-
-fn target(text: &str) -> Result<Target, String> {
-    Target::parse(text).map_err(|e| e.0)
-}
-
-/// `--watch-retries`: at least 1, as Docker's `--health-retries`.
-fn retries(text: &str) -> Result<u32, String> {
-    match text
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| u32::try_from(n).ok())
-    {
-        Some(n) if n > 0 => Ok(n),
-        _ => Err(format!("invalid count '{text}'")),
+        None => Ok(env_parsed(env, name, values::duration)?.unwrap_or(default)),
     }
 }
 
 /// `--with`: the words of a sidecar's command line (`command_words.rs`).
-fn sidecar(line: &str) -> Result<SidecarCommand, String> {
-    let words = command_words::split(line, &super::check::lookup)
+fn sidecar(env: Env, line: &str) -> Result<SidecarCommand, String> {
+    let words = command_words::split(line, &|name| super::check::lookup(env, name))
         .map_err(|e| format!("'{}': {e}", line.trim()))?;
     Ok(SidecarCommand {
-        line: line.trim().to_owned(),
+        line: line.trim().into(),
         words,
     })
 }
@@ -362,17 +370,39 @@ fn count(text: &str) -> Result<u32, String> {
         .map_err(|_| format!("invalid count '{text}'"))
 }
 
+fn target(text: &str) -> Result<Target, String> {
+    Target::parse(text).map_err(|e| e.0)
+}
+
+/// `--watch-retries`: at least 1, as Docker's `--health-retries`.
+fn retries(text: &str) -> Result<u32, String> {
+    match text
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| u32::try_from(n).ok())
+    {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!("invalid count '{text}'")),
+    }
+}
+
 fn env_parsed<T>(
+    env: Env,
     name: &str,
     parse: fn(&str) -> Result<T, String>,
 ) -> Result<Option<T>, UsageError> {
-    env(name)?
+    env_text(env, name)?
         .map(|text| parse(&text).map_err(|e| bad(name, e)))
         .transpose()
 }
 
-fn env_list<T>(name: &str, parse: fn(&str) -> Result<T, String>) -> Result<Vec<T>, UsageError> {
-    let Some(text) = env(name)? else {
+fn env_list<T>(
+    env: Env,
+    name: &str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, UsageError> {
+    let Some(text) = env_text(env, name)? else {
         return Ok(Vec::new());
     };
     values::list(&text)
@@ -384,8 +414,16 @@ fn env_list<T>(name: &str, parse: fn(&str) -> Result<T, String>) -> Result<Vec<T
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<OsString> {
-        list.iter().map(OsString::from).collect()
+    fn args(list: &[&str]) -> Vec<Vec<u8>> {
+        list.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    fn no_env(_: &str) -> Option<Vec<u8>> {
+        None
+    }
+
+    fn parse(args: Vec<Vec<u8>>) -> Result<Parsed, UsageError> {
+        super::parse(args, &no_env)
     }
 
     fn run(list: &[&str]) -> InitOptions {

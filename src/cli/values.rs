@@ -1,7 +1,10 @@
 //! Parsers for option values shared by both modes: durations, booleans, signal
 //! rewrites, exit codes and comma-separated lists. Each error names what was wrong.
 
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use core::time::Duration;
 
 use crate::sys::signal::Signal;
 

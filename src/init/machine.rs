@@ -32,6 +32,9 @@ pub type Mono = Duration;
 /// something forked between the kill and its death.
 pub const REKILL_INTERVAL: Duration = Duration::from_millis(100);
 
+/// How often vigil as PID 1 looks whether processes it did not start are gone.
+pub const LOOK_INTERVAL: Duration = Duration::from_millis(100);
+
 /// What the machine needs to know of the options, as plain values.
 #[derive(Clone, Debug)]
 pub struct Rules {
@@ -174,6 +177,9 @@ pub enum Phase {
     /// PROGRAM has exited (or never ran) and the rest of the tree got SIGTERM;
     /// SIGKILL at `kill_at` to whatever is left.
     Draining { kill_at: Mono },
+    /// As `Draining`, but only processes vigil did not start remain (as PID
+    /// 1): no SIGCHLD tells of their end, so vigil looks again at `look_at`.
+    Lingering { kill_at: Mono, look_at: Mono },
     /// The grace period is over: SIGKILL to everything, again at `next_kill`.
     Killing { next_kill: Mono },
     /// vigil exits with this status.
@@ -225,9 +231,9 @@ pub enum Event {
         pid: Pid,
         status: ExitStatus,
     },
-    /// waitpid has nothing more for now; `children_left` is false on ECHILD.
+    /// waitpid has nothing more for now; what is left.
     ReapedAll {
-        children_left: bool,
+        left: Left,
     },
     /// After `ReapedAll`: no process is left in this group, one of
     /// `Machine::clearing_groups` (kill(-group, 0) failed with ESRCH).
@@ -256,6 +262,18 @@ pub enum Event {
         probe: ProbeId,
         error: String,
     },
+}
+
+/// What is left once waitpid has nothing more.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Left {
+    /// vigil still has children (waitpid returned 0).
+    Children,
+    /// No children (ECHILD), but as PID 1 other processes of the namespace
+    /// remain: ones vigil did not start (`docker exec`, `nsenter`).
+    OthersOnly,
+    /// No process but vigil.
+    Nothing,
 }
 
 /// Whom a forwarded signal goes to.
@@ -398,6 +416,7 @@ impl Machine {
                 })
             }
             Phase::Draining { kill_at } => Some(*kill_at),
+            Phase::Lingering { kill_at, look_at } => Some(*kill_at.min(look_at)),
             Phase::Killing { next_kill } => Some(*next_kill),
             Phase::New | Phase::Starting | Phase::Done(_) => None,
         }
@@ -416,7 +435,7 @@ impl Machine {
                 from_kernel,
             } => self.on_signal(signal, sender, from_kernel, now, &mut out),
             Event::Reaped { pid, status } => self.on_reaped(pid, status, now, &mut out),
-            Event::ReapedAll { children_left } => self.on_reaped_all(children_left, now, &mut out),
+            Event::ReapedAll { left } => self.on_reaped_all(left, now, &mut out),
             Event::GroupGone { group } => self.on_group_gone(group, now, &mut out),
             Event::Clock => self.on_clock(now, &mut out),
             Event::Started { id, pid } => self.on_started(id, pid, now, &mut out),
@@ -603,7 +622,16 @@ impl Machine {
     ) {
         if let Phase::WaitingFor(wait) = &self.phase {
             // PROGRAM is not running: a stop signal ends vigil at once (after
-            // stopping the sidecars, if any).
+            // stopping the sidecars, if any), unless --rewrite drops it, as it
+            // would once PROGRAM runs.
+            if is_stop_signal(sig) && self.rewritten(sig).is_none() {
+                log(
+                    out,
+                    Level::Debug,
+                    format!("{sig} from pid {sender} dropped by --rewrite"),
+                );
+                return;
+            }
             if is_stop_signal(sig) {
                 log(out, Level::Info, format!("{sig}: not waiting"));
                 if let Some(probe) = wait.running_probe() {
@@ -627,7 +655,10 @@ impl Machine {
             return;
         }
         if self.main().pid().is_none()
-            && matches!(self.phase, Phase::Draining { .. } | Phase::Killing { .. })
+            && matches!(
+                self.phase,
+                Phase::Draining { .. } | Phase::Lingering { .. } | Phase::Killing { .. }
+            )
         {
             log(
                 out,
@@ -720,9 +751,10 @@ impl Machine {
                 self.start_stopping(&format!("{sig}"), now, out);
             }
             // Forwarded again; the first deadline stands.
-            Phase::Stopping { .. } | Phase::Draining { .. } | Phase::Killing { .. } => {
-                self.forward_to_program(to, out)
-            }
+            Phase::Stopping { .. }
+            | Phase::Draining { .. }
+            | Phase::Lingering { .. }
+            | Phase::Killing { .. } => self.forward_to_program(to, out),
             Phase::New | Phase::Starting | Phase::WaitingFor(_) | Phase::Done(_) => {}
         }
     }
@@ -744,16 +776,11 @@ impl Machine {
     }
 
     /// PROGRAM is stopped as if SIGTERM had come, without the stop delay
-    /// (the watchdog fired, or a sidecar exited): `--rewrite` and grace apply.
+    /// (the watchdog fired, or a sidecar exited). `--rewrite` picks the signal
+    /// sent, but a rewrite to 0 drops only the signals vigil receives; it
+    /// cannot cancel vigil's own decision, so SIGTERM goes then.
     fn stop_program(&mut self, why: &str, now: Mono, out: &mut Vec<Action>) {
-        let Some(to) = self.rewritten(Signal::TERM) else {
-            log(
-                out,
-                Level::Debug,
-                format!("{}: SIGTERM dropped by --rewrite", why),
-            );
-            return;
-        };
+        let to = self.rewritten(Signal::TERM).unwrap_or(Signal::TERM);
         self.forward_to_program(to, out);
         self.start_stopping(why, now, out);
     }
@@ -787,7 +814,10 @@ impl Machine {
             Phase::Running | Phase::StopDelay { .. } if self.main().pid().is_some() => {
                 self.stop_program(why, now, out)
             }
-            Phase::Stopping { .. } | Phase::Draining { .. } | Phase::Killing { .. } => {}
+            Phase::Stopping { .. }
+            | Phase::Draining { .. }
+            | Phase::Lingering { .. }
+            | Phase::Killing { .. } => {}
             _ if self.any_running() => self.drain(now.saturating_add(self.rules.grace), out),
             _ => self.exit(self.final_code(), out),
         }
@@ -993,34 +1023,46 @@ impl Machine {
     }
 
     /// After each round of reaping (README "Shutdown", 2 and 4).
-    fn on_reaped_all(&mut self, children_left: bool, now: Mono, out: &mut Vec<Action>) {
-        match self.phase {
+    fn on_reaped_all(&mut self, left: Left, now: Mono, out: &mut Vec<Action>) {
+        // Past the grace period, what vigil did not start is left to the
+        // namespace's teardown: SIGKILL has gone to it already.
+        let past_grace = matches!(self.phase, Phase::Killing { .. });
+        let done = left == Left::Nothing || (left == Left::OthersOnly && past_grace);
+        let (kill_at, tell) = match self.phase {
             Phase::Running | Phase::StopDelay { .. } | Phase::Stopping { .. } => {
                 let ProcState::Exited(_) = self.main().state else {
                     return;
                 };
-                if !children_left {
-                    self.exit(self.final_code(), out);
-                    return;
+                match self.phase {
+                    Phase::Stopping { kill_at, .. } => (kill_at, true),
+                    _ => (now.saturating_add(self.rules.grace), true),
                 }
-                let kill_at = match self.phase {
-                    Phase::Stopping { kill_at, .. } => kill_at,
-                    _ => now.saturating_add(self.rules.grace),
-                };
-                self.cancel_restarts();
-                self.drain(kill_at, out);
-                log(
-                    out,
-                    Level::Info,
-                    "child exited; sent SIGTERM to the remaining processes, waiting for them"
-                        .into(),
-                );
             }
-            Phase::Draining { .. } | Phase::Killing { .. } if !children_left => {
-                self.exit(self.final_code(), out)
-            }
-            _ => {}
+            Phase::Draining { kill_at } | Phase::Lingering { kill_at, .. } => (kill_at, false),
+            Phase::Killing { .. } if done => (now, false),
+            // Past telling: SIGKILL is on its way.
+            _ => return,
+        };
+        if done {
+            self.exit(self.final_code(), out);
+            return;
         }
+        if tell {
+            self.cancel_restarts();
+            self.drain(kill_at, out);
+            log(
+                out,
+                Level::Info,
+                "child exited; sent SIGTERM to the remaining processes, waiting for them".into(),
+            );
+        }
+        self.phase = match left {
+            Left::OthersOnly => Phase::Lingering {
+                kill_at,
+                look_at: now.saturating_add(LOOK_INTERVAL),
+            },
+            _ => Phase::Draining { kill_at },
+        };
     }
 
     fn on_group_gone(&mut self, gone: Pid, now: Mono, out: &mut Vec<Action>) {
@@ -1142,7 +1184,7 @@ impl Machine {
                     self.stop_sidecars("half the grace period passed", out);
                 }
             }
-            Phase::Draining { kill_at } => {
+            Phase::Draining { kill_at } | Phase::Lingering { kill_at, .. } => {
                 if now >= *kill_at {
                     self.grace_over(now, out);
                 }
@@ -1233,9 +1275,8 @@ impl Machine {
                 Shown(self.rules.grace)
             ),
         );
-        if let Some(to) = self.rewritten(Signal::TERM) {
-            self.forward_to_program(to, out);
-        }
+        let to = self.rewritten(Signal::TERM).unwrap_or(Signal::TERM);
+        self.forward_to_program(to, out);
         self.main_mut().state = ProcState::Replacing {
             pid,
             kill_at: now.saturating_add(self.rules.grace),

@@ -2,17 +2,20 @@
 //! until a signal or the machine's deadline, read signals, reap, tick the
 //! clock; feed each to the machine (`machine.rs`) and carry out its actions.
 
-use std::time::{Duration, Instant};
+use alloc::ffi::CString;
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use core::time::Duration;
 
-use std::ffi::CString;
-
-use super::machine::{Action, Event, Machine, Mono, ProbeId, ProcId, StartError, To};
+use super::machine::{Action, Event, Left, Machine, Mono, ProbeId, ProcId, StartError, To};
 use super::tree;
 use crate::log;
 use crate::probe::{CheckOptions, Deadline, Target, probe};
+use crate::sys::errno::Errno;
 use crate::sys::process::{self, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
 use crate::sys::signal::Signal;
-use crate::sys::signals::{Mask, SignalFd, group_exists, kill};
+use crate::sys::signalfd::{Mask, SignalFd, group_exists, kill};
+use crate::sys::time::{Instant, sleep};
 use crate::sys::wait::{ExitStatus, Pid, Reaped, reap_one};
 use crate::{debug, error, warn};
 
@@ -79,7 +82,7 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
             Ok(false) => {}
             Err(e) => {
                 error!("waiting for signals failed: {e}");
-                std::thread::sleep(WAIT_FAILED_PAUSE);
+                sleep(WAIT_FAILED_PAUSE);
             }
         }
         if let Some(code) = l.reap() {
@@ -141,15 +144,19 @@ impl Loop<'_> {
                 Reaped::Nothing => {
                     return self
                         .feed(Event::ReapedAll {
-                            children_left: true,
+                            left: Left::Children,
                         })
                         .or_else(|| self.report_gone_groups());
                 }
                 Reaped::NoChildren => {
+                    // As PID 1, what vigil did not start is its business too.
+                    let left = if self.io.is_pid1 && tree::others_in_namespace() {
+                        Left::OthersOnly
+                    } else {
+                        Left::Nothing
+                    };
                     return self
-                        .feed(Event::ReapedAll {
-                            children_left: false,
-                        })
+                        .feed(Event::ReapedAll { left })
                         .or_else(|| self.report_gone_groups());
                 }
             };
@@ -178,15 +185,13 @@ impl Loop<'_> {
     /// Forks and execs PROGRAM or a sidecar (same environment, `--user` and
     /// `--no-new-privs`; a sidecar in its own process group, never the terminal's).
     fn spawn(&self, id: ProcId) -> Result<i32, SpawnError> {
-        if id == ProcId::MAIN {
-            return process::spawn(&self.io.spawn);
-        }
-        let Some(argv) = self.io.sidecars.get(id.0 - 1) else {
-            return Err(SpawnError::Fork(std::io::Error::from_raw_os_error(
-                libc::EINVAL,
-            )));
-        };
         let main = &self.io.spawn;
+        let Some(argv) = id.0.checked_sub(1).map(|i| self.io.sidecars.get(i)) else {
+            return process::spawn(main);
+        };
+        let Some(argv) = argv else {
+            return Err(SpawnError::Fork(Errno(libc::EINVAL)));
+        };
         process::spawn(&Spawn {
             argv,
             new_group: true,
@@ -194,6 +199,7 @@ impl Loop<'_> {
             mask: main.mask,
             creds: main.creds,
             no_new_privs: main.no_new_privs,
+            ignore_chld: main.ignore_chld,
         })
     }
 
@@ -204,7 +210,7 @@ impl Loop<'_> {
                 Ok(Some(pid)) => {
                     // The child has its own copies now; vigil pins no fd and no mount.
                     process::close_fds_from_3_except(self.io.sigfd.raw());
-                    if let Err(e) = std::env::set_current_dir("/") {
+                    if let Err(e) = crate::sys::env::chdir_root() {
                         debug!("cannot chdir to /: {e}");
                     }
                     Event::Started { id, pid }
@@ -286,12 +292,10 @@ fn forward(sig: Signal, to: To) {
 
 fn start_error(e: SpawnError) -> StartError {
     match e {
-        SpawnError::Exec(e) => match e.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {
-                StartError::NotFound(e.to_string())
-            }
-            _ => StartError::NotExecutable(e.to_string()),
-        },
+        SpawnError::Exec(e) if matches!(e.0, libc::ENOENT | libc::ENOTDIR) => {
+            StartError::NotFound(e.to_string())
+        }
+        SpawnError::Exec(e) => StartError::NotExecutable(e.to_string()),
         SpawnError::Creds(step, e) => StartError::Creds {
             step,
             error: e.to_string(),
@@ -303,7 +307,11 @@ fn start_error(e: SpawnError) -> StartError {
 /// Forks a child that probes `target` within `timeout` (the same probe as
 /// `vigil check`). It gets the mask vigil started with, plus SIGPIPE blocked
 /// as `vigil check` has it.
-fn start_probe(target: &Target, timeout: Duration, started: Mask) -> std::io::Result<ProbeChild> {
+fn start_probe(
+    target: &Target,
+    timeout: Duration,
+    started: Mask,
+) -> crate::sys::errno::Result<ProbeChild> {
     let mask = Mask(started.0 | 1u64 << (libc::SIGPIPE - 1));
     fork_probe(mask, || {
         let opts = CheckOptions::new(Vec::new());

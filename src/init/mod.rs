@@ -9,28 +9,26 @@ mod user;
 pub mod wait_for;
 pub mod watchdog;
 
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStringExt;
+use alloc::ffi::CString;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use crate::cli::{self, init::InitOptions, init::Parsed};
+use alloc::borrow::ToOwned;
+
+use crate::cli::init::InitOptions;
 use crate::exit_status::{FAILURE, USAGE};
+use crate::sys::disposition;
 use crate::sys::process::{self, Spawn};
-use crate::sys::signals::{Mask, SignalFd};
+use crate::sys::signal::Signal;
+use crate::sys::signalfd::{Mask, SignalFd};
 use crate::{error, log, warn};
 use machine::{Machine, Rules};
 use restart_policy::RestartRules;
 use watchdog::WatchRules;
 
-pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
-    let opts = match cli::init::parse(args) {
-        Ok(Parsed::Run(opts)) => opts,
-        Ok(Parsed::Help) => return print_stdout(cli::HELP),
-        Ok(Parsed::Version) => return print_stdout(&format!("{}\n", cli::VERSION)),
-        Err(e) => {
-            error!("{e}");
-            return USAGE;
-        }
-    };
+/// Runs init mode with its parsed options and the signal mask vigil was
+/// started with; returns vigil's exit status.
+pub fn main(opts: &InitOptions, started_mask: Mask) -> i32 {
     log::set_level(opts.log_level);
     let argv = match to_cstrings(&opts.command) {
         Ok(argv) => argv,
@@ -39,7 +37,7 @@ pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
             return USAGE;
         }
     };
-    match start(&opts, &argv, started_mask) {
+    match start(opts, &argv, started_mask) {
         Ok(code) => code,
         Err(code) => code,
     }
@@ -49,6 +47,10 @@ pub fn main(args: Vec<OsString>, started_mask: Mask) -> i32 {
 /// a set-up that failed before anything was started.
 fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32, i32> {
     let is_pid1 = process::getpid() == 1;
+    // A launcher may leave SIGCHLD ignored across exec; the kernel would then
+    // reap vigil's children itself and vigil would wait forever (wait(2)).
+    // Reset for vigil; the child gets it ignored again, as it would have.
+    let ignore_chld = disposition::reset_to_default(Signal::CHLD).unwrap_or(false);
     if !is_pid1 {
         // Without this, orphans go to the real init and are never reaped by us.
         if let Err(e) = process::set_child_subreaper() {
@@ -92,6 +94,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             mask: started_mask,
             creds: creds.as_ref(),
             no_new_privs: opts.no_new_privs,
+            ignore_chld,
         },
         sidecars: &sidecars,
         wait_for: &opts.wait_for,
@@ -105,7 +108,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
 /// The options the machine decides by, as plain values.
 fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
     Rules {
-        program: opts.command[0].to_string_lossy().into_owned(),
+        program: String::from_utf8_lossy(&opts.command[0]).into_owned(),
         user: opts.user.clone(),
         group: opts.group,
         rewrites: opts.rewrites.clone(),
@@ -133,10 +136,10 @@ fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
     }
 }
 
-fn to_cstrings(command: &[OsString]) -> Result<Vec<CString>, String> {
+fn to_cstrings(command: &[Vec<u8>]) -> Result<Vec<CString>, String> {
     command
         .iter()
-        .map(|a| CString::new(a.clone().into_vec()).map_err(|_| a.to_string_lossy().into_owned()))
+        .map(|a| CString::new(a.clone()).map_err(|_| String::from_utf8_lossy(a).into_owned()))
         .collect()
 }
 
@@ -145,12 +148,4 @@ fn strings_to_cstrings(words: &[String]) -> Result<Vec<CString>, String> {
         .iter()
         .map(|w| CString::new(w.as_bytes()).map_err(|_| w.clone()))
         .collect()
-}
-
-fn print_stdout(text: &str) -> i32 {
-    use std::io::Write;
-    match std::io::stdout().write_all(text.as_bytes()) {
-        Ok(()) => 0,
-        Err(_) => FAILURE,
-    }
 }

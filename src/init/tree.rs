@@ -1,11 +1,15 @@
 //! The process tree vigil is responsible for: signalling all of it at
 //! shutdown, and the /proc walk that finds it when vigil is not PID 1.
 
-use std::collections::BinaryHeap;
+use alloc::collections::BinaryHeap;
+use alloc::ffi::CString;
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use crate::sys::process::getpid;
 use crate::sys::signal::Signal;
-use crate::sys::signals::kill;
+use crate::sys::signalfd::kill;
 
 /// Sends `sig` to every process vigil is responsible for. As PID 1 that is
 /// the whole PID namespace: kill(-1) reaches every process but ourselves
@@ -22,6 +26,15 @@ pub fn signal_all(sig: Signal, is_pid1: bool) {
     }
 }
 
+/// As PID 1: whether any process but vigil is left in the PID namespace,
+/// such as one entered with `docker exec` or `nsenter`. False when /proc is
+/// missing or belongs to another PID namespace (its `self` is not pid 1).
+pub fn others_in_namespace() -> bool {
+    let ours = crate::sys::fs::read(c"/proc/self/stat")
+        .is_ok_and(|stat| stat.split(|&b| b == b' ').next() == Some(b"1"));
+    ours && crate::sys::dir::numbers(c"/proc").is_ok_and(|pids| pids.iter().any(|&p| p != 1))
+}
+
 /// Pids of every living descendant of `root` (not `root` itself), from /proc.
 /// Empty when /proc is not mounted.
 pub fn descendants(root: i32) -> Vec<i32> {
@@ -35,7 +48,10 @@ pub fn descendants(root: i32) -> Vec<i32> {
     for pid in pids {
         // A process may exit between readdir and read: skip it.
         // Read as bytes: a comm that is not UTF-8 must not hide a process.
-        if let Some(ppid) = std::fs::read(format!("/proc/{pid}/stat"))
+        let Ok(path) = CString::new(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if let Some(ppid) = crate::sys::fs::read(&path)
             .ok()
             .and_then(|stat| parent_from_stat(&stat))
         {
@@ -59,7 +75,7 @@ pub fn descendants(root: i32) -> Vec<i32> {
 /// may itself hold spaces and parentheses, so we split after the last ')'.
 fn parent_from_stat(stat: &[u8]) -> Option<i32> {
     let close = stat.iter().rposition(|&b| b == b')')?;
-    let after_comm = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    let after_comm = core::str::from_utf8(&stat[close + 1..]).ok()?;
     after_comm.split_whitespace().nth(1)?.parse().ok()
 }
 

@@ -1,14 +1,17 @@
 //! `--user USER[:GROUP]`: resolves names and numbers against /etc/passwd and
-//! /etc/group (read as text, no NSS), the way `initgroups(3)` would.
+//! /etc/group (read as bytes, no NSS), the way `initgroups(3)` would.
 
-use std::ffi::CString;
+use alloc::borrow::ToOwned;
+use alloc::ffi::CString;
+use alloc::vec;
 
+use crate::sys::fs::{self, lines};
 use crate::sys::process::Creds;
 
 /// Resolves `spec` in the parent, before fork; the error says what is missing.
 pub fn resolve(spec: &str) -> Result<Creds, &'static str> {
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let groups = std::fs::read_to_string("/etc/group").ok();
+    let passwd = fs::read(c"/etc/passwd").unwrap_or_default();
+    let groups = fs::read(c"/etc/group").ok();
     resolve_in(spec, &passwd, groups.as_deref())
 }
 
@@ -24,9 +27,10 @@ pub fn number(text: &str) -> Option<u32> {
 }
 
 /// The first line of a passwd or group file whose fields satisfy `pick`;
-/// fields as `[name, password, id, 4th, 5th, 6th]`, missing ones empty.
-fn find<'f>(file: &'f str, pick: impl Fn(&[&'f str; 6]) -> bool) -> Option<[&'f str; 6]> {
-    file.lines().map(fields).find(|f| pick(f))
+/// fields as `[name, password, id, 4th, 5th, 6th]`, missing ones empty. A
+/// line that is not UTF-8 is skipped, never the whole file.
+fn find<'f>(file: &'f [u8], pick: impl Fn(&[&'f str; 6]) -> bool) -> Option<[&'f str; 6]> {
+    lines(file).map(fields).find(|f| pick(f))
 }
 
 fn fields(line: &str) -> [&str; 6] {
@@ -37,7 +41,7 @@ fn fields(line: &str) -> [&str; 6] {
     out
 }
 
-fn resolve_in(spec: &str, passwd: &str, group_file: Option<&str>) -> Result<Creds, &'static str> {
+fn resolve_in(spec: &str, passwd: &[u8], group_file: Option<&[u8]>) -> Result<Creds, &'static str> {
     let (user, group) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
@@ -57,7 +61,7 @@ fn resolve_in(spec: &str, passwd: &str, group_file: Option<&str>) -> Result<Cred
         (None, Some(n)) => (n, 0, "", ""),
         (None, None) => return Err("not in /etc/passwd"),
     };
-    let group_file = group_file.unwrap_or("");
+    let group_file = group_file.unwrap_or_default();
     if let Some(g) = group {
         gid = match number(g) {
             Some(n) => n,
@@ -68,7 +72,7 @@ fn resolve_in(spec: &str, passwd: &str, group_file: Option<&str>) -> Result<Cred
     }
     // initgroups(3): the primary group plus every group listing the user.
     let mut groups = vec![gid];
-    for line in group_file.lines() {
+    for line in lines(group_file) {
         let f = fields(line);
         if !name.is_empty() && f[3].split(',').any(|m| m == name) {
             if let Some(g) = number(f[2]).filter(|g| !groups.contains(g)) {
@@ -91,9 +95,10 @@ fn resolve_in(spec: &str, passwd: &str, group_file: Option<&str>) -> Result<Cred
 mod tests {
     use super::*;
 
-    const PASSWD: &str =
-        "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nbroken\n";
-    const GROUP: &str = "root:x:0:\nalice:x:1000:\nextra:x:4321:bob,alice\nother:x:5:bob\n";
+    const PASSWD: &[u8] =
+        b"root:x:0:0:root:/root:/bin/sh\nbad:\xff:1:1::/:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nbroken\n";
+    const GROUP: &[u8] =
+        b"root:x:0:\n\xfe:x:9:alice\nalice:x:1000:\nextra:x:4321:bob,alice\nother:x:5:bob\n";
 
     #[test]
     fn names_numbers_and_groups() {
@@ -105,7 +110,7 @@ mod tests {
         assert_eq!(c.home.as_deref(), Some(c"/home/alice"));
         let c = resolve_in("1000:extra", PASSWD, Some(GROUP)).unwrap();
         assert_eq!((c.uid, c.gid), (1000, 4321));
-        let c = resolve_in("65534:65534", "", None).unwrap();
+        let c = resolve_in("65534:65534", b"", None).unwrap();
         assert_eq!(
             (c.uid, c.gid, c.groups, c.home),
             (65534, 65534, vec![65534], None)

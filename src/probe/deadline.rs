@@ -1,7 +1,9 @@
 //! The one deadline of a `vigil check` run: resolve, connect, handshake, write
 //! and read each get what is left of it, never a fixed per-call timeout.
 
-use std::time::{Duration, Instant};
+use core::time::Duration;
+
+use crate::sys::time::Instant;
 
 /// An instant every step of a probe must finish by, and the budget it came from
 /// (the budget is what failure messages quote: "timed out after 5s").

@@ -5,9 +5,12 @@
 //! decides what to read next. Every buffer has a fixed size, so a peer sending
 //! endless headers or body costs a bounded amount of memory.
 
-use std::io::{self, Read, Write};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use alloc::{format, vec};
 
-use super::deadline::Deadline;
+use super::net::Conn;
 use super::report::{Failure, clean_reason};
 use super::target::Target;
 
@@ -69,18 +72,10 @@ pub struct Answer {
 
 /// Sends one request for `target` over `stream` and reads the answer. The
 /// stream must bound each call by the deadline (net::Bounded does).
-pub fn exchange(
-    stream: &mut dyn ReadWrite,
-    target: &Target,
-    req: &Request,
-    deadline: Deadline,
-) -> Result<Answer, Failure> {
-    stream
-        .write_all(&request_bytes(target, req))
-        .and_then(|()| stream.flush())
-        .map_err(|e| Failure::from_io(e, deadline))?;
+pub fn exchange(stream: &mut dyn Conn, target: &Target, req: &Request) -> Result<Answer, Failure> {
+    stream.write_all(&request_bytes(target, req))?;
 
-    let mut buf = Buffer::new(deadline);
+    let mut buf = Buffer::new();
     let head = loop {
         match parse_head(buf.data())? {
             Some(head) if head.code / 100 == 1 && head.code != 101 => {
@@ -121,10 +116,6 @@ pub fn exchange(
         body_matched,
     })
 }
-
-/// Read + Write as one object type, so every transport goes through one client.
-pub trait ReadWrite: Read + Write {}
-impl<T: Read + Write + ?Sized> ReadWrite for T {}
 
 fn request_bytes(target: &Target, req: &Request) -> Vec<u8> {
     let ours = |name: &str| {
@@ -206,7 +197,7 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
         } else if h.name.eq_ignore_ascii_case("content-length")
             && !matches!(framing, Framing::Chunked)
         {
-            let n = std::str::from_utf8(h.value.trim_ascii())
+            let n = core::str::from_utf8(h.value.trim_ascii())
                 .ok()
                 .and_then(|s| s.parse().ok())
                 .ok_or(Failure::BadResponse("bad Content-Length"))?;
@@ -226,16 +217,14 @@ struct Buffer {
     bytes: Box<[u8]>,
     start: usize,
     end: usize,
-    deadline: Deadline,
 }
 
 impl Buffer {
-    fn new(deadline: Deadline) -> Buffer {
+    fn new() -> Buffer {
         Buffer {
             bytes: vec![0; HEAD_LIMIT].into_boxed_slice(),
             start: 0,
             end: 0,
-            deadline,
         }
     }
 
@@ -249,7 +238,7 @@ impl Buffer {
 
     /// Reads more bytes after the unconsumed ones; 0 at end of stream. A full
     /// buffer is a bad response (`what` says which part outgrew it).
-    fn fill(&mut self, stream: &mut dyn ReadWrite, what: &'static str) -> Result<usize, Failure> {
+    fn fill(&mut self, stream: &mut dyn Conn, what: &'static str) -> Result<usize, Failure> {
         if self.start > 0 {
             self.bytes.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -258,16 +247,9 @@ impl Buffer {
         if self.end == self.bytes.len() {
             return Err(Failure::BadResponse(what));
         }
-        match stream.read(&mut self.bytes[self.end..]) {
-            Ok(n) => {
-                self.end += n;
-                Ok(n)
-            }
-            // rustls reports a close without close_notify this way; for a
-            // body read until close it is just the end.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
-            Err(e) => Err(Failure::from_io(e, self.deadline)),
-        }
+        let n = stream.read(&mut self.bytes[self.end..])?;
+        self.end += n;
+        Ok(n)
     }
 }
 
@@ -313,7 +295,7 @@ impl<'a> Matcher<'a> {
 
 /// Reads the body as framed until the matcher is satisfied or gives up.
 fn read_body(
-    stream: &mut dyn ReadWrite,
+    stream: &mut dyn Conn,
     buf: &mut Buffer,
     framing: Framing,
     matcher: &mut Matcher,
@@ -359,7 +341,7 @@ fn read_body(
 /// Feeds up to `len` body bytes to the matcher; false when reading should stop
 /// (matched, limit reached, or the stream ended).
 fn read_exact_len(
-    stream: &mut dyn ReadWrite,
+    stream: &mut dyn Conn,
     buf: &mut Buffer,
     mut len: u64,
     matcher: &mut Matcher,

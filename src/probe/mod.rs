@@ -10,18 +10,18 @@ pub mod target;
 #[cfg(feature = "tls")]
 mod tls;
 
-use std::ffi::OsString;
-use std::io::{self, Write};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
 
 pub use deadline::Deadline;
 pub use http::StatusSet;
 pub use report::{Failure, Passed, Report};
 pub use target::{BadTarget, Scheme, Target};
 
-use crate::cli::check::{CHECK_HELP, Parsed};
-use crate::sys::signals::{Mask, set_mask};
+use crate::sys::time::{Instant, sleep};
 
 pub const EXIT_HEALTHY: i32 = 0;
 /// Unhealthy, and also bad usage: Docker reserves 2, so it is never used.
@@ -42,7 +42,8 @@ pub struct CheckOptions {
     pub headers: Vec<(String, String)>,
     pub method: String,
     pub body_contains: Option<String>,
-    pub unix_socket: Option<PathBuf>,
+    /// A unix socket path (bytes, as the kernel takes it).
+    pub unix_socket: Option<Vec<u8>>,
     pub retries: u32,
     pub retry_delay: Duration,
     pub quiet: bool,
@@ -130,7 +131,7 @@ pub fn probe(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Report
             break result;
         }
         match deadline.remaining() {
-            Some(left) if left > opts.retry_delay => std::thread::sleep(opts.retry_delay),
+            Some(left) if left > opts.retry_delay => sleep(opts.retry_delay),
             _ => break result,
         }
         attempts_left -= 1;
@@ -148,8 +149,8 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
     if target.scheme == Scheme::Https && cfg!(not(feature = "tls")) {
         return Err(Failure::NoTls);
     }
-    let transport = net::connect(target, opts.unix_socket.as_deref(), deadline)?;
-    let mut stream = net::Bounded::new(transport, deadline);
+    let socket = net::connect(target, opts.unix_socket.as_deref(), deadline)?;
+    let mut stream = net::Bounded::new(socket, deadline);
     let req = http::Request {
         method: &opts.method,
         headers: &opts.headers,
@@ -157,11 +158,11 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
     };
     let answer = match target.scheme {
         Scheme::Tcp => return Ok(Passed::Connected),
-        Scheme::Http => http::exchange(&mut stream, target, &req, deadline)?,
+        Scheme::Http => http::exchange(&mut stream, target, &req)?,
         #[cfg(feature = "tls")]
         Scheme::Https => {
-            let mut tls = tls::connect(stream, target, deadline)?;
-            http::exchange(&mut tls, target, &req, deadline)?
+            let mut tls = tls::connect(stream, target)?;
+            http::exchange(&mut tls, target, &req)?
         }
         #[cfg(not(feature = "tls"))]
         Scheme::Https => return Err(Failure::NoTls),
@@ -175,27 +176,11 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
     }
 }
 
-/// `vigil check ARGS`: prints one line per target, returns the exit status.
-pub fn main(args: Vec<OsString>) -> i32 {
-    // A peer that closes while we write would otherwise kill the probe with
-    // SIGPIPE (unix sockets and stdout use write(2), not send(MSG_NOSIGNAL));
-    // blocked, the write fails with EPIPE instead (signal(7)).
-    let started = set_mask(Mask::all_blockable());
-    set_mask(Mask(started.0 | 1u64 << (libc::SIGPIPE - 1)));
-
-    let opts = match crate::cli::check::parse(args) {
-        Ok(Parsed::Run(opts)) => opts,
-        Ok(Parsed::Help) => {
-            let _ = io::stdout().write_all(CHECK_HELP.as_bytes());
-            return EXIT_HEALTHY;
-        }
-        Err(e) => {
-            crate::error!("{e}");
-            return EXIT_UNHEALTHY;
-        }
-    };
-    let outcome = probe_all(&opts, Deadline::after(opts.timeout));
-    let _ = io::stdout().write_all(outcome.text(opts.quiet).as_bytes());
+/// Runs `vigil check` with its parsed options: prints one line per target
+/// (only failures with `--quiet`), returns the exit status.
+pub fn main(opts: &CheckOptions) -> i32 {
+    let outcome = probe_all(opts, Deadline::after(opts.timeout));
+    let _ = crate::sys::stdio::stdout(outcome.text(opts.quiet).as_bytes());
     if outcome.healthy {
         EXIT_HEALTHY
     } else {

@@ -1,11 +1,13 @@
 //! Outcomes of probing one target and the one short line each prints:
 //! `ok http://127.0.0.1:8080/healthz 200 OK 1.2ms`, `fail tcp://db:5432 refused 0.3ms`.
 
-use std::fmt::{self, Write as _};
-use std::io;
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::string::{String, ToString};
+use core::fmt::{self, Write as _};
+use core::time::Duration;
 
 use super::deadline::Deadline;
+use crate::sys::Errno;
 
 /// Longest target text and error text a line shows: Docker keeps only the
 /// first 4096 bytes of a probe's output, so every line stays short.
@@ -26,7 +28,7 @@ pub enum Failure {
     Resolve,
     NoSocket,
     /// Any other socket error, as the OS words it.
-    Io(io::Error),
+    Io(Errno),
     /// The peer's bytes are not an HTTP/1.x response we can read.
     BadResponse(&'static str),
     /// An https target, but this vigil was built without the `tls` feature.
@@ -39,16 +41,14 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// Names an I/O error the way a probe's reader wants to see it.
-    pub fn from_io(e: io::Error, deadline: Deadline) -> Failure {
-        use io::ErrorKind::*;
-        match e.kind() {
-            TimedOut | WouldBlock => Failure::TimedOut(deadline.total()),
-            ConnectionRefused => Failure::Refused,
-            ConnectionReset | ConnectionAborted | BrokenPipe => Failure::Reset,
-            HostUnreachable | NetworkUnreachable => Failure::Unreachable,
-            UnexpectedEof => Failure::Closed,
-            NotFound => Failure::NoSocket,
+    /// Names an OS error the way a probe's reader wants to see it.
+    pub fn from_errno(e: Errno, deadline: Deadline) -> Failure {
+        match e.0 {
+            libc::ETIMEDOUT | libc::EAGAIN => Failure::TimedOut(deadline.total()),
+            libc::ECONNREFUSED => Failure::Refused,
+            libc::ECONNRESET | libc::ECONNABORTED | libc::EPIPE => Failure::Reset,
+            libc::EHOSTUNREACH | libc::ENETUNREACH => Failure::Unreachable,
+            libc::ENOENT => Failure::NoSocket,
             _ => Failure::Io(e),
         }
     }

@@ -6,15 +6,22 @@
 //! and thread support plus musl's resolver cost 45 KiB of a 512 KiB budget.
 //! This file is what a probe needs of a stub resolver (RFC 1035), nothing more.
 
-use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use alloc::{format, vec};
+use core::ffi::CStr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use core::time::Duration;
 
 use super::deadline::Deadline;
 use super::report::Failure;
+use crate::sys::fs::{self, lines};
+use crate::sys::net::UdpSocket;
+use crate::sys::time::wall_subsec_nanos;
 
-const HOSTS: &str = "/etc/hosts";
-const RESOLV_CONF: &str = "/etc/resolv.conf";
+const HOSTS: &CStr = c"/etc/hosts";
+const RESOLV_CONF: &CStr = c"/etc/resolv.conf";
 /// Queries are resent this often while no answer came (UDP may drop them).
 const RESEND: Duration = Duration::from_secs(1);
 const TYPE_A: u16 = 1;
@@ -23,7 +30,7 @@ const TYPE_AAAA: u16 = 28;
 /// Every address of `host`, IPv6 first, as getaddrinfo(3) orders loopback.
 pub fn resolve(host: &str, deadline: Deadline) -> Result<Vec<IpAddr>, Failure> {
     let name = host.strip_suffix('.').unwrap_or(host);
-    let hosts = std::fs::read_to_string(HOSTS).unwrap_or_default();
+    let hosts = fs::read(HOSTS).unwrap_or_default();
     let found = from_hosts(&hosts, name);
     if !found.is_empty() {
         return Ok(found);
@@ -36,7 +43,7 @@ pub fn resolve(host: &str, deadline: Deadline) -> Result<Vec<IpAddr>, Failure> {
             IpAddr::V4(Ipv4Addr::LOCALHOST),
         ]);
     }
-    let conf = Conf::parse(&std::fs::read_to_string(RESOLV_CONF).unwrap_or_default());
+    let conf = Conf::parse(&fs::read(RESOLV_CONF).unwrap_or_default());
     for candidate in conf.candidates(host) {
         let found = query(&candidate, &conf.servers, deadline)?;
         if !found.is_empty() {
@@ -47,9 +54,9 @@ pub fn resolve(host: &str, deadline: Deadline) -> Result<Vec<IpAddr>, Failure> {
 }
 
 /// The addresses hosts(5) lists for `name` (any of a line's names, any case).
-fn from_hosts(text: &str, name: &str) -> Vec<IpAddr> {
+fn from_hosts(file: &[u8], name: &str) -> Vec<IpAddr> {
     let mut found = Vec::new();
-    for line in text.lines() {
+    for line in lines(file) {
         let line = line.split('#').next().unwrap_or_default();
         let mut fields = line.split_ascii_whitespace();
         let Some(addr) = fields.next().and_then(|a| a.parse::<IpAddr>().ok()) else {
@@ -70,13 +77,13 @@ struct Conf {
 }
 
 impl Conf {
-    fn parse(text: &str) -> Conf {
+    fn parse(file: &[u8]) -> Conf {
         let mut conf = Conf {
             servers: Vec::new(),
             search: Vec::new(),
             ndots: 1,
         };
-        for line in text.lines() {
+        for line in lines(file) {
             let mut words = line.split_ascii_whitespace();
             match words.next() {
                 // At most 3 servers, as MAXNS in glibc and musl.
@@ -113,9 +120,9 @@ impl Conf {
         }
         let searched = self.search.iter().map(|d| format!("{host}.{d}"));
         if host.matches('.').count() >= self.ndots {
-            std::iter::once(host.to_owned()).chain(searched).collect()
+            core::iter::once(host.to_owned()).chain(searched).collect()
         } else {
-            searched.chain(std::iter::once(host.to_owned())).collect()
+            searched.chain(core::iter::once(host.to_owned())).collect()
         }
     }
 }
@@ -124,9 +131,7 @@ impl Conf {
 /// and takes the first usable answer for each type. Empty: no such name.
 fn query(name: &str, servers: &[IpAddr], deadline: Deadline) -> Result<Vec<IpAddr>, Failure> {
     let timed_out = || Failure::TimedOut(deadline.total());
-    let id = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0x5a5a, |d| d.subsec_nanos() as u16);
+    let id = wall_subsec_nanos() as u16;
     let (Some(ask_a), Some(ask_aaaa)) = (
         question(id, name, TYPE_A),
         question(id ^ 1, name, TYPE_AAAA),
@@ -135,11 +140,11 @@ fn query(name: &str, servers: &[IpAddr], deadline: Deadline) -> Result<Vec<IpAdd
     };
     // One dual-stack socket reaches IPv4 servers at their v4-mapped
     // addresses (ipv6(7)); where IPv6 is off, an IPv4 socket and v4 servers.
-    let (sock, mapped) = match UdpSocket::bind(SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))) {
+    let (sock, mapped) = match UdpSocket::bind(&SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))) {
         Ok(sock) => (sock, true),
         Err(_) => (
-            UdpSocket::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))
-                .map_err(|e| Failure::from_io(e, deadline))?,
+            UdpSocket::bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))
+                .map_err(|e| Failure::from_errno(e, deadline))?,
             false,
         ),
     };
@@ -170,12 +175,11 @@ fn query(name: &str, servers: &[IpAddr], deadline: Deadline) -> Result<Vec<IpAdd
         let resend_at = Deadline::after(RESEND);
         while let Some(wait) = resend_at.remaining() {
             let left = deadline.remaining().ok_or_else(timed_out)?;
-            let _ = sock.set_read_timeout(Some(left.min(wait)));
-            let n = match sock.recv_from(&mut buf) {
+            let n = match sock.recv_from(&mut buf, left.min(wait)) {
                 Ok((n, from)) if servers.contains(&from) => n,
                 Ok(_) => continue,
-                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Failure::from_io(e, deadline)),
+                Err(e) if e.timed_out() || e.interrupted() => continue,
+                Err(e) => return Err(Failure::from_errno(e, deadline)),
             };
             for i in 0..2 {
                 match answer(&buf[..n], asks[i], &mut found[i]) {
@@ -197,13 +201,6 @@ fn query(name: &str, servers: &[IpAddr], deadline: Deadline) -> Result<Vec<IpAdd
     let [v4, mut v6] = found;
     v6.extend(v4);
     Ok(v6)
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 /// A query message: header with recursion desired, one question (RFC 1035 4.1).
@@ -296,6 +293,7 @@ mod tests {
     fn hosts_file() {
         let text =
             "127.0.0.1 localhost\n::1 dualhost # v6 first\n127.0.0.1\tweb DualHost\nfe80::1%lo x\n";
+        let text = text.as_bytes();
         assert_eq!(
             from_hosts(text, "dualhost"),
             vec![
@@ -308,9 +306,17 @@ mod tests {
     }
 
     #[test]
+    fn a_line_that_is_not_utf8_spoils_only_itself() {
+        let hosts = b"127.0.0.9 caf\xe9\n127.0.0.1 web\n";
+        assert_eq!(from_hosts(hosts, "web"), vec![IpAddr::from([127, 0, 0, 1])]);
+        let conf = Conf::parse(b"search caf\xe9\nnameserver 10.0.0.2\n");
+        assert_eq!(conf.servers, vec![IpAddr::from([10, 0, 0, 2])]);
+    }
+
+    #[test]
     fn resolv_conf_and_search() {
         let c = Conf::parse(
-            "nameserver 10.96.0.10\nsearch ns.svc.cluster.local svc.cluster.local\noptions ndots:5 timeout:1\n",
+            b"nameserver 10.96.0.10\nsearch ns.svc.cluster.local svc.cluster.local\noptions ndots:5 timeout:1\n",
         );
         assert_eq!(c.servers, vec!["10.96.0.10".parse::<IpAddr>().unwrap()]);
         assert_eq!(
@@ -326,7 +332,7 @@ mod tests {
             ]
         );
         assert_eq!(c.candidates("db."), ["db"]);
-        let empty = Conf::parse("");
+        let empty = Conf::parse(b"");
         assert_eq!(empty.servers, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
         assert_eq!(empty.candidates("db"), ["db"]);
     }

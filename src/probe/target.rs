@@ -1,8 +1,11 @@
 //! What to probe: `http://`, `https://` and `tcp://` targets parsed from text,
 //! after `${VAR}` / `${VAR:-default}` expansion (exec-form HEALTHCHECK has no shell).
 
-use std::fmt;
-use std::net::{IpAddr, Ipv6Addr};
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use core::fmt;
+use core::net::{IpAddr, Ipv6Addr};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Scheme {

@@ -1,14 +1,16 @@
 //! Lists a directory's numeric entries (/proc's pids, /proc/self/fd's fds) with
-//! getdents64: std's `read_dir` goes through libc's opendir, which would link
+//! getdents64: libc's opendir (what std's `read_dir` used) would link
 //! musl's malloc beside vigil's own heap.
 
-use std::ffi::CStr;
-use std::io;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+use super::errno::{Errno, Result};
 
 /// The entries of `path` whose names are decimal numbers, in directory order.
 /// An error after the first read ends the listing with what was found, as
 /// skipping bad entries of `read_dir` would.
-pub fn numbers(path: &CStr) -> io::Result<Vec<i32>> {
+pub fn numbers(path: &CStr) -> Result<Vec<i32>> {
     // SAFETY: `path` is NUL-terminated; the fd is closed below.
     let fd = unsafe {
         libc::open(
@@ -17,7 +19,7 @@ pub fn numbers(path: &CStr) -> io::Result<Vec<i32>> {
         )
     };
     if fd < 0 {
-        return Err(io::Error::last_os_error());
+        return Err(Errno::last());
     }
     let mut found = Vec::new();
     let mut buf = [0u64; 512];
@@ -28,17 +30,17 @@ pub fn numbers(path: &CStr) -> io::Result<Vec<i32>> {
                 libc::SYS_getdents64,
                 fd,
                 buf.as_mut_ptr(),
-                std::mem::size_of_val(&buf),
+                core::mem::size_of_val(&buf),
             )
         };
         if n < 0 && found.is_empty() {
-            break Err(io::Error::last_os_error());
+            break Err(Errno::last());
         }
         if n <= 0 {
             break Ok(found);
         }
         // SAFETY: reinterpreting the u64 buffer as its bytes.
-        let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
+        let bytes = unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
         found.extend(Records(bytes).filter_map(parse_number));
     };
     // SAFETY: closing the fd opened above.
@@ -62,7 +64,7 @@ impl<'a> Iterator for Records<'a> {
 }
 
 fn parse_number(name: &[u8]) -> Option<i32> {
-    std::str::from_utf8(name).ok()?.parse().ok()
+    core::str::from_utf8(name).ok()?.parse().ok()
 }
 
 #[cfg(test)]

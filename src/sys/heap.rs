@@ -6,10 +6,10 @@
 //! its heap stays at its peak (a few chunks) and is reused. This one is about
 //! 0.6 KiB. A spin lock keeps it sound if a thread ever appears.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::cell::UnsafeCell;
-use std::ptr::null_mut;
-use std::sync::atomic::{AtomicBool, Ordering};
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::UnsafeCell;
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// The smallest class holds 16 bytes (a free-list link, and malloc's alignment).
 const MIN_SHIFT: u32 = 4;
@@ -51,7 +51,7 @@ impl Heap {
 
     fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         while self.locked.swap(true, Ordering::Acquire) {
-            std::hint::spin_loop();
+            core::hint::spin_loop();
         }
         // SAFETY: the lock is held, so this is the only reference to the state.
         let result = f(unsafe { &mut *self.state.get() });
@@ -170,7 +170,7 @@ unsafe impl GlobalAlloc for Heap {
         unsafe {
             let fresh = self.alloc(new);
             if !fresh.is_null() {
-                std::ptr::copy_nonoverlapping(ptr, fresh, layout.size().min(new_size));
+                core::ptr::copy_nonoverlapping(ptr, fresh, layout.size().min(new_size));
                 self.dealloc(ptr, layout);
             }
             fresh

@@ -1,11 +1,23 @@
 //! The OS layer: every libc call and every `unsafe` block in vigil lives below here.
-//! The rest of the crate sees typed values (`Signal`, pids, exit statuses) and `io::Error`.
+//! The rest of the crate sees typed values (`Signal`, pids, `Instant`, sockets)
+//! and `Errno` for errors; nothing here decides an exit status or a message.
 #![allow(unsafe_code)]
 
 pub mod dir;
+pub mod disposition;
+pub mod entry;
+pub mod env;
+pub mod errno;
+pub mod fd;
+pub mod fs;
 pub mod heap;
+pub mod net;
 pub mod process;
 pub mod signal;
-pub mod signals;
+pub mod signalfd;
+pub mod stdio;
+pub mod time;
 pub mod unix_socket;
 pub mod wait;
+
+pub use errno::Errno;

@@ -1,11 +1,16 @@
 //! Processes: fork/exec of the child with its start-up state restored, waitpid
 //! decoding, prctl, and the small identity calls (getpid, process groups, ttys).
 
-use std::ffi::{CStr, CString, c_char};
-use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use alloc::borrow::ToOwned;
+use alloc::ffi::CString;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ffi::c_char;
+use core::ptr::null;
 
-use super::signals::{Mask, set_mask};
+use super::errno::{Errno, Result, check};
+use super::fd::Fd;
+use super::signalfd::{Mask, set_mask};
 
 /// How to start the child.
 pub struct Spawn<'a> {
@@ -21,6 +26,9 @@ pub struct Spawn<'a> {
     pub creds: Option<&'a Creds>,
     /// Set PR_SET_NO_NEW_PRIVS before exec.
     pub no_new_privs: bool,
+    /// vigil was started with SIGCHLD ignored and reset it for itself: the
+    /// child gets it ignored again, as it would have inherited it.
+    pub ignore_chld: bool,
 }
 
 /// A user to become: ids and supplementary groups, plus HOME when known.
@@ -34,12 +42,12 @@ pub struct Creds {
 
 /// Why the child could not start.
 pub enum SpawnError {
-    Fork(io::Error),
+    Fork(Errno),
     /// execvp failed in the child; the error is its errno.
-    Exec(io::Error),
+    Exec(Errno),
     /// A step of the privilege drop failed in the child (named by the
     /// `&str`: setgroups, setgid, setuid, ...); nothing was exec'd.
-    Creds(&'static str, io::Error),
+    Creds(&'static str, Errno),
 }
 
 /// The steps a child may fail at before exec, as sent through the error pipe.
@@ -47,9 +55,9 @@ const STEPS: [&str; 5] = ["exec", "setgroups", "setgid", "setuid", "no_new_privs
 
 /// Forks and execs. Returns only once the child has exec'd (or failed to: the
 /// error comes back through a close-on-exec pipe), so nothing is half-started.
-pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
+pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
     let mut ptrs: Vec<*const c_char> = req.argv.iter().map(|a| a.as_ptr()).collect();
-    ptrs.push(std::ptr::null());
+    ptrs.push(null());
     // HOME for the new user goes in a copy of the environment made here: the
     // child only execs, with no setenv (which would allocate after fork).
     let home = req.creds.and_then(|c| c.home.as_ref()).and_then(|h| {
@@ -61,7 +69,7 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
     let mut pipe = [0i32; 2];
     // SAFETY: pipe2 writes two fds into our 2-element array.
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(SpawnError::Fork(io::Error::last_os_error()));
+        return Err(SpawnError::Fork(Errno::last()));
     }
     let [read_end, write_end] = pipe;
     // SAFETY: vigil is single-threaded when it spawns, so the child may run any
@@ -102,6 +110,9 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
                 step = 4;
             }
             if step == 0 {
+                if req.ignore_chld {
+                    libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                }
                 set_mask(req.mask);
                 match &envp {
                     Some(envp) => libc::execvpe(ptrs[0], ptrs.as_ptr(), envp.as_ptr()),
@@ -113,7 +124,7 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
             libc::_exit(127);
         }
     }
-    let fork_error = io::Error::last_os_error();
+    let fork_error = Errno::last();
     // SAFETY: closing the write end we own; the child has its own copy.
     unsafe { libc::close(write_end) };
     if pid < 0 {
@@ -131,7 +142,7 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
     let n = loop {
         // SAFETY: reads at most 8 bytes into a local [i32; 2].
         let n = unsafe { libc::read(read_end, msg.as_mut_ptr().cast(), 8) };
-        if n >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+        if n >= 0 || !Errno::last().interrupted() {
             break n;
         }
     };
@@ -139,8 +150,8 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
     unsafe { libc::close(read_end) };
     if n == 8 {
         // SAFETY: reaping the child we just forked; a null status pointer is allowed.
-        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-        let err = io::Error::from_raw_os_error(msg[1]);
+        unsafe { libc::waitpid(pid, core::ptr::null_mut(), 0) };
+        let err = Errno(msg[1]);
         return Err(match STEPS.get(msg[0] as usize) {
             Some(&step) if msg[0] > 0 => SpawnError::Creds(step, err),
             _ => SpawnError::Exec(err),
@@ -153,7 +164,7 @@ pub fn spawn(req: &Spawn) -> Result<i32, SpawnError> {
 /// its one-line report comes back through.
 pub struct ProbeChild {
     pub pid: i32,
-    report: OwnedFd,
+    report: Fd,
 }
 
 /// The most of a probe's report vigil reads back.
@@ -163,10 +174,8 @@ impl ProbeChild {
     /// The report, once the child has been reaped (empty if it wrote none).
     pub fn report(&self) -> String {
         let mut buf = [0u8; REPORT_MAX];
-        // SAFETY: reads at most REPORT_MAX bytes into our buffer from our fd;
-        // the fd is non-blocking, and the writer is gone once the child is reaped.
-        let n = unsafe { libc::read(self.report.as_raw_fd(), buf.as_mut_ptr().cast(), REPORT_MAX) };
-        let n = usize::try_from(n).unwrap_or(0);
+        // The fd is non-blocking, and the writer is gone once the child is reaped.
+        let n = self.report.read(&mut buf).unwrap_or(0);
         String::from_utf8_lossy(&buf[..n]).trim_end().to_owned()
     }
 }
@@ -175,33 +184,40 @@ impl ProbeChild {
 /// blocks on a network peer. The child writes what `probe` returns (at most
 /// 512 bytes) into a pipe, never to stdout, and `_exit`s 0 when it passed, 1
 /// when not. The caller learns the end by reaping the pid.
-pub fn fork_probe(mask: Mask, probe: impl FnOnce() -> (bool, String)) -> io::Result<ProbeChild> {
+pub fn fork_probe(mask: Mask, probe: impl FnOnce() -> (bool, String)) -> Result<ProbeChild> {
     let mut pipe = [0i32; 2];
     // SAFETY: pipe2 writes two fds into our 2-element array.
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
-        return Err(io::Error::last_os_error());
+        return Err(Errno::last());
     }
-    // SAFETY: both fds were just created and nothing else owns them.
-    let (read_end, write_end) =
-        unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
+    // Both fds were just created and nothing else owns them.
+    let (read_end, write_end) = (Fd::own(pipe[0]), Fd::own(pipe[1]));
     // SAFETY: vigil is single-threaded, so the child may run any code (the
     // probe allocates and opens sockets); it leaves only through _exit, so no
     // destructor or atexit handler of vigil's runs twice.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
+        // A process group of its own, before any signal is unblocked: a
+        // terminal's ^C goes to the foreground group, and must not kill a
+        // probe that shares vigil's (the watchdog would count a failure).
+        // SAFETY: plain integers.
+        unsafe { libc::setpgid(0, 0) };
         set_mask(mask);
         let (ok, text) = probe();
         let bytes = &text.as_bytes()[..text.len().min(REPORT_MAX)];
         // SAFETY: writes from a live buffer of the given length into our pipe
         // (64 KiB of buffer: never blocks), then ends the process at once.
         unsafe {
-            libc::write(write_end.as_raw_fd(), bytes.as_ptr().cast(), bytes.len());
+            libc::write(write_end.raw(), bytes.as_ptr().cast(), bytes.len());
             libc::_exit(if ok { 0 } else { 1 });
         }
     }
     if pid < 0 {
-        return Err(io::Error::last_os_error());
+        return Err(Errno::last());
     }
+    // Both sides call setpgid, as in `spawn`: whichever runs first wins.
+    // SAFETY: plain integers.
+    unsafe { libc::setpgid(pid, pid) };
     Ok(ProbeChild {
         pid,
         report: read_end,
@@ -214,7 +230,7 @@ pub fn kill_and_reap(pid: i32) {
     // SAFETY: plain integers; a null status pointer is allowed.
     unsafe {
         libc::kill(pid, libc::SIGKILL);
-        libc::waitpid(pid, std::ptr::null_mut(), 0);
+        libc::waitpid(pid, core::ptr::null_mut(), 0);
     }
 }
 
@@ -224,15 +240,15 @@ pub fn getpid() -> i32 {
 }
 
 /// Makes orphaned descendants reparent to us instead of to the namespace's init.
-pub fn set_child_subreaper() -> io::Result<()> {
+pub fn set_child_subreaper() -> Result<()> {
     // SAFETY: prctl with integer arguments only.
-    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) })
+    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }).map(drop)
 }
 
 /// Asks the kernel to send us `sig` when our parent dies.
-pub fn set_parent_death_signal(sig: i32) -> io::Result<()> {
+pub fn set_parent_death_signal(sig: i32) -> Result<()> {
     // SAFETY: prctl with integer arguments only.
-    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) })
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) }).map(drop)
 }
 
 /// True when stdin is a terminal whose foreground process group is ours: only
@@ -271,40 +287,28 @@ fn close_range(first: i32, last: i32) {
     }
 }
 
-// SAFETY: libc defines `environ` with this type (environ(7)); it is only read,
-// in `environment_with`.
-unsafe extern "C" {
-    static mut environ: *const *const c_char;
-}
-
 const HOME: &[u8] = b"HOME=";
 
 /// vigil's environment as an envp array, with `home` (`HOME=...`) in place of
-/// any HOME entry. The pointers borrow from `environ`, which nothing changes
-/// while vigil runs, and from `home`.
+/// any HOME entry. The pointers borrow from the environment, which lives for
+/// the whole process (see `env::entries`), and from `home`.
 fn environment_with(home: &CString) -> Vec<*const c_char> {
-    let mut envp = Vec::new();
-    // SAFETY: environ is a NULL-terminated array of NUL-terminated strings set
-    // up by libc; vigil is single-threaded and never changes its environment
-    // (no setenv, no std::env::set_var), so reading it here races with nothing.
-    unsafe {
-        let mut p = environ;
-        while !p.is_null() && !(*p).is_null() {
-            if !CStr::from_ptr(*p).to_bytes().starts_with(HOME) {
-                envp.push(*p);
-            }
-            p = p.add(1);
-        }
-    }
+    let mut envp = super::env::pointers_except(|e| e.starts_with(HOME));
     envp.push(home.as_ptr());
-    envp.push(std::ptr::null());
+    envp.push(null());
     envp
 }
 
-fn check(rc: i32) -> io::Result<()> {
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+/// Ends the process at once with SIGABRT (abort(3)), for a bug: musl's abort
+/// unblocks SIGABRT and restores its default action first.
+pub fn abort() -> ! {
+    // SAFETY: abort takes nothing and never returns.
+    unsafe { libc::abort() }
+}
+
+/// Ends the process at once with `status` (_exit(2)): no destructor, no
+/// atexit handler, no flushing.
+pub fn exit_now(status: i32) -> ! {
+    // SAFETY: _exit takes an integer and never returns.
+    unsafe { libc::_exit(status) }
 }

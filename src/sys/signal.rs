@@ -1,7 +1,7 @@
 //! Signal numbers and names: `TERM`, `SIGTERM`, `sigterm`, `15`, `RTMIN+3` all name one.
 //! Pure data about the kernel's numbering; no system calls here.
 
-use std::fmt;
+use core::fmt;
 
 /// A signal number, 1..=64 (the kernel's `_NSIG` on x86_64 and aarch64).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]

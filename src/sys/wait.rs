@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use super::errno::Errno;
 use super::signal::Signal;
 
 /// A process id, always positive: the kernel's pid of one process. Signalling
@@ -73,8 +74,7 @@ pub fn reap_one() -> Reaped {
         if pid == 0 {
             return Reaped::Nothing;
         }
-        // SAFETY: __errno_location returns this thread's errno slot, always valid.
-        if unsafe { *libc::__errno_location() } != libc::EINTR {
+        if !Errno::last().interrupted() {
             return Reaped::NoChildren;
         }
     }

@@ -198,21 +198,15 @@ pub enum DockerfileStage<'a> {
     Default,
     /// The last stage for another platform, e.g. `linux/arm64`.
     Platform(&'a str),
-    /// `--target tiny`, the size-first build.
-    Tiny,
 }
 
-/// Builds an image of docker/Dockerfile with its builder stage (`builder`,
-/// or `tiny-builder` for the tiny image) replaced by a directory holding `bin`.
+/// Builds an image of docker/Dockerfile with its builder stage (`builder`)
+/// replaced by a directory holding `bin`.
 pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStage) -> String {
     let dir = s.dir("bin");
     std::fs::copy(bin, dir.join("vigil")).unwrap_or_else(|e| panic!("copy {}: {e}", bin.display()));
     let tag = s.image("vigil");
-    let builder = match stage {
-        DockerfileStage::Tiny => "tiny-builder",
-        _ => "builder",
-    };
-    let ctx = format!("{builder}={}", dir.display());
+    let ctx = format!("builder={}", dir.display());
     let ignore = root().join("docker/Dockerfile.dockerignore");
     let dockerfile = root().join("docker/Dockerfile");
     let mut args = vec![
@@ -232,7 +226,6 @@ pub fn build_dockerfile_stage(s: &mut Scratch, bin: &Path, stage: DockerfileStag
     match stage {
         DockerfileStage::Default => {}
         DockerfileStage::Platform(p) => args.extend(["--platform", p]),
-        DockerfileStage::Tiny => args.extend(["--target", "tiny"]),
     }
     let context = root();
     args.push(context.to_str().expect("utf-8 path"));

@@ -96,7 +96,20 @@ fn reaped(n: i32, status: ExitStatus) -> Event {
 }
 
 fn all_reaped(children_left: bool) -> Event {
-    Event::ReapedAll { children_left }
+    Event::ReapedAll {
+        left: if children_left {
+            Left::Children
+        } else {
+            Left::Nothing
+        },
+    }
+}
+
+/// As PID 1: no children, but processes vigil did not start remain.
+fn only_others_left() -> Event {
+    Event::ReapedAll {
+        left: Left::OthersOnly,
+    }
 }
 
 fn probe_done(probe: ProbeId, passed: bool, report: &str) -> Event {
@@ -1051,8 +1064,8 @@ fn watch_a_probe_that_cannot_start_is_retried_one_interval_later() {
 }
 
 #[test]
-fn a_watchdog_fire_that_a_rewrite_drops_stops_nothing_yet_exits_75() {
-    // Today's behaviour (issue 11, item 10 will make it consistent).
+fn a_rewrite_to_zero_cannot_cancel_the_watchdogs_stop() {
+    // Issue 11, item 10: it drops only the SIGTERMs vigil receives.
     let mut m = running(Rules {
         watch: Some(WatchRules {
             retries: 1,
@@ -1061,13 +1074,105 @@ fn a_watchdog_fire_that_a_rewrite_drops_stops_nothing_yet_exits_75() {
         rewrites: vec![(Signal::TERM, None)],
         ..rules()
     });
-    assert_eq!(effects(watch_round(&mut m, secs(10), false)), []);
-    assert_eq!(m.phase(), &Phase::Running);
-    assert_eq!(m.deadline(), None);
     assert_eq!(
-        exit_status_after(&mut m, EXITED_0, secs(30)),
+        effects(watch_round(&mut m, secs(10), false)),
+        [forward(Signal::TERM)]
+    );
+    assert_eq!(
+        m.phase(),
+        &Phase::Stopping {
+            kill_at: ms(20_010),
+            sidecars_at: ms(15_010)
+        }
+    );
+    assert_eq!(
+        exit_status_after(&mut m, ExitStatus::Signaled(Signal::TERM), secs(11)),
         [Action::Exit(75)]
     );
+}
+
+#[test]
+fn a_stop_signal_rewritten_to_zero_during_wait_for_is_dropped() {
+    // Issue 11, item 10: as it would be once PROGRAM runs.
+    let mut m = Machine::new(Rules {
+        wait_for: 1,
+        rewrites: vec![(Signal::TERM, None)],
+        ..rules()
+    });
+    m.start(Mono::ZERO);
+    assert_eq!(effects(m.on(sent(Signal::TERM), ms(100))), []);
+    assert!(matches!(m.phase(), Phase::WaitingFor(_)));
+    // INT is not rewritten: it still ends the wait.
+    assert_eq!(
+        effects(m.on(sent(Signal::INT), ms(200))),
+        [Action::CancelProbe(ProbeId::WaitFor(0)), Action::Exit(130)]
+    );
+}
+
+// ---- Shutdown as PID 1: processes vigil did not start ----
+
+#[test]
+fn as_pid1_vigil_waits_for_processes_it_did_not_start() {
+    // Issue 11, item 5: `docker exec` or `nsenter` processes get SIGTERM and
+    // time to clean up, within the grace period.
+    let mut m = running(Rules {
+        is_pid1: true,
+        ..rules()
+    });
+    m.on(reaped(CHILD, ExitStatus::Exited(3)), secs(1));
+    assert_eq!(
+        effects(m.on(only_others_left(), secs(1))),
+        [
+            Action::SignalTree(Signal::TERM),
+            Action::SignalTree(Signal::CONT)
+        ]
+    );
+    assert_eq!(
+        m.phase(),
+        &Phase::Lingering {
+            kill_at: secs(11),
+            look_at: ms(1_100)
+        }
+    );
+    // No SIGCHLD tells of their end: vigil looks again every 100 ms.
+    assert_eq!(m.deadline(), Some(ms(1_100)));
+    assert_eq!(effects(m.on(only_others_left(), ms(1_100))), []);
+    assert_eq!(m.deadline(), Some(ms(1_200)));
+    assert_eq!(
+        effects(m.on(all_reaped(false), ms(1_200))),
+        [Action::Exit(3)]
+    );
+}
+
+#[test]
+fn as_pid1_processes_it_did_not_start_get_sigkill_at_the_grace_end() {
+    let mut m = running(Rules {
+        is_pid1: true,
+        ..rules()
+    });
+    m.on(reaped(CHILD, EXITED_0), secs(1));
+    m.on(only_others_left(), secs(1));
+    assert_eq!(
+        effects(m.on(Event::Clock, secs(11))),
+        [Action::SignalTree(Signal::KILL)]
+    );
+    // Then the namespace's teardown finishes them: vigil exits.
+    assert_eq!(
+        effects(m.on(only_others_left(), ms(11_100))),
+        [Action::Exit(0)]
+    );
+}
+
+#[test]
+fn as_pid1_a_new_orphan_while_lingering_is_waited_for_as_a_child() {
+    let mut m = running(Rules {
+        is_pid1: true,
+        ..rules()
+    });
+    m.on(reaped(CHILD, EXITED_0), secs(1));
+    m.on(only_others_left(), secs(1));
+    assert_eq!(effects(m.on(all_reaped(true), secs(2))), []);
+    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
 }
 
 /// The lifecycle rules: `--stop-delay`, `--with`, `--restart`, `--on-unhealthy`.

@@ -4,10 +4,11 @@
 //! directly: libc's `sigset_t` helpers refuse signals 32-34 (reserved by glibc
 //! and musl threads), yet an init must block and forward every catchable signal.
 
-use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::Duration;
+use alloc::vec::Vec;
+use core::time::Duration;
 
+use super::errno::{Errno, Result, check};
+use super::fd::Fd;
 use super::signal::{MAX, Signal};
 
 /// A kernel signal mask: bit `n - 1` stands for signal `n`.
@@ -71,12 +72,12 @@ pub struct Received {
 }
 
 /// A non-blocking signalfd for a mask; reading it dequeues pending signals.
-pub struct SignalFd(OwnedFd);
+pub struct SignalFd(Fd);
 
 impl SignalFd {
-    pub fn new(mask: Mask) -> io::Result<SignalFd> {
+    pub fn new(mask: Mask) -> Result<SignalFd> {
         // SAFETY: signalfd4 reads 8 bytes from `&mask.0`; fd -1 asks for a new
-        // descriptor, which we own from here on (wrapped in OwnedFd below).
+        // descriptor, which we own from here on (wrapped in Fd below).
         let fd = unsafe {
             libc::syscall(
                 libc::SYS_signalfd4,
@@ -86,27 +87,23 @@ impl SignalFd {
                 libc::SFD_NONBLOCK | libc::SFD_CLOEXEC,
             )
         };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the kernel just returned this fd to us and nothing else owns it.
-        Ok(SignalFd(unsafe { OwnedFd::from_raw_fd(fd as i32) }))
+        Ok(SignalFd(Fd::own(check(fd)? as i32)))
     }
 
     pub fn raw(&self) -> i32 {
-        self.0.as_raw_fd()
+        self.0.raw()
     }
 
     /// Waits until a signal is pending or `timeout` passes (`None`: forever).
     /// Returns whether a signal is ready. Blocking here costs no wake-ups.
-    pub fn wait(&self, timeout: Option<Duration>) -> io::Result<bool> {
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
         let timeout_ms: i32 = match timeout {
             None => -1,
             // Round up, so we never wake just before a deadline and spin.
             Some(d) => d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32,
         };
         let mut pfd = libc::pollfd {
-            fd: self.0.as_raw_fd(),
+            fd: self.0.raw(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -116,26 +113,26 @@ impl SignalFd {
             if n >= 0 {
                 return Ok(n > 0);
             }
-            let err = io::Error::last_os_error();
-            if err.kind() != io::ErrorKind::Interrupted {
+            let err = Errno::last();
+            if !err.interrupted() {
                 return Err(err);
             }
         }
     }
 
     /// Dequeues up to 16 pending signals into `out` (cleared first).
-    pub fn read(&self, out: &mut Vec<Received>) -> io::Result<()> {
+    pub fn read(&self, out: &mut Vec<Received>) -> Result<()> {
         out.clear();
         const N: usize = 16;
-        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        let size = core::mem::size_of::<libc::signalfd_siginfo>();
         // SAFETY: signalfd_siginfo is plain old data (integers only): all-zero is valid.
-        let mut buf: [libc::signalfd_siginfo; N] = unsafe { std::mem::zeroed() };
+        let mut buf: [libc::signalfd_siginfo; N] = unsafe { core::mem::zeroed() };
         // SAFETY: we pass the buffer's own address and exact byte length.
-        let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), N * size) };
+        let n = unsafe { libc::read(self.0.raw(), buf.as_mut_ptr().cast(), N * size) };
         if n < 0 {
-            let err = io::Error::last_os_error();
-            return match err.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(()),
+            let err = Errno::last();
+            return match err.0 {
+                libc::EAGAIN | libc::EINTR => Ok(()),
                 _ => Err(err),
             };
         }
@@ -151,13 +148,9 @@ impl SignalFd {
 }
 
 /// kill(2): `pid > 0` one process, `pid < -1` a process group, `-1` everything we may signal.
-pub fn kill(pid: i32, sig: Signal) -> io::Result<()> {
+pub fn kill(pid: i32, sig: Signal) -> Result<()> {
     // SAFETY: kill takes plain integers and has no memory effects.
-    if unsafe { libc::kill(pid, sig.0) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    check(unsafe { libc::kill(pid, sig.0) }).map(drop)
 }
 
 /// Whether process group `pgid` still has a member: kill(-pgid, 0) fails with
@@ -165,6 +158,6 @@ pub fn kill(pid: i32, sig: Signal) -> io::Result<()> {
 pub fn group_exists(pgid: i32) -> bool {
     match kill(-pgid, Signal(0)) {
         Ok(()) => true,
-        Err(e) => e.raw_os_error() != Some(libc::ESRCH),
+        Err(e) => e.0 != libc::ESRCH,
     }
 }

@@ -1,0 +1,59 @@
+//! An owned file descriptor: closed when dropped, read and written with EINTR
+//! retried, so callers never see an interrupted call.
+
+use super::errno::{Errno, Result, check};
+
+/// A file descriptor vigil opened and nothing else owns.
+#[derive(Debug)]
+pub struct Fd(i32);
+
+impl Fd {
+    /// Takes ownership of `raw`, returned by the kernel for a call of ours.
+    pub(super) fn own(raw: i32) -> Fd {
+        Fd(raw)
+    }
+
+    pub fn raw(&self) -> i32 {
+        self.0
+    }
+
+    /// read(2) into `buf`; 0 at end of file.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+            let n = unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) };
+            match check(n as i64) {
+                Ok(n) => return Ok(n as usize),
+                Err(e) if e.interrupted() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// write(2) of all of `bytes`, in as many calls as it takes.
+    pub fn write_all(&self, bytes: &[u8]) -> Result<()> {
+        write_all(self.0, bytes)
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: we own the fd and nothing uses it after this.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// write(2) of all of `bytes` to `fd`, retrying short writes and EINTR.
+pub fn write_all(fd: i32, mut bytes: &[u8]) -> Result<()> {
+    while !bytes.is_empty() {
+        // SAFETY: reads at most `bytes.len()` bytes from a live slice.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        match check(n as i64) {
+            Ok(0) => return Err(Errno(libc::EIO)),
+            Ok(n) => bytes = &bytes[n as usize..],
+            Err(e) if e.interrupted() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
