@@ -186,6 +186,13 @@ Init options (each also set by its VIGIL_* variable; a flag beats the variable):
       --watch-interval/-timeout/-retries/-start-period  as Docker [10s 5s 3 0s]
   -u, --user USER[:GROUP]    run PROGRAM as USER
       --no-new-privs         set no_new_privs
+      --stop-delay D         hold the first SIGTERM D, then forward it [0]
+      --with 'CMD ARG...'    a sidecar, started first in its own group
+                             (repeatable; VIGIL_WITH: one per line)
+      --restart POLICY       no|on-failure|always [no]
+      --max-restarts N       per process, within --restart-window [5]
+      --restart-window D     [5m]
+      --on-unhealthy ACTION  exit|restart: what --watch does [exit]
   -v, -q                     say more / less on stderr
                              VIGIL_LOG=debug|info|warn|error|off [warn]
   -h, --help                 this help
