@@ -6,6 +6,7 @@
 
 mod common;
 #[path = "containers/podman.rs"]
+#[allow(dead_code)] // shared with tests/containers.rs, which uses the rest
 mod podman;
 
 use std::time::{Duration, Instant};
