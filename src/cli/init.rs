@@ -239,14 +239,14 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Parsed, UsageError> {
     let sidecars = match sidecars {
         Some(list) => list,
         // One sidecar per line: command lines contain commas.
-        None => match env_text(env, "VIGIL_WITH")? {
-            Some(text) => text
-                .lines()
-                .filter(|line| !line.trim().is_empty())
-                .map(|line| sidecar(env, line).map_err(|e| bad("VIGIL_WITH", e)))
-                .collect::<Result<_, _>>()?,
-            None => Vec::new(),
-        },
+        None => {
+            let mut list = Vec::new();
+            let text = env_text(env, "VIGIL_WITH")?.unwrap_or_default();
+            for line in text.lines().filter(|line| !line.trim().is_empty()) {
+                list.push(sidecar(env, line).map_err(|e| bad("VIGIL_WITH", e))?);
+            }
+            list
+        }
     };
     let restart = match restart {
         Some(r) => r,
