@@ -906,7 +906,10 @@ impl Machine {
             return;
         }
         self.procs[i].state = ProcState::Exited(status);
-        if !supervising {
+        // During the stop delay nothing restarts, but a sidecar that exits
+        // first still stops everything at once, with its status.
+        let held = matches!(self.phase, Phase::StopDelay { .. }) && id != ProcId::MAIN;
+        if !supervising && !held {
             return; // shutting down: on_reaped_all decides when vigil exits
         }
         if self.procs[i].restart == Restart::OnFailure {

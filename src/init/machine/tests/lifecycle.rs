@@ -416,6 +416,27 @@ fn a_sidecar_exiting_first_stops_everything_and_its_status_is_vigils() {
 }
 
 #[test]
+fn a_sidecar_exiting_during_the_stop_delay_cuts_it_short_with_its_status() {
+    let mut m = running_with_sidecars(Rules {
+        stop_delay: secs(5),
+        ..with_sidecars()
+    });
+    m.on(sent(Signal::TERM), secs(1));
+    let out = m.on(reaped(SIDE_A, ExitStatus::Exited(6)), secs(2));
+    assert_eq!(effects(out), [forward(Signal::TERM)]);
+    assert_eq!(
+        m.phase(),
+        &Phase::Stopping {
+            kill_at: secs(12),
+            sidecars_at: secs(7)
+        }
+    );
+    m.on(reaped(CHILD, EXITED_0), secs(3));
+    m.on(reaped(SIDE_B, EXITED_0), secs(3));
+    assert_eq!(effects(m.on(all_reaped(false), secs(3))), [Action::Exit(6)]);
+}
+
+#[test]
 fn a_sidecar_killed_by_a_signal_exits_128_plus_n() {
     let mut m = running_with_sidecars(with_sidecars());
     m.on(reaped(SIDE_A, ExitStatus::Signaled(Signal::KILL)), secs(1));
