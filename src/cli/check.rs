@@ -226,7 +226,7 @@ fn timeout(text: &str) -> Result<Duration, String> {
 }
 
 /// A variable's value for `${VAR}`; unset is `None`, set but empty is `""`.
-fn lookup(env: Env, name: &str) -> Result<Option<String>, BadTarget> {
+pub(super) fn lookup(env: Env, name: &str) -> Result<Option<String>, BadTarget> {
     match env(name) {
         None => Ok(None),
         Some(v) => String::from_utf8(v)

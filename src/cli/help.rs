@@ -43,7 +43,7 @@ const fn option<S>(w: &mut Writer, opt: &Opt<S>, column: usize) {
     }
     w.text(opt.long);
     match &opt.takes {
-        Takes::Text(name, _) | Takes::Bytes(name, _) => {
+        Takes::Text(name, _) | Takes::Lines(name, _) | Takes::Bytes(name, _) => {
             w.byte(b' ');
             w.text(name);
         }

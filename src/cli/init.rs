@@ -8,8 +8,10 @@ use alloc::vec::Vec;
 
 use super::argv::{Arg, Lexer};
 use super::opt::{self, Opt, Stop, Takes, switch};
-use super::{Command, Env, Mode, help, values};
+use super::{Command, Env, Mode, command_words, help, values};
 use crate::init::InitOptions;
+use crate::init::config::SidecarCommand;
+use crate::init::restart_policy::{OnUnhealthy, Restart};
 use crate::log::Level;
 
 /// What parsing fills in: the options, and `-v`/`-q` counted (`-vvq` is one
@@ -185,6 +187,72 @@ pub const OPTIONS: &[Opt<Init>] = &[
         help: "set no_new_privs for PROGRAM",
     },
     Opt {
+        long: "stop-delay",
+        short: None,
+        env: Some("VIGIL_STOP_DELAY"),
+        repeats: false,
+        takes: Takes::Text("DURATION", |s, v, _| {
+            s.opts.stop_delay = values::duration(v)?;
+            Ok(())
+        }),
+        help: "hold the first SIGTERM this long, then\nforward it [0]",
+    },
+    Opt {
+        long: "with",
+        short: None,
+        env: Some("VIGIL_WITH"),
+        repeats: true,
+        takes: Takes::Lines("'CMD ARG...'", |s, v, env| {
+            s.opts.sidecars.push(sidecar(v, env)?);
+            Ok(())
+        }),
+        help: "a sidecar, started before PROGRAM in its own\ngroup (VIGIL_WITH: one per line)",
+    },
+    Opt {
+        long: "restart",
+        short: None,
+        env: Some("VIGIL_RESTART"),
+        repeats: false,
+        takes: Takes::Text("POLICY", |s, v, _| {
+            s.opts.restart = restart_policy(v)?;
+            Ok(())
+        }),
+        help: "no|on-failure|always [no]",
+    },
+    Opt {
+        long: "max-restarts",
+        short: None,
+        env: Some("VIGIL_MAX_RESTARTS"),
+        repeats: false,
+        takes: Takes::Text("N", |s, v, _| {
+            s.opts.max_restarts = count(v)?;
+            Ok(())
+        }),
+        help: "per process, within --restart-window [5]",
+    },
+    Opt {
+        long: "restart-window",
+        short: None,
+        env: Some("VIGIL_RESTART_WINDOW"),
+        repeats: false,
+        takes: Takes::Text("DURATION", |s, v, _| {
+            s.opts.restart_window = values::duration(v)?;
+            Ok(())
+        }),
+        help: "the window --max-restarts counts in [5m]",
+    },
+    Opt {
+        long: "on-unhealthy",
+        short: None,
+        env: Some("VIGIL_ON_UNHEALTHY"),
+        repeats: false,
+        takes: Takes::Text("ACTION", |s, v, _| {
+            s.opts.on_unhealthy = unhealthy(v)?;
+            Ok(())
+        }),
+        help: "exit|restart: what --watch does [exit]",
+    },
+    Opt {
         long: "verbose",
         short: Some('v'),
         env: Some("VIGIL_LOG"),
@@ -218,6 +286,42 @@ pub const OPTIONS: &[Opt<Init>] = &[
     },
 ];
 
+/// A `--with` line, split into words by vigil itself (no shell).
+fn sidecar(line: &str, env: Env) -> Result<SidecarCommand, String> {
+    let words = command_words::split(line, &|name| super::check::lookup(env, name))
+        .map_err(|e| format!("'{}': {e}", line.trim()))?;
+    Ok(SidecarCommand {
+        line: line.trim().into(),
+        words,
+    })
+}
+
+fn restart_policy(text: &str) -> Result<Restart, String> {
+    match text.trim() {
+        "no" => Ok(Restart::No),
+        "on-failure" => Ok(Restart::OnFailure),
+        "always" => Ok(Restart::Always),
+        _ => Err(format!(
+            "unknown policy '{text}' (use no, on-failure or always)"
+        )),
+    }
+}
+
+fn unhealthy(text: &str) -> Result<OnUnhealthy, String> {
+    match text.trim() {
+        "exit" => Ok(OnUnhealthy::Exit),
+        "restart" => Ok(OnUnhealthy::Restart),
+        _ => Err(format!("unknown action '{text}' (use exit or restart)")),
+    }
+}
+
+/// `--max-restarts`: 0 or more.
+fn count(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse::<u32>()
+        .map_err(|_| format!("invalid count '{text}'"))
+}
+
 /// `-v` / `-q` from argv, or their shared twin `VIGIL_LOG`, a level name.
 fn louder(s: &mut Init, twin: Option<&str>, step: i32) -> Result<(), String> {
     match twin {
@@ -236,7 +340,7 @@ vigil: a tiny PID 1 for containers, and a health probe with a hard deadline.
 
 Usage:
   vigil [OPTIONS] [--] PROGRAM [ARG...]  run PROGRAM as the child of an init
-  vigil check [OPTIONS] [TARGET...]      probe http://, https://, tcp:// targets
+  vigil check [OPTIONS] [TARGET...]      probe http(s)://, tcp://, grpc(s)://
 
 Init options. Each is also set by the VIGIL_* variable on its right; a flag
 beats its variable, and a repeatable option's variable is a comma-separated
@@ -596,5 +700,73 @@ mod tests {
             parse(args(&["true"]), &bytes).err().as_deref(),
             Some("VIGIL_USER: value is not UTF-8: a\u{FFFD}b")
         );
+    }
+
+    #[test]
+    fn lifecycle_flags() {
+        use crate::init::restart_policy::{OnUnhealthy, Restart};
+        let o = run(&["true"]);
+        assert_eq!(o.stop_delay, Duration::ZERO);
+        assert!(o.sidecars.is_empty());
+        assert_eq!(o.restart, Restart::No);
+        assert_eq!(o.max_restarts, 5);
+        assert_eq!(o.restart_window, Duration::from_secs(300));
+        assert_eq!(o.on_unhealthy, OnUnhealthy::Exit);
+        let o = run(&[
+            "--stop-delay",
+            "5s",
+            "--with",
+            "nginx -g 'daemon off;'",
+            "--with=worker",
+            "--restart",
+            "on-failure",
+            "--max-restarts",
+            "0",
+            "--restart-window=1m",
+            "--on-unhealthy",
+            "restart",
+            "app",
+        ]);
+        assert_eq!(o.stop_delay, Duration::from_secs(5));
+        assert_eq!(o.sidecars[0].line, "nginx -g 'daemon off;'");
+        assert_eq!(o.sidecars[0].words, ["nginx", "-g", "daemon off;"]);
+        assert_eq!(o.sidecars[1].words, ["worker"]);
+        assert_eq!(o.restart, Restart::OnFailure);
+        assert_eq!(o.max_restarts, 0);
+        assert_eq!(o.restart_window, Duration::from_secs(60));
+        assert_eq!(o.on_unhealthy, OnUnhealthy::Restart);
+        for bad in [
+            &["--stop-delay", "soon", "true"][..],
+            &["--with", "a 'b", "true"],
+            &["--with", "a ${VIGIL_TEST_SURELY_UNSET}", "true"],
+            &["--with", " ", "true"],
+            &["--restart", "sometimes", "true"],
+            &["--max-restarts", "-1", "true"],
+            &["--restart-window", "x", "true"],
+            &["--on-unhealthy", "ignore", "true"],
+        ] {
+            let e = error(bad, &[]);
+            assert!(e.contains(bad[0]) && e.contains(bad[1].trim()), "{e}");
+        }
+    }
+
+    #[test]
+    fn vigil_with_holds_one_sidecar_per_line() {
+        let o = run_with(
+            &["app"],
+            &[(
+                "VIGIL_WITH",
+                "nginx -g 'daemon off;', x\n\n  worker --id=${ID:-1}\n",
+            )],
+        );
+        assert_eq!(o.sidecars.len(), 2);
+        assert_eq!(o.sidecars[0].words, ["nginx", "-g", "daemon off;,", "x"]);
+        assert_eq!(o.sidecars[1].words, ["worker", "--id=1"]);
+        let e = error(&["app"], &[("VIGIL_WITH", "ok\nbad 'quote")]);
+        assert!(e.starts_with("VIGIL_WITH: 'bad 'quote'"), "{e}");
+        // A flag replaces the variable's whole list.
+        let o = run_with(&["--with", "one", "app"], &[("VIGIL_WITH", "two")]);
+        assert_eq!(o.sidecars.len(), 1);
+        assert_eq!(o.sidecars[0].words, ["one"]);
     }
 }

@@ -37,6 +37,9 @@ pub enum Takes<S> {
     Text(&'static str, fn(&mut S, &str, Env) -> Result<(), String>),
     /// A value kept as bytes, such as a path, named `.0` in the help.
     Bytes(&'static str, fn(&mut S, Vec<u8>) -> Result<(), String>),
+    /// Like `Text`, for a repeatable option whose values hold commas (a
+    /// command line): its twin has one value per line, blank lines skipped.
+    Lines(&'static str, fn(&mut S, &str, Env) -> Result<(), String>),
     /// Print the help and stop.
     Help,
     /// Print the version and stop.
@@ -84,7 +87,7 @@ pub fn apply<S>(
         Takes::Help => return Ok(Some(Stop::Help)),
         Takes::Version => return Ok(Some(Stop::Version)),
         Takes::Switch(set) => set(settings, None).map_err(named)?,
-        Takes::Text(_, set) => {
+        Takes::Text(_, set) | Takes::Lines(_, set) => {
             let text = utf8(value()?).map_err(named)?;
             set(settings, &text, env).map_err(named)?;
         }
@@ -120,6 +123,11 @@ pub fn apply_twins<S>(
                 }
             }
             Takes::Text(_, set) => set(settings, &text, env).map_err(named)?,
+            Takes::Lines(_, set) => {
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    set(settings, line, env).map_err(named)?;
+                }
+            }
             Takes::Bytes(_, set) => set(settings, text.into_bytes()).map_err(named)?,
             Takes::Help | Takes::Version => {}
         }

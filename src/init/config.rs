@@ -5,6 +5,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use crate::init::restart_policy::{
+    DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW, OnUnhealthy, Restart,
+};
 use crate::log::Level;
 use crate::probe::Target;
 use crate::sys::signal::Signal;
@@ -38,6 +41,14 @@ pub struct InitOptions {
     /// `USER[:GROUP]` to run the child as, resolved later against /etc/passwd.
     pub user: Option<String>,
     pub no_new_privs: bool,
+    /// `--stop-delay`: how long the first SIGTERM is held; zero is off.
+    pub stop_delay: Duration,
+    /// `--with`: the sidecars, in start order.
+    pub sidecars: Vec<SidecarCommand>,
+    pub restart: Restart,
+    pub max_restarts: u32,
+    pub restart_window: Duration,
+    pub on_unhealthy: OnUnhealthy,
     /// PROGRAM and its arguments, as the bytes of argv; never empty once
     /// parsed.
     pub command: Vec<Vec<u8>>,
@@ -62,7 +73,20 @@ impl InitOptions {
             watch_start_period: DEFAULT_WATCH_START_PERIOD,
             user: None,
             no_new_privs: false,
+            stop_delay: Duration::ZERO,
+            sidecars: Vec::new(),
+            restart: Restart::No,
+            max_restarts: DEFAULT_MAX_RESTARTS,
+            restart_window: DEFAULT_RESTART_WINDOW,
+            on_unhealthy: OnUnhealthy::Exit,
             command,
         }
     }
+}
+
+/// One `--with` sidecar: the line as written (for messages) and its words.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct SidecarCommand {
+    pub line: String,
+    pub words: Vec<String>,
 }

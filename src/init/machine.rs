@@ -1,20 +1,24 @@
 //! The supervisor's decisions as a pure state machine: `on(event, now)` moves
 //! the phase and returns the actions (forward, signal the tree, start, exit).
 //!
-//! Where the README's rules live: how a signal is forwarded (`on_signal`), when
-//! shutdown starts and the grace period is enforced (`start_stopping`,
-//! `on_clock`), what happens when the main child exits (`on_reaped_all`).
-//! `--wait-for` and the `--watch` watchdog are sub-machines beside it
-//! (`wait_for.rs`, `watchdog.rs`). No I/O, no clock of its own, only `core` and
-//! `alloc`: the loop in `main_loop.rs` does the waiting, reaping and killing.
+//! Where the README's rules live: how a signal is forwarded (`on_signal`), the
+//! stop delay (`on_stop_signal`, `Phase::StopDelay`), when shutdown starts and
+//! the grace period is enforced (`start_stopping`, `on_clock`), the order in
+//! which PROGRAM and the `--with` sidecars stop (`stop_sidecars`), what happens
+//! when a supervised process exits (`on_reaped`, `on_reaped_all`), restarts and
+//! their backoff (`restart_later`, `restart_policy.rs`). `--wait-for` and the
+//! `--watch` watchdog are sub-machines beside it (`wait_for.rs`, `watchdog.rs`).
+//! No I/O, no clock of its own, only `core` and `alloc`: the loop does the
+//! waiting, reaping and killing.
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use super::restart_policy::{History, OnUnhealthy, Restart, RestartRules, Verdict};
 use super::wait_for::{Progress, WaitFor};
-use super::watchdog::{WatchRules, Watchdog};
+use super::watchdog::{Watch, WatchRules, Watchdog};
 use crate::exit_status;
 use crate::human::Shown;
 use crate::log::Level;
@@ -53,6 +57,13 @@ pub struct Rules {
     pub wait_for: usize,
     pub wait_timeout: Duration,
     pub watch: Option<WatchRules>,
+    /// `--stop-delay`: the first SIGTERM is held this long (zero: not at all).
+    pub stop_delay: Duration,
+    /// `--with`: the sidecars' command lines as written, started in this order.
+    pub sidecars: Vec<String>,
+    /// `--restart`, `--max-restarts`, `--restart-window`.
+    pub restart: RestartRules,
+    pub on_unhealthy: OnUnhealthy,
 }
 
 /// Which supervised process: an index into the machine's process table.
@@ -62,6 +73,11 @@ pub struct ProcId(pub usize);
 impl ProcId {
     /// PROGRAM: its exit ends vigil, and vigil's status is its status.
     pub const MAIN: ProcId = ProcId(0);
+
+    /// The `n`th `--with` sidecar, counted from 0.
+    pub const fn sidecar(n: usize) -> ProcId {
+        ProcId(n + 1)
+    }
 }
 
 /// What a supervised process is to vigil.
@@ -69,27 +85,41 @@ impl ProcId {
 pub enum Role {
     /// PROGRAM.
     Main,
-    /// Started beside PROGRAM (the lifecycle issue's `--with`).
+    /// Started before PROGRAM in its own process group (`--with`).
     Sidecar,
-}
-
-/// What happens when a supervised process exits.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Restart {
-    /// Never restarted (today's only policy).
-    No,
 }
 
 /// Where one supervised process is in its life.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ProcState {
-    /// Not started yet (`--wait-for` still running).
+    /// Not started yet (`--wait-for` still running, or an earlier sidecar starting).
     NotStarted,
     /// A `Start` action went out; the loop reports `Started` or `StartFailed`.
     Starting,
     Running(Pid),
-    /// Reaped, with how it ended. Only the first reap counts: a later process
-    /// that reuses the pid is an orphan like any other.
+    /// A sidecar that got SIGTERM during shutdown; it still runs.
+    Stopping(Pid),
+    /// The watchdog stopped PROGRAM to restart it (`--on-unhealthy restart`):
+    /// the stop signal went out; SIGKILL at `kill_at`.
+    Replacing {
+        pid: Pid,
+        kill_at: Mono,
+    },
+    /// Exited, to be restarted: what is left of its process group got SIGTERM.
+    /// It restarts once the group is gone (SIGKILL at `kill_at`), not before `restart_at`.
+    Clearing {
+        last: ExitStatus,
+        group: Pid,
+        kill_at: Mono,
+        restart_at: Mono,
+    },
+    /// Exited; restarts at `restart_at` (the backoff).
+    Backoff {
+        last: ExitStatus,
+        restart_at: Mono,
+    },
+    /// Reaped, with how it ended, and stays down. Only the first reap counts: a
+    /// later process that reuses the pid is an orphan like any other.
     Exited(ExitStatus),
 }
 
@@ -101,12 +131,26 @@ pub struct Supervised {
     pub role: Role,
     pub restart: Restart,
     pub state: ProcState,
+    /// When it last started, for the backoff reset.
+    pub started_at: Mono,
+    pub history: History,
 }
 
 impl Supervised {
+    /// Its pid while it runs.
     fn pid(&self) -> Option<Pid> {
         match self.state {
-            ProcState::Running(pid) => Some(pid),
+            ProcState::Running(pid) | ProcState::Stopping(pid) => Some(pid),
+            ProcState::Replacing { pid, .. } => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// The last status of a process that exited (and may be restarted).
+    fn last_status(&self) -> Option<ExitStatus> {
+        match self.state {
+            ProcState::Clearing { last, .. } | ProcState::Backoff { last, .. } => Some(last),
+            ProcState::Exited(last) => Some(last),
             _ => None,
         }
     }
@@ -117,16 +161,21 @@ impl Supervised {
 pub enum Phase {
     /// Before `start`.
     New,
-    /// Probing `--wait-for` targets; nothing is started.
-    WaitingFor(WaitFor),
-    /// The main child is being started.
+    /// The sidecars are being started in order, then PROGRAM.
     Starting,
-    /// The main child runs; nothing asked for a stop. The watchdog, if any, runs.
+    /// Probing `--wait-for` targets; PROGRAM is not running (sidecars may be).
+    WaitingFor(WaitFor),
+    /// Supervising; nothing asked for a stop. The watchdog, if any, runs, and
+    /// processes that exit are restarted as `--restart` says.
     Running,
-    /// A stop signal was forwarded; the main child still runs; SIGKILL at `kill_at`.
-    Stopping { kill_at: Mono },
-    /// The main child has exited and the rest of the tree got SIGTERM; SIGKILL
-    /// at `kill_at` to whatever is left.
+    /// The first SIGTERM is held (`--stop-delay`): its rewrite, `signal`, goes
+    /// to PROGRAM at `forward_at`.
+    StopDelay { forward_at: Mono, signal: Signal },
+    /// A stop signal was forwarded to PROGRAM, which still runs; the sidecars
+    /// get SIGTERM at `sidecars_at` (half the grace period), SIGKILL at `kill_at`.
+    Stopping { kill_at: Mono, sidecars_at: Mono },
+    /// PROGRAM has exited (or never ran) and the rest of the tree got SIGTERM;
+    /// SIGKILL at `kill_at` to whatever is left.
     Draining { kill_at: Mono },
     /// As `Draining`, but only processes vigil did not start remain (as PID
     /// 1): no SIGCHLD tells of their end, so vigil looks again at `look_at`.
@@ -135,6 +184,16 @@ pub enum Phase {
     Killing { next_kill: Mono },
     /// vigil exits with this status.
     Done(i32),
+}
+
+/// Whose status vigil exits with.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ExitWith {
+    /// PROGRAM's (README "Exit status"), or 75 once the watchdog fired.
+    Program,
+    /// Decided by what stopped everything: a sidecar's status, a spent restart
+    /// budget, a start-up failure.
+    Status(i32),
 }
 
 /// Which probe: a `--wait-for` target (by index) or the `--watch` watchdog's.
@@ -176,6 +235,11 @@ pub enum Event {
     ReapedAll {
         left: Left,
     },
+    /// After `ReapedAll`: no process is left in this group, one of
+    /// `Machine::clearing_groups` (kill(-group, 0) failed with ESRCH).
+    GroupGone {
+        group: Pid,
+    },
     /// A wake-up: a deadline may have passed (the loop sends it after every wait).
     Clock,
     /// A `Start` succeeded: the process has exec'd.
@@ -216,14 +280,15 @@ pub enum Left {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum To {
     Process(Pid),
-    /// The process group whose id is this pid (`-g`).
+    /// The process group whose id is this pid (`-g`, and every sidecar's own).
     Group(Pid),
 }
 
 /// What the machine asks the loop to do, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    /// Start a supervised process (fork, exec); answer `Started`/`StartFailed`.
+    /// Start a supervised process (fork, exec; a sidecar in its own process
+    /// group); answer `Started`/`StartFailed`.
     Start(ProcId),
     /// Forward a signal vigil received; a failure is logged, never fatal.
     Forward {
@@ -234,6 +299,11 @@ pub enum Action {
     Kill {
         signal: Signal,
         pid: Pid,
+    },
+    /// Send `signal` to a process group, ignoring failure (it may be empty).
+    SignalGroup {
+        signal: Signal,
+        group: Pid,
     },
     /// Send `signal` to every process vigil is responsible for: the whole PID
     /// namespace as PID 1, else its descendants.
@@ -257,9 +327,11 @@ pub enum Action {
 pub struct Machine {
     rules: Rules,
     phase: Phase,
+    /// PROGRAM first (`ProcId::MAIN`), then the sidecars in order.
     procs: Vec<Supervised>,
-    /// Present once the main child runs, when `--watch` is set.
+    /// Present while PROGRAM runs, when `--watch` is set.
     watchdog: Option<Watchdog>,
+    exit_with: ExitWith,
 }
 
 /// Shorthand for a log action.
@@ -269,17 +341,24 @@ pub(super) fn log(out: &mut Vec<Action>, level: Level, text: String) {
 
 impl Machine {
     pub fn new(rules: Rules) -> Machine {
-        let main = Supervised {
-            name: rules.program.clone(),
-            role: Role::Main,
-            restart: Restart::No,
+        let supervised = |name: &String, role| Supervised {
+            name: name.clone(),
+            role,
+            restart: rules.restart.policy,
             state: ProcState::NotStarted,
+            started_at: Mono::ZERO,
+            history: History::default(),
         };
+        let mut procs = alloc::vec![supervised(&rules.program, Role::Main)];
+        for sidecar in &rules.sidecars {
+            procs.push(supervised(sidecar, Role::Sidecar));
+        }
         Machine {
             rules,
             phase: Phase::New,
-            procs: alloc::vec![main],
+            procs,
             watchdog: None,
+            exit_with: ExitWith::Program,
         }
     }
 
@@ -295,23 +374,21 @@ impl Machine {
         self.watchdog.as_ref()
     }
 
-    /// The first step: wait for `--wait-for` targets, or start PROGRAM.
+    /// The process groups of exited processes awaiting their restart: the loop
+    /// reports each one that is empty as `GroupGone`, after each `ReapedAll`.
+    pub fn clearing_groups(&self) -> impl Iterator<Item = Pid> + '_ {
+        self.procs.iter().filter_map(|p| match p.state {
+            ProcState::Clearing { group, .. } => Some(group),
+            _ => None,
+        })
+    }
+
+    /// The first step: start the sidecars in order, then wait for `--wait-for`
+    /// targets, then start PROGRAM.
     pub fn start(&mut self, now: Mono) -> Vec<Action> {
         let mut out = Vec::new();
-        if self.rules.wait_for > 0 {
-            let ends = now.saturating_add(self.rules.wait_timeout);
-            let (wait, progress) = WaitFor::begin(
-                self.rules.wait_for,
-                ends,
-                self.rules.wait_timeout,
-                now,
-                &mut out,
-            );
-            self.phase = Phase::WaitingFor(wait);
-            self.after_wait(progress, &mut out);
-        } else {
-            self.start_main(&mut out);
-        }
+        self.phase = Phase::Starting;
+        self.start_next(now, &mut out);
         out
     }
 
@@ -319,9 +396,26 @@ impl Machine {
     /// deadline of the phase, or `None` (an idle vigil never wakes).
     pub fn deadline(&self) -> Option<Mono> {
         match &self.phase {
-            Phase::WaitingFor(wait) => Some(wait.deadline()),
-            Phase::Running => self.watchdog.as_ref().and_then(Watchdog::deadline),
-            Phase::Stopping { kill_at } | Phase::Draining { kill_at } => Some(*kill_at),
+            Phase::WaitingFor(wait) => earliest(Some(wait.deadline()), self.restart_deadline()),
+            Phase::Running => earliest(
+                self.watchdog.as_ref().and_then(Watchdog::deadline),
+                self.restart_deadline(),
+            ),
+            Phase::StopDelay { forward_at, .. } => Some(*forward_at),
+            Phase::Stopping {
+                kill_at,
+                sidecars_at,
+            } => {
+                let sidecars_run = self
+                    .sidecars()
+                    .any(|(_, p)| matches!(p.state, ProcState::Running(_)));
+                Some(if sidecars_run {
+                    (*kill_at).min(*sidecars_at)
+                } else {
+                    *kill_at
+                })
+            }
+            Phase::Draining { kill_at } => Some(*kill_at),
             Phase::Lingering { kill_at, look_at } => Some(*kill_at.min(look_at)),
             Phase::Killing { next_kill } => Some(*next_kill),
             Phase::New | Phase::Starting | Phase::Done(_) => None,
@@ -340,11 +434,12 @@ impl Machine {
                 sender,
                 from_kernel,
             } => self.on_signal(signal, sender, from_kernel, now, &mut out),
-            Event::Reaped { pid, status } => self.on_reaped(pid, status, &mut out),
+            Event::Reaped { pid, status } => self.on_reaped(pid, status, now, &mut out),
             Event::ReapedAll { left } => self.on_reaped_all(left, now, &mut out),
+            Event::GroupGone { group } => self.on_group_gone(group, now, &mut out),
             Event::Clock => self.on_clock(now, &mut out),
             Event::Started { id, pid } => self.on_started(id, pid, now, &mut out),
-            Event::StartFailed { id, error } => self.on_start_failed(id, error, &mut out),
+            Event::StartFailed { id, error } => self.on_start_failed(id, error, now, &mut out),
             Event::ProbeDone {
                 probe,
                 passed,
@@ -365,9 +460,84 @@ impl Machine {
         &mut self.procs[ProcId::MAIN.0]
     }
 
+    fn sidecars(&self) -> impl Iterator<Item = (ProcId, &Supervised)> {
+        self.procs
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, p)| (ProcId(i), p))
+    }
+
+    /// Whether any supervised process runs.
+    fn any_running(&self) -> bool {
+        self.procs.iter().any(|p| p.pid().is_some())
+    }
+
+    /// A process's own process group: every sidecar's, and PROGRAM's with `-g`.
+    fn own_group(&self, id: ProcId, pid: Pid) -> Option<Pid> {
+        (id != ProcId::MAIN || self.rules.group).then_some(pid)
+    }
+
+    /// Where a signal meant for process `id` goes: its group with `-g`.
+    fn target(&self, pid: Pid) -> To {
+        if self.rules.group {
+            To::Group(pid)
+        } else {
+            To::Process(pid)
+        }
+    }
+
     fn exit(&mut self, code: i32, out: &mut Vec<Action>) {
         self.phase = Phase::Done(code);
         out.push(Action::Exit(code));
+    }
+
+    /// The first cause to stop everything decides vigil's status.
+    fn decide(&mut self, code: i32) {
+        if self.exit_with == ExitWith::Program {
+            self.exit_with = ExitWith::Status(code);
+        }
+    }
+
+    /// vigil's exit status once nothing is left (README "Exit status").
+    fn final_code(&self) -> i32 {
+        if let ExitWith::Status(code) = self.exit_with {
+            return code;
+        }
+        if self.watchdog.as_ref().is_some_and(Watchdog::fired) {
+            return exit_status::WATCHDOG;
+        }
+        match self.main().last_status() {
+            Some(status) => exit_status::of_main_child(status, &self.rules.success_exits),
+            None => exit_status::FAILURE,
+        }
+    }
+
+    /// Starts the next sidecar that never ran, or, once all run, PROGRAM
+    /// (after `--wait-for`).
+    fn start_next(&mut self, now: Mono, out: &mut Vec<Action>) {
+        let next = self
+            .sidecars()
+            .find(|(_, p)| p.state == ProcState::NotStarted)
+            .map(|(id, _)| id);
+        if let Some(id) = next {
+            self.procs[id.0].state = ProcState::Starting;
+            out.push(Action::Start(id));
+        } else if self.main().state == ProcState::NotStarted {
+            self.wait_then_start_main(now, out);
+        }
+    }
+
+    fn wait_then_start_main(&mut self, now: Mono, out: &mut Vec<Action>) {
+        if self.rules.wait_for == 0 {
+            self.start_main(out);
+            return;
+        }
+        let ends = now.saturating_add(self.rules.wait_timeout);
+        let (wait, progress) =
+            WaitFor::begin(self.rules.wait_for, ends, self.rules.wait_timeout, now, out);
+        self.phase = Phase::WaitingFor(wait);
+        self.after_wait(progress, now, out);
     }
 
     fn start_main(&mut self, out: &mut Vec<Action>) {
@@ -376,11 +546,14 @@ impl Machine {
         out.push(Action::Start(ProcId::MAIN));
     }
 
-    fn after_wait(&mut self, progress: Progress, out: &mut Vec<Action>) {
+    fn after_wait(&mut self, progress: Progress, now: Mono, out: &mut Vec<Action>) {
         match progress {
             Progress::Waiting => {}
             Progress::Ready => self.start_main(out),
-            Progress::GaveUp => self.exit(exit_status::FAILURE, out),
+            Progress::GaveUp => {
+                self.decide(exit_status::FAILURE);
+                self.stop_all("--wait-for gave up", now, out);
+            }
         }
     }
 
@@ -389,6 +562,7 @@ impl Machine {
             return;
         };
         proc.state = ProcState::Running(pid);
+        proc.started_at = now;
         let pid1 = if self.rules.is_pid1 {
             " (vigil is PID 1)"
         } else {
@@ -401,14 +575,18 @@ impl Machine {
         );
         if id == ProcId::MAIN {
             self.phase = Phase::Running;
+            // A restarted PROGRAM's watch begins again with its start period.
             self.watchdog = self.rules.watch.clone().map(|w| Watchdog::new(w, now));
+        } else if self.phase == Phase::Starting {
+            self.start_next(now, out);
         }
     }
 
-    fn on_start_failed(&mut self, id: ProcId, error: StartError, out: &mut Vec<Action>) {
-        let Some(proc) = self.procs.get(id.0) else {
+    fn on_start_failed(&mut self, id: ProcId, error: StartError, now: Mono, out: &mut Vec<Action>) {
+        let Some(proc) = self.procs.get_mut(id.0) else {
             return;
         };
+        proc.state = ProcState::NotStarted;
         let name = &proc.name;
         let (code, line) = match error {
             StartError::NotFound(e) => {
@@ -428,7 +606,9 @@ impl Machine {
             StartError::Fork(e) => (exit_status::FAILURE, format!("cannot start '{name}': {e}")),
         };
         log(out, Level::Error, line);
-        self.exit(code, out);
+        // A start-up failure: whatever runs already is stopped.
+        self.decide(code);
+        self.stop_all("a process could not start", now, out);
     }
 
     /// A signal vigil received (README "Signals").
@@ -441,23 +621,26 @@ impl Machine {
         out: &mut Vec<Action>,
     ) {
         if let Phase::WaitingFor(wait) = &self.phase {
-            // Nothing runs yet: a stop signal ends vigil at once, unless
-            // --rewrite drops it, as it would once PROGRAM runs. Others have
-            // no one to go to.
+            // PROGRAM is not running: a stop signal ends vigil at once (after
+            // stopping the sidecars, if any), unless --rewrite drops it, as it
+            // would once PROGRAM runs.
             if is_stop_signal(sig) && self.rewritten(sig).is_none() {
                 log(
                     out,
                     Level::Debug,
                     format!("{sig} from pid {sender} dropped by --rewrite"),
                 );
-            } else if is_stop_signal(sig) {
+                return;
+            }
+            if is_stop_signal(sig) {
                 log(out, Level::Info, format!("{sig}: not waiting"));
                 if let Some(probe) = wait.running_probe() {
                     out.push(Action::CancelProbe(probe));
                 }
-                self.exit(exit_status::signaled(sig), out);
+                self.decide(exit_status::signaled(sig));
+                self.stop_all("stop signal", now, out);
+                return;
             }
-            return;
         }
         if sig == Signal::CHLD {
             return; // the loop reaps after every wake-up
@@ -471,19 +654,19 @@ impl Machine {
             );
             return;
         }
-        let Some(child) = self.main().pid() else {
-            if matches!(self.main().state, ProcState::Exited(_)) {
-                log(
-                    out,
-                    Level::Debug,
-                    format!(
-                        "{sig} from pid {} after the child exited: not forwarded",
-                        sender
-                    ),
-                );
-            }
+        if self.main().pid().is_none()
+            && matches!(
+                self.phase,
+                Phase::Draining { .. } | Phase::Lingering { .. } | Phase::Killing { .. }
+            )
+        {
+            log(
+                out,
+                Level::Debug,
+                format!("{sig} from pid {sender} after the child exited: not forwarded"),
+            );
             return;
-        };
+        }
         if from_kernel && !self.rules.group && is_terminal_signal(sig) {
             // The terminal sent it to the whole foreground group, and the child
             // shares ours: it has it already. Forwarding would deliver it twice,
@@ -499,10 +682,7 @@ impl Machine {
             log(
                 out,
                 Level::Debug,
-                format!(
-                    "{sig} from pid {} ignored: a fault signal is not forwarded",
-                    sender
-                ),
+                format!("{sig} from pid {sender} ignored: a fault signal is not forwarded"),
             );
             return;
         }
@@ -510,36 +690,82 @@ impl Machine {
             log(
                 out,
                 Level::Debug,
-                format!("{sig} from pid {} dropped by --rewrite", sender),
+                format!("{sig} from pid {sender} dropped by --rewrite"),
             );
             return;
         };
-        out.push(self.forward_to(child, to));
         if is_stop_signal(sig) {
-            self.start_stopping(sig, now, out);
+            self.on_stop_signal(sig, to, now, out);
+            return;
+        }
+        // Any other signal goes to PROGRAM and to every sidecar.
+        let pids: Vec<Pid> = self.procs.iter().filter_map(Supervised::pid).collect();
+        for pid in pids {
+            out.push(Action::Forward {
+                signal: to,
+                to: self.target(pid),
+            });
         }
     }
 
-    /// How a signal goes to the main child: to it, or to its group with `-g`.
-    fn forward_to(&self, child: Pid, signal: Signal) -> Action {
-        let to = if self.rules.group {
-            To::Group(child)
-        } else {
-            To::Process(child)
-        };
-        Action::Forward { signal, to }
+    /// SIGTERM, SIGINT or SIGQUIT (`sig`), to be forwarded as `to`.
+    fn on_stop_signal(&mut self, sig: Signal, to: Signal, now: Mono, out: &mut Vec<Action>) {
+        match self.phase {
+            Phase::Running if self.main().pid().is_some() => {
+                if sig == Signal::TERM && !self.rules.stop_delay.is_zero() {
+                    // The app keeps serving while its endpoints are removed.
+                    log(
+                        out,
+                        Level::Info,
+                        format!(
+                            "{sig} held {} (--stop-delay), then forwarded",
+                            Shown(self.rules.stop_delay)
+                        ),
+                    );
+                    self.cancel_restarts();
+                    self.phase = Phase::StopDelay {
+                        forward_at: now.saturating_add(self.rules.stop_delay),
+                        signal: to,
+                    };
+                    return;
+                }
+                self.forward_to_program(to, out);
+                self.start_stopping(&format!("{sig}"), now, out);
+            }
+            Phase::Running => {
+                // PROGRAM waits for its restart: nothing to drain, stop now.
+                log(
+                    out,
+                    Level::Info,
+                    format!(
+                        "{sig}: '{}' is not running: shutting down",
+                        self.main().name
+                    ),
+                );
+                self.decide(exit_status::signaled(sig));
+                self.stop_all("stop signal", now, out);
+            }
+            // A second SIGTERM, or a SIGINT or SIGQUIT, cuts the delay short.
+            Phase::StopDelay { .. } => {
+                self.forward_to_program(to, out);
+                self.start_stopping(&format!("{sig}"), now, out);
+            }
+            // Forwarded again; the first deadline stands.
+            Phase::Stopping { .. }
+            | Phase::Draining { .. }
+            | Phase::Lingering { .. }
+            | Phase::Killing { .. } => self.forward_to_program(to, out),
+            Phase::New | Phase::Starting | Phase::WaitingFor(_) | Phase::Done(_) => {}
+        }
     }
 
-    /// The watchdog fired: stop the child as if SIGTERM had come. `--rewrite`
-    /// picks the signal sent, but a rewrite to 0 drops only the signals vigil
-    /// receives; it cannot cancel vigil's own decision, so SIGTERM goes then.
-    fn stop_for_watchdog(&mut self, now: Mono, out: &mut Vec<Action>) {
-        let Some(child) = self.main().pid() else {
-            return;
-        };
-        let signal = self.rewritten(Signal::TERM).unwrap_or(Signal::TERM);
-        out.push(self.forward_to(child, signal));
-        self.start_stopping(Signal::TERM, now, out);
+    fn forward_to_program(&self, sig: Signal, out: &mut Vec<Action>) {
+        if let Some(pid) = self.main().pid() {
+            out.push(Action::Forward {
+                signal: sig,
+                to: self.target(pid),
+            });
+        }
     }
 
     fn rewritten(&self, sig: Signal) -> Option<Signal> {
@@ -549,9 +775,20 @@ impl Machine {
         }
     }
 
-    /// The first stop signal starts the grace clock (README "Shutdown", 1).
-    fn start_stopping(&mut self, why: Signal, now: Mono, out: &mut Vec<Action>) {
-        if self.phase != Phase::Running {
+    /// PROGRAM is stopped as if SIGTERM had come, without the stop delay
+    /// (the watchdog fired, or a sidecar exited). `--rewrite` picks the signal
+    /// sent, but a rewrite to 0 drops only the signals vigil receives; it
+    /// cannot cancel vigil's own decision, so SIGTERM goes then.
+    fn stop_program(&mut self, why: &str, now: Mono, out: &mut Vec<Action>) {
+        let to = self.rewritten(Signal::TERM).unwrap_or(Signal::TERM);
+        self.forward_to_program(to, out);
+        self.start_stopping(why, now, out);
+    }
+
+    /// The stop signal went to PROGRAM: the grace clock starts (README
+    /// "Shutdown", 1); the sidecars follow at half of it.
+    fn start_stopping(&mut self, why: &str, now: Mono, out: &mut Vec<Action>) {
+        if !matches!(self.phase, Phase::Running | Phase::StopDelay { .. }) {
             return;
         }
         log(
@@ -562,55 +799,266 @@ impl Machine {
                 Shown(self.rules.grace)
             ),
         );
+        self.cancel_restarts();
         self.phase = Phase::Stopping {
             kill_at: now.saturating_add(self.rules.grace),
+            sidecars_at: now.saturating_add(self.rules.grace / 2),
         };
     }
 
-    fn on_reaped(&mut self, pid: Pid, status: ExitStatus, out: &mut Vec<Action>) {
-        if matches!(self.phase, Phase::WaitingFor(_)) {
-            return; // an orphan while nothing runs: reaped, nothing to decide
+    /// Stops everything without the stop delay: PROGRAM first when it runs,
+    /// else whatever runs at once; exits at once when nothing runs.
+    fn stop_all(&mut self, why: &str, now: Mono, out: &mut Vec<Action>) {
+        self.cancel_restarts();
+        match self.phase {
+            Phase::Running | Phase::StopDelay { .. } if self.main().pid().is_some() => {
+                self.stop_program(why, now, out)
+            }
+            Phase::Stopping { .. }
+            | Phase::Draining { .. }
+            | Phase::Lingering { .. }
+            | Phase::Killing { .. } => {}
+            _ if self.any_running() => self.drain(now.saturating_add(self.rules.grace), out),
+            _ => self.exit(self.final_code(), out),
         }
+    }
+
+    /// Pending restarts are dropped once vigil stops: the process stays down.
+    fn cancel_restarts(&mut self) {
+        for p in &mut self.procs {
+            p.state = match p.state {
+                ProcState::Clearing { last, .. } | ProcState::Backoff { last, .. } => {
+                    ProcState::Exited(last)
+                }
+                ProcState::Replacing { pid, .. } => ProcState::Running(pid),
+                other => other,
+            };
+        }
+    }
+
+    /// SIGTERM to the rest of the tree; SIGKILL at `kill_at`.
+    fn drain(&mut self, kill_at: Mono, out: &mut Vec<Action>) {
+        self.phase = Phase::Draining { kill_at };
+        // Let them clean up before the grace clock runs out. A stopped
+        // leftover could not act on SIGTERM until the SIGKILL.
+        out.push(Action::SignalTree(Signal::TERM));
+        out.push(Action::SignalTree(Signal::CONT));
+    }
+
+    /// SIGTERM to each running sidecar's group (Kubernetes' order: after PROGRAM).
+    fn stop_sidecars(&mut self, why: &str, out: &mut Vec<Action>) {
+        let mut told = false;
+        for p in self.procs.iter_mut().skip(1) {
+            if let ProcState::Running(pid) = p.state {
+                p.state = ProcState::Stopping(pid);
+                out.push(Action::SignalGroup {
+                    signal: Signal::TERM,
+                    group: pid,
+                });
+                out.push(Action::SignalGroup {
+                    signal: Signal::CONT,
+                    group: pid,
+                });
+                told = true;
+            }
+        }
+        if told {
+            log(
+                out,
+                Level::Info,
+                format!("{why}: sent SIGTERM to the sidecars"),
+            );
+        }
+    }
+
+    fn on_reaped(&mut self, pid: Pid, status: ExitStatus, now: Mono, out: &mut Vec<Action>) {
         let code = exit_status::of(status);
-        if self.main().pid() == Some(pid) {
+        let Some(i) = self.procs.iter().position(|p| p.pid() == Some(pid)) else {
+            if !matches!(self.phase, Phase::WaitingFor(_)) {
+                log(
+                    out,
+                    Level::Debug,
+                    format!("reaped pid {pid} (status {code})"),
+                );
+            }
+            return; // an orphan: reaped, nothing to decide
+        };
+        let id = ProcId(i);
+        let proc = &self.procs[i];
+        let name = proc.name.clone();
+        let unhealthy = matches!(proc.state, ProcState::Replacing { .. });
+        if id == ProcId::MAIN {
             log(
                 out,
                 Level::Debug,
                 format!("child {pid} exited with status {code}"),
             );
-            self.main_mut().state = ProcState::Exited(status);
         } else {
             log(
                 out,
                 Level::Debug,
-                format!("reaped pid {pid} (status {code})"),
+                format!("sidecar '{name}' (pid {pid}) exited with status {code}"),
             );
+        }
+        let supervising = matches!(self.phase, Phase::Running | Phase::WaitingFor(_));
+        if supervising && (unhealthy || proc.restart.restarts_after(status)) {
+            self.restart_later(id, pid, status, unhealthy, now, out);
+            return;
+        }
+        self.procs[i].state = ProcState::Exited(status);
+        // During the stop delay nothing restarts, but a sidecar that exits
+        // first still stops everything at once, with its status.
+        let held = matches!(self.phase, Phase::StopDelay { .. }) && id != ProcId::MAIN;
+        if !supervising && !held {
+            return; // shutting down: on_reaped_all decides when vigil exits
+        }
+        if self.procs[i].restart == Restart::OnFailure {
+            // Exit 0 under on-failure: stays down.
+            log(
+                out,
+                Level::Info,
+                format!("'{name}' exited with status 0; not restarted (--restart on-failure)"),
+            );
+        }
+        if id == ProcId::MAIN || self.procs[i].restart == Restart::OnFailure {
+            return; // PROGRAM: on_reaped_all stops the rest, with its status
+        }
+        // A sidecar exited first: everything stops, and its status is vigil's.
+        log(
+            out,
+            Level::Warn,
+            format!("sidecar '{name}' exited with status {code}: stopping everything"),
+        );
+        self.decide(code);
+        self.cancel_wait_probe(out);
+        self.stop_all(&format!("sidecar '{name}' exited"), now, out);
+    }
+
+    fn cancel_wait_probe(&self, out: &mut Vec<Action>) {
+        if let Phase::WaitingFor(wait) = &self.phase {
+            if let Some(probe) = wait.running_probe() {
+                out.push(Action::CancelProbe(probe));
+            }
+        }
+    }
+
+    /// A process exited and its policy (or the watchdog) restarts it: within
+    /// the budget, what is left of its group is cleared, then the backoff runs.
+    fn restart_later(
+        &mut self,
+        id: ProcId,
+        pid: Pid,
+        status: ExitStatus,
+        unhealthy: bool,
+        now: Mono,
+        out: &mut Vec<Action>,
+    ) {
+        let code = exit_status::of(status);
+        let rules = self.rules.restart;
+        let group = self.own_group(id, pid);
+        let proc = &mut self.procs[id.0];
+        let ran = now.saturating_sub(proc.started_at);
+        match proc.history.on_exit(&rules, ran, now) {
+            Verdict::BudgetSpent => {
+                proc.state = ProcState::Exited(status);
+                let line = format!(
+                    "'{}' exited with status {code}; {} restarts within {} spent (--max-restarts): stopping everything",
+                    proc.name,
+                    rules.max,
+                    Shown(rules.window)
+                );
+                log(out, Level::Error, line);
+                self.decide(if unhealthy {
+                    exit_status::WATCHDOG
+                } else {
+                    code
+                });
+                if id != ProcId::MAIN {
+                    self.cancel_wait_probe(out);
+                    self.stop_all("restart budget spent", now, out);
+                }
+                // PROGRAM: on_reaped_all stops the rest.
+            }
+            Verdict::RestartIn { delay, count } => {
+                log(
+                    out,
+                    Level::Warn,
+                    format!(
+                        "'{}' exited with status {code}; restart {count}/{} in {}",
+                        proc.name,
+                        rules.max,
+                        Shown(delay)
+                    ),
+                );
+                let restart_at = now.saturating_add(delay);
+                proc.state = match group {
+                    Some(group) => {
+                        out.push(Action::SignalGroup {
+                            signal: Signal::TERM,
+                            group,
+                        });
+                        out.push(Action::SignalGroup {
+                            signal: Signal::CONT,
+                            group,
+                        });
+                        ProcState::Clearing {
+                            last: status,
+                            group,
+                            kill_at: now.saturating_add(self.rules.grace),
+                            restart_at,
+                        }
+                    }
+                    None => ProcState::Backoff {
+                        last: status,
+                        restart_at,
+                    },
+                };
+                if id == ProcId::MAIN {
+                    // The watch resumes when PROGRAM runs again.
+                    if let Some(w) = self.watchdog.take() {
+                        if matches!(w.state(), Watch::Probing { .. } | Watch::Killed { .. }) {
+                            out.push(Action::CancelProbe(ProbeId::Watch));
+                        }
+                    }
+                }
+            }
         }
     }
 
     /// After each round of reaping (README "Shutdown", 2 and 4).
     fn on_reaped_all(&mut self, left: Left, now: Mono, out: &mut Vec<Action>) {
-        let ProcState::Exited(status) = self.main().state else {
-            return;
-        };
         // Past the grace period, what vigil did not start is left to the
         // namespace's teardown: SIGKILL has gone to it already.
         let past_grace = matches!(self.phase, Phase::Killing { .. });
-        if left == Left::Nothing || (left == Left::OthersOnly && past_grace) {
-            let code = match self.watchdog.as_ref() {
-                Some(w) if w.fired() => exit_status::WATCHDOG,
-                _ => exit_status::of_main_child(status, &self.rules.success_exits),
-            };
-            self.exit(code, out);
-            return;
-        }
+        let done = left == Left::Nothing || (left == Left::OthersOnly && past_grace);
         let (kill_at, tell) = match self.phase {
-            Phase::Running => (now.saturating_add(self.rules.grace), true),
-            Phase::Stopping { kill_at } => (kill_at, true),
+            Phase::Running | Phase::StopDelay { .. } | Phase::Stopping { .. } => {
+                let ProcState::Exited(_) = self.main().state else {
+                    return;
+                };
+                match self.phase {
+                    Phase::Stopping { kill_at, .. } => (kill_at, true),
+                    _ => (now.saturating_add(self.rules.grace), true),
+                }
+            }
             Phase::Draining { kill_at } | Phase::Lingering { kill_at, .. } => (kill_at, false),
+            Phase::Killing { .. } if done => (now, false),
             // Past telling: SIGKILL is on its way.
             _ => return,
         };
+        if done {
+            self.exit(self.final_code(), out);
+            return;
+        }
+        if tell {
+            self.cancel_restarts();
+            self.drain(kill_at, out);
+            log(
+                out,
+                Level::Info,
+                "child exited; sent SIGTERM to the remaining processes, waiting for them".into(),
+            );
+        }
         self.phase = match left {
             Left::OthersOnly => Phase::Lingering {
                 kill_at,
@@ -618,43 +1066,130 @@ impl Machine {
             },
             _ => Phase::Draining { kill_at },
         };
-        if tell {
-            // Others remain: let them clean up before the grace clock runs
-            // out. A stopped leftover could not act on SIGTERM until the SIGKILL.
-            out.push(Action::SignalTree(Signal::TERM));
-            out.push(Action::SignalTree(Signal::CONT));
-            log(
-                out,
-                Level::Info,
-                "child exited; sent SIGTERM to the remaining processes, waiting for them".into(),
-            );
+    }
+
+    fn on_group_gone(&mut self, gone: Pid, now: Mono, out: &mut Vec<Action>) {
+        for p in &mut self.procs {
+            if let ProcState::Clearing {
+                last,
+                group,
+                restart_at,
+                ..
+            } = p.state
+            {
+                if group == gone {
+                    p.state = ProcState::Backoff { last, restart_at };
+                }
+            }
         }
+        self.restart_timers(now, out);
+    }
+
+    /// Pending restarts whose time came: SIGKILL to a group that outlived the
+    /// grace period, and restarts whose backoff is over.
+    fn restart_timers(&mut self, now: Mono, out: &mut Vec<Action>) {
+        if !matches!(self.phase, Phase::Running | Phase::WaitingFor(_)) {
+            return;
+        }
+        for i in 0..self.procs.len() {
+            let id = ProcId(i);
+            match self.procs[i].state {
+                ProcState::Replacing { pid, kill_at } if now >= kill_at => {
+                    let to = self.target(pid);
+                    out.push(Action::Kill {
+                        signal: Signal::KILL,
+                        pid,
+                    });
+                    if let To::Group(group) = to {
+                        out.push(Action::SignalGroup {
+                            signal: Signal::KILL,
+                            group,
+                        });
+                    }
+                    self.procs[i].state = ProcState::Replacing {
+                        pid,
+                        kill_at: now.saturating_add(REKILL_INTERVAL),
+                    };
+                }
+                ProcState::Clearing {
+                    last,
+                    group,
+                    kill_at,
+                    restart_at,
+                } if now >= kill_at => {
+                    out.push(Action::SignalGroup {
+                        signal: Signal::KILL,
+                        group,
+                    });
+                    self.procs[i].state = ProcState::Backoff { last, restart_at };
+                }
+                _ => {}
+            }
+            if let ProcState::Backoff { restart_at, .. } = self.procs[i].state {
+                if now >= restart_at {
+                    self.restart_now(id, now, out);
+                }
+            }
+        }
+    }
+
+    /// A restart: PROGRAM passes `--wait-for` again when it is set.
+    fn restart_now(&mut self, id: ProcId, now: Mono, out: &mut Vec<Action>) {
+        if id == ProcId::MAIN {
+            self.main_mut().state = ProcState::NotStarted;
+            self.wait_then_start_main(now, out);
+        } else {
+            self.procs[id.0].state = ProcState::Starting;
+            out.push(Action::Start(id));
+        }
+    }
+
+    fn restart_deadline(&self) -> Option<Mono> {
+        self.procs
+            .iter()
+            .filter_map(|p| match p.state {
+                ProcState::Replacing { kill_at, .. } | ProcState::Clearing { kill_at, .. } => {
+                    Some(kill_at)
+                }
+                ProcState::Backoff { restart_at, .. } => Some(restart_at),
+                _ => None,
+            })
+            .min()
     }
 
     fn on_clock(&mut self, now: Mono, out: &mut Vec<Action>) {
         match &mut self.phase {
             Phase::WaitingFor(wait) => {
                 let progress = wait.on_clock(now, out);
-                self.after_wait(progress, out);
+                self.after_wait(progress, now, out);
+                self.restart_timers(now, out);
             }
             Phase::Running => {
                 if let Some(w) = self.watchdog.as_mut() {
                     w.on_clock(now, out);
                 }
+                self.restart_timers(now, out);
             }
-            Phase::Stopping { kill_at }
-            | Phase::Draining { kill_at }
-            | Phase::Lingering { kill_at, .. } => {
+            Phase::StopDelay { forward_at, signal } => {
+                if now >= *forward_at {
+                    let signal = *signal;
+                    self.forward_to_program(signal, out);
+                    self.start_stopping("SIGTERM (after --stop-delay)", now, out);
+                }
+            }
+            Phase::Stopping {
+                kill_at,
+                sidecars_at,
+            } => {
                 if now >= *kill_at {
-                    log(
-                        out,
-                        Level::Warn,
-                        format!(
-                            "grace period of {} is over: sending SIGKILL to every remaining process",
-                            Shown(self.rules.grace)
-                        ),
-                    );
-                    self.kill_everything(now, out);
+                    self.grace_over(now, out);
+                } else if now >= *sidecars_at {
+                    self.stop_sidecars("half the grace period passed", out);
+                }
+            }
+            Phase::Draining { kill_at } | Phase::Lingering { kill_at, .. } => {
+                if now >= *kill_at {
+                    self.grace_over(now, out);
                 }
             }
             Phase::Killing { next_kill } => {
@@ -666,15 +1201,29 @@ impl Machine {
         }
     }
 
+    fn grace_over(&mut self, now: Mono, out: &mut Vec<Action>) {
+        log(
+            out,
+            Level::Warn,
+            format!(
+                "grace period of {} is over: sending SIGKILL to every remaining process",
+                Shown(self.rules.grace)
+            ),
+        );
+        self.kill_everything(now, out);
+    }
+
     /// README "Shutdown", 3: SIGKILL to the tree, repeated every 100 ms.
     fn kill_everything(&mut self, now: Mono, out: &mut Vec<Action>) {
         self.phase = Phase::Killing {
             next_kill: now.saturating_add(REKILL_INTERVAL),
         };
         out.push(Action::SignalTree(Signal::KILL));
-        if let Some(pid) = self.main().pid().filter(|_| !self.rules.is_pid1) {
-            // The main child is a descendant too, but make sure of it even if
-            // /proc is missing.
+        if self.rules.is_pid1 {
+            return; // kill(-1) reaches every supervised process too
+        }
+        // They are descendants too, but make sure of it even if /proc is missing.
+        for pid in self.procs.iter().filter_map(Supervised::pid) {
             out.push(Action::Kill {
                 signal: Signal::KILL,
                 pid,
@@ -693,20 +1242,49 @@ impl Machine {
         match (&mut self.phase, probe) {
             (Phase::WaitingFor(wait), ProbeId::WaitFor(_)) => {
                 let progress = wait.on_done(passed, report, now, out);
-                self.after_wait(progress, out);
+                self.after_wait(progress, now, out);
             }
             // Watching ends once shutdown starts, or the main child is gone.
-            (Phase::Running, ProbeId::Watch) if self.procs[ProcId::MAIN.0].pid().is_some() => {
+            (Phase::Running, ProbeId::Watch)
+                if matches!(self.procs[ProcId::MAIN.0].state, ProcState::Running(_)) =>
+            {
                 let Some(w) = self.watchdog.as_mut() else {
                     return;
                 };
                 if w.on_done(passed, report, now, out) {
-                    self.stop_for_watchdog(now, out);
+                    match self.rules.on_unhealthy {
+                        OnUnhealthy::Exit => self.stop_program("--watch", now, out),
+                        OnUnhealthy::Restart => self.replace_program(now, out),
+                    }
                 }
             }
             // A probe that ends after its reason is gone (shutdown started).
             _ => {}
         }
+    }
+
+    /// `--on-unhealthy restart`: the stop signal to PROGRAM, SIGKILL after the
+    /// grace period, then the restart rules (its exit is always restarted).
+    fn replace_program(&mut self, now: Mono, out: &mut Vec<Action>) {
+        let Some(pid) = self.main().pid() else {
+            return;
+        };
+        log(
+            out,
+            Level::Warn,
+            format!(
+                "restarting '{}' (--on-unhealthy restart), grace period {}",
+                self.main().name,
+                Shown(self.rules.grace)
+            ),
+        );
+        let to = self.rewritten(Signal::TERM).unwrap_or(Signal::TERM);
+        self.forward_to_program(to, out);
+        self.main_mut().state = ProcState::Replacing {
+            pid,
+            kill_at: now.saturating_add(self.rules.grace),
+        };
+        self.watchdog = None;
     }
 
     fn on_probe_start_failed(
@@ -718,7 +1296,10 @@ impl Machine {
     ) {
         log(out, Level::Error, format!("cannot start a probe: {error}"));
         match (&mut self.phase, probe) {
-            (Phase::WaitingFor(_), _) => self.exit(exit_status::FAILURE, out),
+            (Phase::WaitingFor(_), _) => {
+                self.decide(exit_status::FAILURE);
+                self.stop_all("a probe could not start", now, out);
+            }
             (Phase::Running, ProbeId::Watch) => {
                 if let Some(w) = self.watchdog.as_mut() {
                     w.on_start_failed(now);
@@ -726,6 +1307,14 @@ impl Machine {
             }
             _ => {}
         }
+    }
+}
+
+fn earliest(a: Option<Mono>, b: Option<Mono>) -> Option<Mono> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 

@@ -2,17 +2,19 @@
 //! until a signal or the machine's deadline, read signals, reap, tick the
 //! clock; feed each to the machine (`machine.rs`) and carry out its actions.
 
+use alloc::ffi::CString;
 use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::machine::{Action, Event, Left, Machine, Mono, ProbeId, StartError, To};
+use super::machine::{Action, Event, Left, Machine, Mono, ProbeId, ProcId, StartError, To};
 use super::tree;
 use crate::log;
 use crate::probe::{CheckOptions, Deadline, Target, probe};
+use crate::sys::errno::Errno;
 use crate::sys::process::{self, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
 use crate::sys::signal::Signal;
-use crate::sys::signalfd::{Mask, SignalFd, kill};
+use crate::sys::signalfd::{Mask, SignalFd, group_exists, kill};
 use crate::sys::time::{Instant, sleep};
 use crate::sys::wait::{ExitStatus, Pid, Reaped, reap_one};
 use crate::{debug, error, warn};
@@ -26,6 +28,9 @@ pub struct Io<'a> {
     pub sigfd: SignalFd,
     /// How to start PROGRAM.
     pub spawn: Spawn<'a>,
+    /// The `--with` sidecars' argv, in order: started like PROGRAM, each in
+    /// its own process group.
+    pub sidecars: &'a [Vec<CString>],
     /// `--wait-for` targets and the `--watch` target, by `ProbeId`.
     pub wait_for: &'a [Target],
     pub watch: Option<&'a Target>,
@@ -137,9 +142,11 @@ impl Loop<'_> {
                     }
                 }
                 Reaped::Nothing => {
-                    return self.feed(Event::ReapedAll {
-                        left: Left::Children,
-                    });
+                    return self
+                        .feed(Event::ReapedAll {
+                            left: Left::Children,
+                        })
+                        .or_else(|| self.report_gone_groups());
                 }
                 Reaped::NoChildren => {
                     // As PID 1, what vigil did not start is its business too.
@@ -148,7 +155,9 @@ impl Loop<'_> {
                     } else {
                         Left::Nothing
                     };
-                    return self.feed(Event::ReapedAll { left });
+                    return self
+                        .feed(Event::ReapedAll { left })
+                        .or_else(|| self.report_gone_groups());
                 }
             };
             if let Some(code) = self.feed(event) {
@@ -157,10 +166,47 @@ impl Loop<'_> {
         }
     }
 
+    /// Tells the machine which groups of exited processes awaiting a restart
+    /// are empty now (their members are reaped by then).
+    fn report_gone_groups(&mut self) -> Option<i32> {
+        let gone: Vec<Pid> = self
+            .machine
+            .clearing_groups()
+            .filter(|group| !group_exists(group.get()))
+            .collect();
+        for group in gone {
+            if let Some(code) = self.feed(Event::GroupGone { group }) {
+                return Some(code);
+            }
+        }
+        None
+    }
+
+    /// Forks and execs PROGRAM or a sidecar (same environment, `--user` and
+    /// `--no-new-privs`; a sidecar in its own process group, never the terminal's).
+    fn spawn(&self, id: ProcId) -> Result<i32, SpawnError> {
+        let main = &self.io.spawn;
+        let Some(argv) = id.0.checked_sub(1).map(|i| self.io.sidecars.get(i)) else {
+            return process::spawn(main);
+        };
+        let Some(argv) = argv else {
+            return Err(SpawnError::Fork(Errno(libc::EINVAL)));
+        };
+        process::spawn(&Spawn {
+            argv,
+            new_group: true,
+            take_terminal: false,
+            mask: main.mask,
+            creds: main.creds,
+            no_new_privs: main.no_new_privs,
+            ignore_chld: main.ignore_chld,
+        })
+    }
+
     /// One action's I/O; returns the event it leads to, if any.
     fn act(&mut self, action: Action) -> Option<Event> {
         match action {
-            Action::Start(id) => Some(match process::spawn(&self.io.spawn).map(Pid::new) {
+            Action::Start(id) => Some(match self.spawn(id).map(Pid::new) {
                 Ok(Some(pid)) => {
                     // The child has its own copies now; vigil pins no fd and no mount.
                     process::close_fds_from_3_except(self.io.sigfd.raw());
@@ -184,6 +230,10 @@ impl Loop<'_> {
             }
             Action::Kill { signal, pid } => {
                 let _ = kill(pid.get(), signal);
+                None
+            }
+            Action::SignalGroup { signal, group } => {
+                let _ = kill(-group.get(), signal);
                 None
             }
             Action::SignalTree(signal) => {

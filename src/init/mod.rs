@@ -4,6 +4,7 @@
 pub mod config;
 pub mod machine;
 mod main_loop;
+pub mod restart_policy;
 mod tree;
 mod user;
 pub mod wait_for;
@@ -24,6 +25,7 @@ use crate::sys::signal::Signal;
 use crate::sys::signalfd::{Mask, SignalFd};
 use crate::{error, log, warn};
 use machine::{Machine, Rules};
+use restart_policy::RestartRules;
 use watchdog::WatchRules;
 
 /// Runs init mode with its parsed options and the signal mask vigil was
@@ -79,6 +81,13 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         })?),
         None => None,
     };
+    let mut sidecars = Vec::with_capacity(opts.sidecars.len());
+    for sidecar in &opts.sidecars {
+        sidecars.push(strings_to_cstrings(&sidecar.words).map_err(|arg| {
+            error!("--with: argument contains a NUL byte: {arg}");
+            USAGE
+        })?);
+    }
     let io = main_loop::Io {
         sigfd,
         spawn: Spawn {
@@ -90,6 +99,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             no_new_privs: opts.no_new_privs,
             ignore_chld,
         },
+        sidecars: &sidecars,
         wait_for: &opts.wait_for,
         watch: opts.watch.as_ref(),
         started_mask,
@@ -118,6 +128,14 @@ fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
             retries: opts.watch_retries,
             start_period: opts.watch_start_period,
         }),
+        stop_delay: opts.stop_delay,
+        sidecars: opts.sidecars.iter().map(|s| s.line.clone()).collect(),
+        restart: RestartRules {
+            policy: opts.restart,
+            max: opts.max_restarts,
+            window: opts.restart_window,
+        },
+        on_unhealthy: opts.on_unhealthy,
     }
 }
 
@@ -125,5 +143,12 @@ fn to_cstrings(command: &[Vec<u8>]) -> Result<Vec<CString>, String> {
     command
         .iter()
         .map(|a| CString::new(a.clone()).map_err(|_| String::from_utf8_lossy(a).into_owned()))
+        .collect()
+}
+
+fn strings_to_cstrings(words: &[String]) -> Result<Vec<CString>, String> {
+    words
+        .iter()
+        .map(|w| CString::new(w.as_bytes()).map_err(|_| w.clone()))
         .collect()
 }

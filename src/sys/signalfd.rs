@@ -152,3 +152,12 @@ pub fn kill(pid: i32, sig: Signal) -> Result<()> {
     // SAFETY: kill takes plain integers and has no memory effects.
     check(unsafe { libc::kill(pid, sig.0) }).map(drop)
 }
+
+/// Whether process group `pgid` still has a member: kill(-pgid, 0) fails with
+/// ESRCH once it has none (kill(2)); EPERM means someone is still there.
+pub fn group_exists(pgid: i32) -> bool {
+    match kill(-pgid, Signal(0)) {
+        Ok(()) => true,
+        Err(e) => e.0 != libc::ESRCH,
+    }
+}

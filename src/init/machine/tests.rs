@@ -2,6 +2,7 @@
 //! "Beyond tini" (`--wait-for`, `--watch`) sections, asserting on the actions.
 
 use super::*;
+use crate::init::restart_policy::{OnUnhealthy, Restart, RestartRules};
 use crate::init::watchdog::Watch;
 
 const CHILD: i32 = 100;
@@ -33,6 +34,14 @@ fn rules() -> Rules {
         wait_for: 0,
         wait_timeout: secs(60),
         watch: None,
+        stop_delay: Duration::ZERO,
+        sidecars: Vec::new(),
+        restart: RestartRules {
+            policy: Restart::No,
+            max: 5,
+            window: secs(300),
+        },
+        on_unhealthy: OnUnhealthy::Exit,
     }
 }
 
@@ -309,7 +318,13 @@ fn term_starts_the_grace_clock_and_is_forwarded() {
         )]
     );
     assert_eq!(effects(out), [forward(Signal::TERM)]);
-    assert_eq!(m.phase(), &Phase::Stopping { kill_at: secs(13) });
+    assert_eq!(
+        m.phase(),
+        &Phase::Stopping {
+            kill_at: secs(13),
+            sidecars_at: secs(8)
+        }
+    );
     assert_eq!(m.deadline(), Some(secs(13)));
 }
 
@@ -318,7 +333,14 @@ fn int_and_quit_start_the_grace_clock_too() {
     for s in [Signal::INT, Signal::QUIT] {
         let mut m = running(rules());
         assert_eq!(effects(m.on(sent(s), secs(1))), [forward(s)]);
-        assert_eq!(m.phase(), &Phase::Stopping { kill_at: secs(11) }, "{s}");
+        assert_eq!(
+            m.phase(),
+            &Phase::Stopping {
+                kill_at: secs(11),
+                sidecars_at: secs(6)
+            },
+            "{s}"
+        );
     }
 }
 
@@ -338,7 +360,13 @@ fn a_second_term_is_forwarded_and_keeps_the_first_deadline() {
     let out = m.on(sent(Signal::TERM), secs(4));
     assert_eq!(logs(&out), []);
     assert_eq!(effects(out), [forward(Signal::TERM)]);
-    assert_eq!(m.phase(), &Phase::Stopping { kill_at: secs(11) });
+    assert_eq!(
+        m.phase(),
+        &Phase::Stopping {
+            kill_at: secs(11),
+            sidecars_at: secs(6)
+        }
+    );
 }
 
 #[test]
@@ -351,7 +379,13 @@ fn a_rewritten_term_is_forwarded_as_its_rewrite_and_starts_shutdown() {
         effects(m.on(sent(Signal::TERM), secs(1))),
         [forward(Signal::QUIT)]
     );
-    assert_eq!(m.phase(), &Phase::Stopping { kill_at: secs(11) });
+    assert_eq!(
+        m.phase(),
+        &Phase::Stopping {
+            kill_at: secs(11),
+            sidecars_at: secs(6)
+        }
+    );
 }
 
 #[test]
@@ -893,7 +927,8 @@ fn watchdog_fire_stops_like_term_and_exits_75() {
     assert_eq!(
         m.phase(),
         &Phase::Stopping {
-            kill_at: ms(20_010)
+            kill_at: ms(20_010),
+            sidecars_at: ms(15_010)
         }
     );
     // Even when the child then exits 0.
@@ -1046,7 +1081,8 @@ fn a_rewrite_to_zero_cannot_cancel_the_watchdogs_stop() {
     assert_eq!(
         m.phase(),
         &Phase::Stopping {
-            kill_at: ms(20_010)
+            kill_at: ms(20_010),
+            sidecars_at: ms(15_010)
         }
     );
     assert_eq!(
@@ -1138,3 +1174,6 @@ fn as_pid1_a_new_orphan_while_lingering_is_waited_for_as_a_child() {
     assert_eq!(effects(m.on(all_reaped(true), secs(2))), []);
     assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
 }
+
+/// The lifecycle rules: `--stop-delay`, `--with`, `--restart`, `--on-unhealthy`.
+mod lifecycle;

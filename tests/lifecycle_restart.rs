@@ -1,0 +1,420 @@
+//! `--restart`, `--max-restarts`, `--on-unhealthy restart`: the backoff
+//! measured from vigil's log lines, the budget and its exit status, the
+//! policies, a TERM during a backoff, and a real HTTP app that turns unhealthy.
+
+mod common;
+#[path = "common/lifecycle.rs"]
+mod lifecycle;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use common::run::{Mode, command, modes};
+use lifecycle::{Leftovers, app, free_port, get, tag};
+
+const T: Duration = Duration::from_secs(20);
+
+/// A line from vigil's stdout (the child's) or stderr (vigil's log), and when
+/// the test read it.
+#[derive(Debug, Clone)]
+struct Line {
+    at: Instant,
+    err: bool,
+    text: String,
+}
+
+/// vigil with both of its outputs read line by line, each line timed.
+struct Vigil {
+    child: Child,
+    mode: Mode,
+    lines: Receiver<Line>,
+    seen: Vec<Line>,
+}
+
+fn read_lines(from: impl Read + Send + 'static, err: bool, tx: Sender<Line>) {
+    std::thread::spawn(move || {
+        for text in BufReader::new(from).lines() {
+            let Ok(text) = text else { break };
+            let line = Line {
+                at: Instant::now(),
+                err,
+                text,
+            };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+fn run(mode: Mode, args: &[&str]) -> Vigil {
+    let mut cmd = command(mode, args);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vigil");
+    let (tx, rx) = channel();
+    read_lines(child.stdout.take().unwrap(), false, tx.clone());
+    read_lines(child.stderr.take().unwrap(), true, tx);
+    Vigil {
+        child,
+        mode,
+        lines: rx,
+        seen: Vec::new(),
+    }
+}
+
+impl Vigil {
+    /// The next line containing `what`.
+    fn expect(&mut self, what: &str) -> Line {
+        let deadline = Instant::now() + T;
+        loop {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.text.contains(what) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "{:?}: no line with {what:?}; saw {:?}",
+                    self.mode, self.seen
+                ),
+            }
+        }
+    }
+
+    /// Waits for vigil's exit, then returns its status and every line it left.
+    fn exit(&mut self) -> (i32, Vec<Line>) {
+        let status = common::wait_limit(&mut self.child, T);
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            self.seen.push(line);
+        }
+        (status.code().expect("vigil exited"), self.seen.clone())
+    }
+
+    /// SIGTERM (or `sig`) to vigil: `unshare`'s child in PID 1 mode.
+    fn signal(&self, sig: i32) {
+        let pid = match self.mode {
+            Mode::Plain => self.child.id() as i32,
+            Mode::Pid1 => {
+                std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", self.child.id()))
+                    .unwrap()
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            }
+        };
+        let rc = std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(rc.success(), "kill -{sig} {pid}");
+    }
+}
+
+impl Drop for Vigil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How many of the child's lines (stdout) start with `what`.
+fn count(lines: &[Line], what: &str) -> usize {
+    lines
+        .iter()
+        .filter(|l| !l.err && l.text.starts_with(what))
+        .count()
+}
+
+/// How many of vigil's log lines (stderr) contain `what`.
+fn logged(lines: &[Line], what: &str) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.err && l.text.contains(what))
+        .count()
+}
+
+#[test]
+fn backoff_is_500ms_1s_2s_and_the_spent_budget_exits_with_the_last_status() {
+    for mode in modes() {
+        let mut v = run(
+            mode,
+            &[
+                "--restart",
+                "on-failure",
+                "--max-restarts",
+                "3",
+                "--",
+                "sh",
+                "-c",
+                "echo start; exit 3",
+            ],
+        );
+        let (code, lines) = v.exit();
+        assert_eq!(code, 3, "{mode:?}: the last status");
+        // Each stream keeps its order; the two are merged in any order.
+        let starts: Vec<&Line> = lines
+            .iter()
+            .filter(|l| !l.err && l.text == "start")
+            .collect();
+        let warns: Vec<&Line> = lines.iter().filter(|l| l.err).collect();
+        let mut measured = Vec::new();
+        for (n, want) in [(1, 500), (2, 1000), (3, 2000)] {
+            let shown = if want < 1000 {
+                format!("{want}ms")
+            } else {
+                format!("{}s", want / 1000)
+            };
+            let warn = warns[n - 1];
+            assert!(
+                warn.text.ends_with(&format!(
+                    "'sh' exited with status 3; restart {n}/3 in {shown}"
+                )),
+                "{mode:?}: {warn:?}"
+            );
+            let gap = starts[n].at - warn.at;
+            measured.push(gap);
+            let want = Duration::from_millis(want);
+            assert!(
+                gap >= want * 8 / 10 && gap <= want * 12 / 10,
+                "{mode:?}: restart {n} after {gap:?}, want {want:?} +-20%"
+            );
+        }
+        eprintln!("{mode:?}: backoff measured {measured:?}");
+        assert!(
+            warns[3]
+                .text
+                .contains("3 restarts within 300s spent (--max-restarts)"),
+            "{mode:?}: {:?}",
+            warns[3]
+        );
+        assert_eq!(count(&lines, "start"), 4, "{mode:?}: {lines:?}");
+    }
+}
+
+#[test]
+fn on_failure_leaves_an_exit_0_down_and_vigil_exits_0() {
+    for mode in modes() {
+        let mut v = run(
+            mode,
+            &["--restart", "on-failure", "sh", "-c", "echo start; exit 0"],
+        );
+        let (code, lines) = v.exit();
+        assert_eq!(code, 0, "{mode:?}");
+        assert_eq!(count(&lines, "start"), 1, "{mode:?}: {lines:?}");
+        assert_eq!(
+            logged(&lines, "not restarted (--restart on-failure)"),
+            0,
+            "info, not warn"
+        );
+    }
+}
+
+#[test]
+fn always_restarts_an_exit_0_and_no_never_restarts() {
+    for mode in modes() {
+        let mut v = run(
+            mode,
+            &[
+                "--restart",
+                "always",
+                "--max-restarts",
+                "1",
+                "sh",
+                "-c",
+                "echo start; exit 0",
+            ],
+        );
+        let (code, lines) = v.exit();
+        assert_eq!(
+            (code, count(&lines, "start")),
+            (0, 2),
+            "{mode:?}: {lines:?}"
+        );
+        let mut v = run(mode, &["sh", "-c", "echo start; exit 4"]);
+        let (code, lines) = v.exit();
+        assert_eq!(
+            (code, count(&lines, "start")),
+            (4, 1),
+            "{mode:?}: {lines:?}"
+        );
+        // The twins.
+        let mut cmd = command(mode, &["sh", "-c", "echo start; exit 0"]);
+        cmd.envs([("VIGIL_RESTART", "always"), ("VIGIL_MAX_RESTARTS", "2")]);
+        let out = common::output_limit(&mut cmd, T);
+        assert_eq!(out.status.code(), Some(0), "{mode:?}");
+        assert_eq!(
+            common::text(&out.stdout).matches("start").count(),
+            3,
+            "{mode:?}"
+        );
+    }
+}
+
+#[test]
+fn term_during_backoff_shuts_down_at_once() {
+    for mode in modes() {
+        let mut v = run(
+            mode,
+            &[
+                "--restart",
+                "always",
+                "--stop-delay",
+                "5s",
+                "sh",
+                "-c",
+                "echo start; exit 1",
+            ],
+        );
+        v.expect("restart 1/5 in 500ms");
+        let sent = Instant::now();
+        v.signal(libc::SIGTERM);
+        let (code, lines) = v.exit();
+        assert!(
+            sent.elapsed() < Duration::from_millis(400),
+            "{mode:?}: {:?}",
+            sent.elapsed()
+        );
+        assert_eq!(code, 143, "{mode:?}");
+        assert_eq!(count(&lines, "start"), 1, "{mode:?}: no restart: {lines:?}");
+    }
+}
+
+#[test]
+fn a_sidecar_restarts_on_its_own_counter_and_its_spent_budget_stops_everything() {
+    for mode in modes() {
+        let tag = tag("a_sidecar_restarts");
+        let _leftovers = Leftovers(tag.clone());
+        let a = app();
+        let mut v = run(
+            mode,
+            &[
+                "--restart",
+                "on-failure",
+                "--max-restarts",
+                "1",
+                "--with",
+                "sh -c 'echo side; exit 5'",
+                "python3",
+                &a,
+                &tag,
+            ],
+        );
+        v.expect("app got 15");
+        let (code, lines) = v.exit();
+        assert_eq!(code, 5, "{mode:?}: the sidecar's last status");
+        assert_eq!(count(&lines, "side"), 2, "{mode:?}: two runs: {lines:?}");
+        let warn = "'sh -c 'echo side; exit 5'' exited with status 5;";
+        assert_eq!(
+            logged(&lines, &format!("{warn} restart 1/1 in 500ms")),
+            1,
+            "{mode:?}"
+        );
+        assert_eq!(
+            logged(&lines, &format!("{warn} 1 restarts within")),
+            1,
+            "{mode:?}"
+        );
+        assert_eq!(
+            count(&lines, "app ready"),
+            1,
+            "{mode:?}: PROGRAM never restarted"
+        );
+    }
+}
+
+#[test]
+fn on_unhealthy_restart_restarts_a_real_http_app_that_turns_unhealthy_then_healthy() {
+    for mode in modes() {
+        let tag = tag("on_unhealthy_restart");
+        let _leftovers = Leftovers(tag.clone());
+        let port = free_port();
+        let flag =
+            std::env::temp_dir().join(format!("vigil-unhealthy-{}-{mode:?}", std::process::id()));
+        let _ = std::fs::remove_file(&flag);
+        let (a, url) = (app(), format!("http://127.0.0.1:{port}/health"));
+        let (p, u) = (
+            format!("--port={port}"),
+            format!("--unhealthy-if={}", flag.display()),
+        );
+        let mut v = run(
+            mode,
+            &[
+                "--watch",
+                &url,
+                "--watch-interval",
+                "200ms",
+                "--watch-retries",
+                "2",
+                "--on-unhealthy",
+                "restart",
+                "-t",
+                "2s",
+                "python3",
+                &a,
+                &tag,
+                &p,
+                &u,
+            ],
+        );
+        v.expect("app ready");
+        std::thread::sleep(Duration::from_millis(800));
+        assert_eq!(get(port, "/health"), Some(200), "{mode:?}");
+        std::fs::write(&flag, "").unwrap();
+        // The two streams interleave in any order: wait on vigil's own line.
+        v.expect("restarting 'python3' (--on-unhealthy restart), grace period 2s");
+        std::fs::remove_file(&flag).unwrap();
+        let restarted = Instant::now();
+        loop {
+            let line = v.expect("app ");
+            if line.text.starts_with("app ready")
+                && !line.err
+                && v.seen
+                    .iter()
+                    .filter(|l| l.text.starts_with("app ready"))
+                    .count()
+                    == 2
+            {
+                break;
+            }
+            assert!(restarted.elapsed() < T, "{mode:?}");
+        }
+        // Healthy again: it stays up through several watch rounds.
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(get(port, "/health"), Some(200), "{mode:?}");
+        assert!(
+            v.child.try_wait().unwrap().is_none(),
+            "{mode:?}: vigil still runs"
+        );
+        v.signal(libc::SIGTERM);
+        let (code, lines) = v.exit();
+        assert_eq!(code, 0, "{mode:?}: {lines:?}");
+        assert_eq!(count(&lines, "app got 15"), 2, "{mode:?}: {lines:?}");
+        assert_eq!(count(&lines, "app ready"), 2, "{mode:?}: {lines:?}");
+        assert_eq!(
+            logged(&lines, "2 failures, last:"),
+            1,
+            "{mode:?}: {lines:?}"
+        );
+        assert_eq!(
+            logged(
+                &lines,
+                "'python3' exited with status 0; restart 1/5 in 500ms"
+            ),
+            1,
+            "{mode:?}: {lines:?}"
+        );
+    }
+}

@@ -1,0 +1,278 @@
+//! `--with`: sidecars start before PROGRAM with exactly their words, stop after
+//! it (SIGKILL at the grace limit), and a failing sidecar's status is vigil's.
+
+mod common;
+#[path = "common/lifecycle.rs"]
+mod lifecycle;
+
+use std::time::{Duration, Instant};
+
+use common::run::{Mode, modes, start};
+use lifecycle::{Leftovers, alive, app, cmdline, free_port, get, python, tag};
+
+const T: Duration = Duration::from_secs(20);
+
+/// The pid in a "NAME ready PID" line, as this test sees it: in PID 1 mode the
+/// app reports its pid inside the namespace, so look it up by its cmdline.
+fn host_pid(mode: Mode, line: &str, marker: &str) -> i32 {
+    let inside: i32 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    if mode == Mode::Plain {
+        return inside;
+    }
+    let found: Vec<i32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|pid: &i32| {
+            let words = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&words).contains(marker)
+                && std::fs::read_to_string(format!("/proc/{pid}/status"))
+                    .unwrap_or_default()
+                    .lines()
+                    .any(|l| l.starts_with("NSpid:") && l.ends_with(&format!("\t{inside}")))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{marker}: {found:?}");
+    found[0]
+}
+
+#[test]
+fn two_servers_run_and_the_sidecars_cmdline_is_exactly_its_words() {
+    let tag = tag("two_servers_run_and_the_sidecars_cmdline_is_exactly_its_words");
+    let _leftovers = Leftovers(tag.clone());
+    for mode in modes() {
+        let (main_port, side_port) = (free_port(), free_port());
+        let (a, py) = (app(), python());
+        let with = format!(
+            "{py} {a} {tag} --name=side --port={side_port} 'quoted arg' \"two  spaces\" x\\ y"
+        );
+        let p = format!("--port={main_port}");
+        let mut v = start(
+            mode,
+            &["--with", &with, "python3", &a, &tag, "--name=main", &p],
+            &[],
+        );
+        let side = v.expect("side ready", T);
+        v.expect("main ready", T);
+        assert_eq!(get(main_port, "/"), Some(200), "{mode:?}");
+        assert_eq!(get(side_port, "/"), Some(200), "{mode:?}");
+        let pid = host_pid(mode, &side, "--name=side");
+        let side_port_arg = format!("--port={side_port}");
+        assert_eq!(
+            cmdline(pid),
+            [
+                py.as_str(),
+                a.as_str(),
+                tag.as_str(),
+                "--name=side",
+                side_port_arg.as_str(),
+                "quoted arg",
+                "two  spaces",
+                "x y"
+            ],
+            "{mode:?}"
+        );
+        // Its own process group.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        let pgid: i32 = fields[2].parse().unwrap();
+        assert_eq!(pgid, pid, "{mode:?}: a sidecar leads its own process group");
+        v.signal(libc::SIGTERM);
+        assert_eq!(v.wait(T), 0, "{mode:?}");
+    }
+}
+
+#[test]
+fn program_gets_term_before_the_sidecar() {
+    let tag = tag("program_gets_term_before_the_sidecar");
+    let _leftovers = Leftovers(tag.clone());
+    for mode in modes() {
+        let (a, py) = (app(), python());
+        let with = format!("{py} {a} {tag} --name=side");
+        let mut v = start(
+            mode,
+            &["--with", &with, "python3", &a, &tag, "--name=main"],
+            &[],
+        );
+        v.expect("side ready", T);
+        v.expect("main ready", T);
+        v.signal(libc::SIGTERM);
+        v.expect("main got 15", T);
+        v.expect("side got 15", T);
+        assert_eq!(v.wait(T), 0, "{mode:?}");
+    }
+}
+
+#[test]
+fn the_sidecars_get_term_at_half_grace_when_program_outlives_it() {
+    let tag = tag("the_sidecars_get_term_at_half_grace_when_program_outlives_it");
+    let _leftovers = Leftovers(tag.clone());
+    for mode in modes() {
+        let (a, py) = (app(), python());
+        let with = format!("{py} {a} {tag} --name=side");
+        let mut v = start(
+            mode,
+            &[
+                "-t",
+                "2s",
+                "--with",
+                &with,
+                "python3",
+                &a,
+                &tag,
+                "--name=main",
+                "--ignore-term",
+            ],
+            &[],
+        );
+        v.expect("side ready", T);
+        v.expect("main ready", T);
+        let sent = Instant::now();
+        v.signal(libc::SIGTERM);
+        v.expect("side got 15", T);
+        let took = sent.elapsed();
+        assert!(
+            took >= Duration::from_millis(900) && took < Duration::from_millis(1300),
+            "{mode:?}: sidecar TERM after {took:?}, not half of 2s"
+        );
+        // PROGRAM ignores TERM: SIGKILL at the grace limit.
+        assert_eq!(v.wait(T), 137, "{mode:?}");
+    }
+}
+
+#[test]
+fn a_sidecar_that_ignores_term_is_killed_at_the_grace_limit() {
+    let tag = tag("a_sidecar_that_ignores_term_is_killed_at_the_grace_limit");
+    let _leftovers = Leftovers(tag.clone());
+    for mode in modes() {
+        let (a, py) = (app(), python());
+        let with = format!("{py} {a} {tag} --name=side --ignore-term");
+        let mut v = start(
+            mode,
+            &[
+                "-t",
+                "2s",
+                "--with",
+                &with,
+                "python3",
+                &a,
+                &tag,
+                "--name=main",
+            ],
+            &[],
+        );
+        let side = v.expect("side ready", T);
+        v.expect("main ready", T);
+        let pid = host_pid(mode, &side, "--name=side");
+        let sent = Instant::now();
+        v.signal(libc::SIGTERM);
+        v.expect("main got 15", T);
+        assert_eq!(v.wait(T), 0, "{mode:?}: PROGRAM's status");
+        let took = sent.elapsed();
+        assert!(
+            took >= Duration::from_millis(1900) && took < Duration::from_millis(2600),
+            "{mode:?}: vigil exited {took:?} after TERM, not at the 2s grace limit"
+        );
+        assert!(!alive(pid), "{mode:?}: the sidecar survived");
+    }
+}
+
+#[test]
+fn a_failing_sidecars_status_is_vigils() {
+    let tag = tag("a_failing_sidecars_status_is_vigils");
+    let _leftovers = Leftovers(tag.clone());
+    for mode in modes() {
+        for via_env in [false, true] {
+            let (a, py) = (app(), python());
+            let with = format!("{py} {a} {tag} --name=side --exit=7 --after=0.5");
+            let mut args = vec![];
+            let mut envs = vec![];
+            let lines = format!("\n{with}\n");
+            if via_env {
+                envs.push(("VIGIL_WITH", lines.as_str()));
+            } else {
+                args.extend(["--with", &with]);
+            }
+            args.extend(["python3", &a, &tag, "--name=main"]);
+            let mut v = start(mode, &args, &envs);
+            v.expect("main ready", T);
+            v.expect("main got 15", T);
+            assert_eq!(v.wait(T), 7, "{mode:?} env={via_env}");
+        }
+    }
+}
+
+#[test]
+fn a_sidecar_that_cannot_run_is_a_start_up_failure_naming_it() {
+    let tag = tag("a_sidecar_that_cannot_run_is_a_start_up_failure_naming_it");
+    let _leftovers = Leftovers(tag.clone());
+    for mode in modes() {
+        let (a, py) = (app(), python());
+        let with = format!("{py} {a} {tag} --name=first");
+        let mut cmd = common::run::command(
+            mode,
+            &[
+                "--with",
+                &with,
+                "--with",
+                "/nonexistent/sidecar --flag",
+                "python3",
+                &a,
+                &tag,
+            ],
+        );
+        let out = common::output_limit(&mut cmd, T);
+        let err = common::text(&out.stderr);
+        assert_eq!(out.status.code(), Some(127), "{mode:?}: {err}");
+        assert!(
+            err.contains("cannot run '/nonexistent/sidecar --flag'"),
+            "{mode:?}: {err}"
+        );
+        let stdout = common::text(&out.stdout);
+        assert!(
+            !stdout.contains("app ready"),
+            "{mode:?}: PROGRAM started: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_with_is_a_usage_error_naming_option_and_value() {
+    for (with, says) in [
+        ("python3 'open", "unclosed single quote"),
+        (
+            "run ${VIGIL_TEST_UNSET_VARIABLE}",
+            "VIGIL_TEST_UNSET_VARIABLE is not set",
+        ),
+    ] {
+        let mut cmd = common::run::command(Mode::Plain, &["--with", with, "true"]);
+        let out = common::output_limit(&mut cmd, T);
+        let err = common::text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("--with") && err.contains(with) && err.contains(says),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn with_expands_variables_like_vigil_check() {
+    let tag = tag("with_expands_variables_like_vigil_check");
+    let _leftovers = Leftovers(tag.clone());
+    let (a, py) = (app(), python());
+    let with = format!("{py} {a} {tag} --name=${{SIDE_NAME}} --port=${{SIDE_PORT:-0}}");
+    let mut v = start(
+        Mode::Plain,
+        &["--with", &with, "python3", &a, &tag, "--name=main"],
+        &[("SIDE_NAME", "expanded")],
+    );
+    v.expect("expanded ready", T);
+    v.expect("main ready", T);
+    v.signal(libc::SIGTERM);
+    assert_eq!(v.wait(T), 0);
+}
