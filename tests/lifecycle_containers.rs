@@ -5,8 +5,9 @@
 //! the container's. Fails, never skips, without podman.
 
 mod common;
+#[path = "containers/engine.rs"]
+mod engine;
 #[path = "containers/podman.rs"]
-#[allow(dead_code)] // shared with tests/containers.rs, which uses the rest
 mod podman;
 
 use std::time::{Duration, Instant};
