@@ -603,16 +603,22 @@ fn grpcs_without_tls_says_so() {
 
 // ---- grpc_health_probe 1.0.1 (crates.io) as a differential peer ------------
 
-/// `$GRPC_HEALTH_PROBE`, else target/grpc-health-probe/bin/grpc_health_probe
+/// `$GRPC_HEALTH_PROBE`, else `grpc_health_probe` in cargo's bin directory
 /// (scripts/test installs it there). Missing is a failure.
 fn grpc_health_probe() -> PathBuf {
     let p = std::env::var_os("GRPC_HEALTH_PROBE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/grpc-health-probe/bin/grpc_health_probe"));
+        .or_else(|| {
+            let home = std::env::var_os("CARGO_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+            Some(home.join("bin/grpc_health_probe"))
+        })
+        .expect("neither GRPC_HEALTH_PROBE, CARGO_HOME nor HOME is set");
     assert!(
         p.exists(),
         "{} missing: cargo install grpc_health_probe --version 1.0.1 --locked \
-         --root target/grpc-health-probe (scripts/test does)",
+         (scripts/test does)",
         p.display()
     );
     p
