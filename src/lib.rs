@@ -9,6 +9,8 @@
 extern crate alloc;
 
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod human;
 pub mod init;
 pub mod log;

@@ -6,7 +6,7 @@ mod descendants;
 mod probes;
 mod shutdown;
 mod supervisor;
-mod user;
+pub(crate) mod user;
 
 use alloc::ffi::CString;
 use alloc::string::String;
