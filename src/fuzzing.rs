@@ -189,7 +189,10 @@ pub fn cli_values(input: &[u8]) {
         let _ = black_box(values::exit_code(item));
         let _ = black_box(values::retries(item));
         let _ = black_box(values::user(item));
-        let _ = black_box(values::target(item));
+        let _ = black_box(values::init_target(item, &|name| {
+            (name == "PORT").then(|| b"80".to_vec())
+        }));
+        let _ = black_box(values::timeout(item));
     }
 }
 

@@ -90,8 +90,8 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WAIT_FOR"),
         repeats: true,
-        takes: Takes::Text("TARGET", |s, v, _| {
-            s.opts.wait_for.push(values::target(v)?);
+        takes: Takes::Text("TARGET", |s, v, env| {
+            s.opts.wait_for.push(values::init_target(v, env)?);
             Ok(())
         }),
         help: "first wait until TARGET passes",
@@ -112,8 +112,8 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WATCH"),
         repeats: false,
-        takes: Takes::Text("TARGET", |s, v, _| {
-            s.opts.watch = Some(values::target(v)?);
+        takes: Takes::Text("TARGET", |s, v, env| {
+            s.opts.watch = Some(values::init_target(v, env)?);
             Ok(())
         }),
         help: "stop PROGRAM, exit 75, when TARGET fails",
@@ -135,7 +135,7 @@ pub const OPTIONS: &[Opt<Init>] = &[
         env: Some("VIGIL_WATCH_TIMEOUT"),
         repeats: false,
         takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.watch_timeout = values::duration(v)?;
+            s.opts.watch_timeout = values::timeout(v)?;
             Ok(())
         }),
         help: "one probe's deadline [5s]",

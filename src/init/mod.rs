@@ -89,7 +89,15 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         Ok(pid) => pid,
         Err(SpawnError::Exec(e)) => {
             let not_found = matches!(e.0, libc::ENOENT | libc::ENOTDIR);
-            error!("cannot run '{program}': {e}");
+            if e.0 == libc::ENOEXEC {
+                // A script without `#!` runs with /bin/sh when there is one
+                // (sys::process); here there is none, or it is no program.
+                error!(
+                    "cannot run '{program}': {e}: not a program for this machine, or a script without a '#!' line and no /bin/sh to run it"
+                );
+            } else {
+                error!("cannot run '{program}': {e}");
+            }
             return Err(if not_found {
                 EXIT_NOT_FOUND
             } else {
