@@ -70,7 +70,7 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
             all
         }
     };
-    let candidates = search_path(&req.argv[0]);
+    let candidates = req.argv.first().map(search_path).unwrap_or_default();
     let mut pipe = [0i32; 2];
     // SAFETY: pipe2 writes two fds into our 2-element array.
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -115,12 +115,13 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
             {
                 step = 4;
             }
-            if step == 0 {
+            let err = if step == 0 {
                 set_mask(req.mask);
-                let err = exec_searching(&candidates, &ptrs, &envp);
-                *libc::__errno_location() = err.0;
-            }
-            let msg = [step, *libc::__errno_location()];
+                exec_searching(&candidates, &ptrs, &envp).0
+            } else {
+                *libc::__errno_location()
+            };
+            let msg = [step, err];
             libc::write(write_end, msg.as_ptr().cast(), 8);
             libc::_exit(127);
         }
@@ -315,10 +316,7 @@ fn close_range(first: i32, last: i32) {
 
 const HOME: &[u8] = b"HOME=";
 
-/// vigil's environment as an envp array, with `home` (`HOME=...`) in place of
-/// any HOME entry. The pointers borrow from the environment, which lives for
-/// the whole process (see `env::entries`), and from `home`.
-/// Where execvp(3) would look for `name`: the name itself when it holds a
+/// Where execvp(3) would look for `program`: the name itself when it holds a
 /// `/`, else each directory of PATH in order (musl's default PATH when it is
 /// unset; an empty entry is the working directory). Built before fork.
 fn search_path(program: &CString) -> Vec<CString> {
@@ -376,6 +374,9 @@ unsafe fn exec_searching(
     Errno(if denied { libc::EACCES } else { libc::ENOENT })
 }
 
+/// vigil's environment as an envp array, with `home` (`HOME=...`) in place of
+/// any HOME entry. The pointers borrow from the environment, which lives for
+/// the whole process (see `env::entries`), and from `home`.
 fn environment_with(home: &CString) -> Vec<*const c_char> {
     let mut envp = super::env::pointers_except(|e| e.starts_with(HOME));
     envp.push(home.as_ptr());
