@@ -174,6 +174,18 @@ fn a_script_without_shebang_runs_with_bin_sh_as_tini_static_does() {
         );
         assert_eq!(text(&out.stdout), format!("ran {path} x\n"));
     }
+    // The peer: tini-static (Debian's tini package) runs it the same way.
+    let out = output_limit(
+        std::process::Command::new("tini-static").args(["-s", "--", path, "a", "b"]),
+        LIMIT,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "tini-static: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), format!("ran {path} a b\n"));
     std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
 }
 
