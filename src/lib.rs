@@ -10,6 +10,8 @@ extern crate alloc;
 
 pub mod cli;
 pub mod exit_status;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod human;
 pub mod init;
 pub mod log;

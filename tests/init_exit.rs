@@ -126,3 +126,97 @@ fn stdout_is_the_childs_and_logs_go_to_stderr() {
         text(&out.stderr)
     );
 }
+
+/// A script without a `#!` line, made by a shell so that no fd of this
+/// (threaded) test process is open on it when another test forks: exec would
+/// fail with ETXTBSY.
+fn shebangless_script(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vigil-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app");
+    let made = std::process::Command::new("sh")
+        .args([
+            "-c",
+            r#"printf 'echo "ran $0 $*"\nexit 7\n' >"$1" && chmod 755 "$1""#,
+            "sh",
+        ])
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    file
+}
+
+#[test]
+fn a_script_without_shebang_runs_with_bin_sh_as_tini_static_does() {
+    let file = shebangless_script("noshebang");
+    let path = file.to_str().unwrap();
+    let dir = file.parent().unwrap().to_str().unwrap();
+    let search = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
+    for mode in modes() {
+        let out = output_limit(&mut command(mode, &[path, "a", "b"]), LIMIT);
+        assert_eq!(
+            out.status.code(),
+            Some(7),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout), format!("ran {path} a b\n"));
+        // Found through PATH, as execvp(3) finds it.
+        let mut cmd = command(mode, &["app", "x"]);
+        cmd.env("PATH", &search);
+        let out = output_limit(&mut cmd, LIMIT);
+        assert_eq!(
+            out.status.code(),
+            Some(7),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout), format!("ran {path} x\n"));
+    }
+    // The peer: tini-static (Debian's tini package) runs it the same way.
+    let out = output_limit(
+        std::process::Command::new("tini-static").args(["-s", "--", path, "a", "b"]),
+        LIMIT,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "tini-static: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), format!("ran {path} a b\n"));
+    std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+}
+
+/// Where there is no shell to run it (FROM scratch; here /bin/sh's target is
+/// bound over with /dev/null in a private mount namespace, which needs root),
+/// it is 126 and the message names the missing `#!`.
+#[test]
+fn a_script_without_shebang_and_no_bin_sh_is_126_naming_the_missing_shebang() {
+    let file = shebangless_script("noshell");
+    let script = r#"mount --bind /dev/null "$(readlink -f /bin/sh)" && exec "$@""#;
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--mount", "sh", "-c", script, "sh"])
+        .args(common::vigil_argv())
+        .arg(&file);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("VIGIL_") && k != "VIGIL_BIN" {
+            cmd.env_remove(k);
+        }
+    }
+    let out = output_limit(&mut cmd, LIMIT);
+    let err = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(126),
+        "unshare --mount needs root: {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(file.to_str().unwrap()) && err.contains("without a '#!' line"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+}

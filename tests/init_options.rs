@@ -145,3 +145,139 @@ fn help_and_version() {
         text(&out.stdout)
     );
 }
+
+// ---- settings that can never pass (issue 11, item 9) ------------------------
+
+#[test]
+fn watch_timeout_zero_is_a_usage_error_not_a_watchdog_that_always_fires() {
+    rejected(
+        &["--watch", "tcp://127.0.0.1:9", "--watch-timeout", "0"],
+        &[],
+        &["--watch-timeout", "'0'"],
+    );
+    rejected(
+        &["--watch", "tcp://127.0.0.1:9"],
+        &[("VIGIL_WATCH_TIMEOUT", "0s")],
+        &["VIGIL_WATCH_TIMEOUT", "'0s'"],
+    );
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn https_and_grpcs_probes_without_tls_are_usage_errors_not_endless_failures() {
+    for (flag, target) in [
+        ("--watch", "https://127.0.0.1:9/healthz"),
+        ("--wait-for", "https://127.0.0.1:9/"),
+        ("--wait-for", "grpcs://127.0.0.1:9"),
+        ("--watch", "grpcs://127.0.0.1:9/my.pkg.Svc"),
+    ] {
+        rejected(&[flag, target], &[], &[flag, target, "TLS"]);
+    }
+    for (var, value, shown) in [
+        (
+            "VIGIL_WATCH",
+            "https://127.0.0.1:9/",
+            "https://127.0.0.1:9/",
+        ),
+        (
+            "VIGIL_WAIT_FOR",
+            "tcp://127.0.0.1:9,grpcs://127.0.0.1:9",
+            "grpcs://127.0.0.1:9",
+        ),
+    ] {
+        rejected(&[], &[(var, value)], &[var, shown, "TLS"]);
+    }
+}
+
+/// With TLS the same targets are accepted: the wait runs (and fails: nothing
+/// listens on port 9) instead of being refused.
+#[cfg(feature = "tls")]
+#[test]
+fn https_and_grpcs_probes_with_tls_are_accepted() {
+    for target in ["https://127.0.0.1:9/", "grpcs://127.0.0.1:9"] {
+        let out = output_limit(
+            &mut command(
+                Mode::Plain,
+                &["--wait-for", target, "--wait-timeout", "1s", "true"],
+            ),
+            LIMIT,
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    }
+}
+
+// ---- ${VAR} in --watch and --wait-for, as in vigil check (item 12) ----------
+
+#[test]
+fn watch_and_wait_for_expand_variables_as_check_does() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port().to_string();
+    // Flags, then the twins; a default, and a set variable.
+    for (args, envs) in [
+        (
+            vec![
+                "--wait-for",
+                "tcp://127.0.0.1:${PORT}",
+                "--watch",
+                "tcp://${HOST:-127.0.0.1}:${PORT}/",
+            ],
+            vec![("PORT", port.as_str())],
+        ),
+        (
+            vec![],
+            vec![
+                ("PORT", port.as_str()),
+                ("VIGIL_WAIT_FOR", "tcp://127.0.0.1:${PORT}"),
+                ("VIGIL_WATCH", "tcp://${HOST:-127.0.0.1}:${PORT}"),
+            ],
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend([
+            "--wait-timeout",
+            "5s",
+            "--watch-interval",
+            "100ms",
+            "sh",
+            "-c",
+            "sleep 0.5; echo ran",
+        ]);
+        let mut cmd = command(Mode::Plain, &all);
+        cmd.envs(envs.iter().copied());
+        let out = output_limit(&mut cmd, LIMIT);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?} {envs:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout), "ran\n");
+    }
+}
+
+#[test]
+fn an_unset_variable_in_watch_or_wait_for_is_a_usage_error_as_in_check() {
+    let unset =
+        "variable VIGIL_TEST_NOPE is not set (use ${VIGIL_TEST_NOPE:-default} for a default)";
+    for flag in ["--watch", "--wait-for"] {
+        rejected(
+            &[flag, "tcp://127.0.0.1:${VIGIL_TEST_NOPE}"],
+            &[],
+            &[flag, "tcp://127.0.0.1:${VIGIL_TEST_NOPE}", unset],
+        );
+    }
+    rejected(
+        &[],
+        &[("VIGIL_WAIT_FOR", "tcp://${VIGIL_TEST_NOPE}:1")],
+        &["VIGIL_WAIT_FOR", unset],
+    );
+    // The same words as vigil check's.
+    let out = output_limit(
+        &mut command(
+            Mode::Plain,
+            &["check", "tcp://127.0.0.1:${VIGIL_TEST_NOPE}"],
+        ),
+        LIMIT,
+    );
+    assert!(text(&out.stderr).contains(unset), "{}", text(&out.stderr));
+}

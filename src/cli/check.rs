@@ -6,12 +6,11 @@ use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::time::Duration;
 
 use super::argv::{Arg, Lexer};
 use super::opt::{self, Opt, Stop, Takes, env_text};
 use super::{Command, Env, Mode, help, values};
-use crate::probe::target::{self, BadTarget};
+use crate::probe::target;
 use crate::probe::{CheckOptions, StatusSet, Target};
 
 /// At most this many retries: more is a typo, the deadline bounds them anyway.
@@ -25,7 +24,7 @@ pub const OPTIONS: &[Opt<CheckOptions>] = &[
         env: Some("VIGIL_CHECK_TIMEOUT"),
         repeats: false,
         takes: Takes::Text("DURATION", |o, v, _| {
-            o.timeout = timeout(v)?;
+            o.timeout = values::timeout(v)?;
             Ok(())
         }),
         help: "deadline for the whole run, retries included\n[5s]",
@@ -209,30 +208,13 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
         );
     }
     for text in &texts {
-        let expanded = target::expand(text, &|name| lookup(env, name)).map_err(|e| e.0)?;
+        let expanded =
+            target::expand(text, &|name| values::variable(env, name)).map_err(|e| e.0)?;
         opts.targets
             .push(Target::parse(&expanded).map_err(|e| e.0)?);
     }
     opt::apply_twins(OPTIONS, &seen, &mut opts, env)?;
     Ok(Command::Check(opts))
-}
-
-/// A deadline of zero would fail every target before it starts: refuse it.
-fn timeout(text: &str) -> Result<Duration, String> {
-    match values::duration(text)? {
-        d if d.is_zero() => Err(format!("timeout '{text}' must be more than 0")),
-        d => Ok(d),
-    }
-}
-
-/// A variable's value for `${VAR}`; unset is `None`, set but empty is `""`.
-pub(super) fn lookup(env: Env, name: &str) -> Result<Option<String>, BadTarget> {
-    match env(name) {
-        None => Ok(None),
-        Some(v) => String::from_utf8(v)
-            .map(Some)
-            .map_err(|_| BadTarget(format!("variable {name} is not UTF-8"))),
-    }
 }
 
 /// `Name: value` with a token name (RFC 9110 section 5.1) and `${VAR}`
@@ -244,7 +226,7 @@ fn header(text: &str, env: Env) -> Result<(String, String), String> {
     if name.is_empty() || !name.bytes().all(is_token_byte) {
         return Err(invalid());
     }
-    let value = target::expand(value.trim(), &|var| lookup(env, var)).map_err(|e| e.0)?;
+    let value = target::expand(value.trim(), &|var| values::variable(env, var)).map_err(|e| e.0)?;
     if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
         return Err(invalid());
     }
@@ -261,6 +243,7 @@ mod tests {
     use crate::cli::test_env;
     use alloc::string::ToString;
     use alloc::vec;
+    use core::time::Duration;
 
     fn parse_with(list: &[&str], vars: &[(&str, &str)]) -> Result<Command, String> {
         let args = list.iter().map(|a| a.as_bytes().to_vec()).collect();

@@ -92,8 +92,8 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WAIT_FOR"),
         repeats: true,
-        takes: Takes::Text("TARGET", |s, v, _| {
-            s.opts.wait_for.push(values::target(v)?);
+        takes: Takes::Text("TARGET", |s, v, env| {
+            s.opts.wait_for.push(values::init_target(v, env)?);
             Ok(())
         }),
         help: "first wait until TARGET passes",
@@ -114,8 +114,8 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WATCH"),
         repeats: false,
-        takes: Takes::Text("TARGET", |s, v, _| {
-            s.opts.watch = Some(values::target(v)?);
+        takes: Takes::Text("TARGET", |s, v, env| {
+            s.opts.watch = Some(values::init_target(v, env)?);
             Ok(())
         }),
         help: "stop PROGRAM, exit 75, when TARGET fails",
@@ -137,7 +137,7 @@ pub const OPTIONS: &[Opt<Init>] = &[
         env: Some("VIGIL_WATCH_TIMEOUT"),
         repeats: false,
         takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.watch_timeout = values::duration(v)?;
+            s.opts.watch_timeout = values::timeout(v)?;
             Ok(())
         }),
         help: "one probe's deadline [5s]",
@@ -288,7 +288,7 @@ pub const OPTIONS: &[Opt<Init>] = &[
 
 /// A `--with` line, split into words by vigil itself (no shell).
 fn sidecar(line: &str, env: Env) -> Result<SidecarCommand, String> {
-    let words = command_words::split(line, &|name| super::check::lookup(env, name))
+    let words = command_words::split(line, &|name| values::variable(env, name))
         .map_err(|e| format!("'{}': {e}", line.trim()))?;
     Ok(SidecarCommand {
         line: line.trim().into(),

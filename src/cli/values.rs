@@ -7,7 +7,8 @@ use alloc::format;
 use alloc::string::String;
 use core::time::Duration;
 
-use crate::probe::Target;
+use super::Env;
+use crate::probe::target::{self, BadTarget, Scheme, Target};
 use crate::sys::signal::Signal;
 
 /// `500ms`, `10s`, `2m`, `1h`, compounds like `1m30s`, or a bare number of seconds.
@@ -107,9 +108,38 @@ pub fn user(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// A probe target (`http://`, `https://`, `tcp://`).
-pub fn target(text: &str) -> Result<Target, String> {
-    Target::parse(text).map_err(|e| e.0)
+/// A deadline of zero would fail every probe before it starts: refused, as
+/// `vigil check -t 0` and `--watch-timeout 0` (a watchdog that always fires).
+pub fn timeout(text: &str) -> Result<Duration, String> {
+    match duration(text)? {
+        d if d.is_zero() => Err(format!("timeout '{text}' must be more than 0")),
+        d => Ok(d),
+    }
+}
+
+/// A target of `--wait-for` or `--watch`, after `${VAR}` / `${VAR:-default}`
+/// expansion as `vigil check` does. One this build cannot probe (https or
+/// grpcs without TLS) is refused: it could never pass, so the wait would run
+/// to its timeout and the watchdog would stop a healthy program.
+pub fn init_target(text: &str, env: Env) -> Result<Target, String> {
+    let expanded = target::expand(text, &|name| variable(env, name)).map_err(|e| e.0)?;
+    let parsed = Target::parse(&expanded).map_err(|e| e.0)?;
+    if matches!(parsed.scheme, Scheme::Https | Scheme::Grpcs) && cfg!(not(feature = "tls")) {
+        return Err(format!(
+            "target '{text}': https and grpcs need TLS, and this vigil was built without TLS"
+        ));
+    }
+    Ok(parsed)
+}
+
+/// A variable's value for `${VAR}`; unset is `None`, set but empty is `""`.
+pub fn variable(env: Env, name: &str) -> Result<Option<String>, BadTarget> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => String::from_utf8(v)
+            .map(Some)
+            .map_err(|_| BadTarget(format!("variable {name} is not UTF-8"))),
+    }
 }
 
 /// A count of at least 1 (`--watch-retries`, as Docker's `--health-retries`).
@@ -186,6 +216,42 @@ mod tests {
         assert!(rewrite("TERM").is_err());
         assert!(rewrite("KILL:TERM").is_err());
         assert!(rewrite("TERM:NOPE").is_err());
+    }
+
+    #[test]
+    fn timeouts_are_durations_above_zero() {
+        assert_eq!(timeout("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(
+            timeout("0ms"),
+            Err("timeout '0ms' must be more than 0".into())
+        );
+        assert!(timeout("soon").is_err());
+    }
+
+    #[test]
+    fn init_targets_are_expanded_and_refused_when_they_can_never_pass() {
+        let env = |name: &str| (name == "PORT").then(|| b"5432".to_vec());
+        let t = init_target("tcp://db:${PORT}", &env).unwrap();
+        assert_eq!((t.as_str(), t.port), ("tcp://db:5432", 5432));
+        let t = init_target("http://${HOST:-127.0.0.1}/", &env).unwrap();
+        assert_eq!(t.as_str(), "http://127.0.0.1/");
+        assert_eq!(
+            init_target("tcp://db:${NOPE}", &env).unwrap_err(),
+            "'tcp://db:${NOPE}': variable NOPE is not set (use ${NOPE:-default} for a default)"
+        );
+        for tls in ["https://h/", "grpcs://h:1"] {
+            let r = init_target(tls, &env);
+            if cfg!(feature = "tls") {
+                assert!(r.is_ok(), "{tls}");
+            } else {
+                assert_eq!(
+                    r.unwrap_err(),
+                    format!(
+                        "target '{tls}': https and grpcs need TLS, and this vigil was built without TLS"
+                    )
+                );
+            }
+        }
     }
 
     #[test]

@@ -295,6 +295,11 @@ fn start_error(e: SpawnError) -> StartError {
         SpawnError::Exec(e) if matches!(e.0, libc::ENOENT | libc::ENOTDIR) => {
             StartError::NotFound(e.to_string())
         }
+        // A script without `#!` runs with /bin/sh when there is one
+        // (sys::process); here there is none, or it is no program.
+        SpawnError::Exec(e) if e.0 == libc::ENOEXEC => StartError::NotExecutable(alloc::format!(
+            "{e}: not a program for this machine, or a script without a '#!' line and no /bin/sh to run it"
+        )),
         SpawnError::Exec(e) => StartError::NotExecutable(e.to_string()),
         SpawnError::Creds(step, e) => StartError::Creds {
             step,

@@ -6,7 +6,7 @@ pub mod machine;
 mod main_loop;
 pub mod restart_policy;
 mod tree;
-mod user;
+pub(crate) mod user;
 pub mod wait_for;
 pub mod watchdog;
 

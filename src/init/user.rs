@@ -41,7 +41,11 @@ fn fields(line: &str) -> [&str; 6] {
     out
 }
 
-fn resolve_in(spec: &str, passwd: &[u8], group_file: Option<&[u8]>) -> Result<Creds, &'static str> {
+pub(crate) fn resolve_in(
+    spec: &str,
+    passwd: &[u8],
+    group_file: Option<&[u8]>,
+) -> Result<Creds, &'static str> {
     let (user, group) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),

@@ -60,7 +60,7 @@ pub fn resolve(host: &str, deadline: Deadline) -> Result<Vec<IpAddr>, Failure> {
 }
 
 /// The addresses hosts(5) lists for `name` (any of a line's names, any case).
-fn from_hosts(file: &[u8], name: &str) -> Vec<IpAddr> {
+pub(crate) fn from_hosts(file: &[u8], name: &str) -> Vec<IpAddr> {
     let mut found = Vec::new();
     for line in lines(file) {
         let line = line.split('#').next().unwrap_or_default();
@@ -76,14 +76,14 @@ fn from_hosts(file: &[u8], name: &str) -> Vec<IpAddr> {
 }
 
 /// What resolv.conf(5) says that a stub resolver needs.
-struct Conf {
+pub(crate) struct Conf {
     servers: Vec<IpAddr>,
     search: Vec<String>,
     ndots: usize,
 }
 
 impl Conf {
-    fn parse(file: &[u8]) -> Conf {
+    pub(crate) fn parse(file: &[u8]) -> Conf {
         let mut conf = Conf {
             servers: Vec::new(),
             search: Vec::new(),
@@ -120,7 +120,7 @@ impl Conf {
 
     /// Names to ask for, in order: an absolute name (trailing dot) as is; a
     /// name with at least `ndots` dots before the search list, others after.
-    fn candidates(&self, host: &str) -> Vec<String> {
+    pub(crate) fn candidates(&self, host: &str) -> Vec<String> {
         if let Some(absolute) = host.strip_suffix('.') {
             return vec![absolute.to_owned()];
         }
@@ -263,7 +263,7 @@ impl Sockets {
 
 /// A query message: header with recursion desired, one question (RFC 1035 4.1).
 /// `None` if `name` cannot be a DNS name.
-fn question(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
+pub(crate) fn question(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
     let mut m = Vec::with_capacity(18 + name.len());
     m.extend_from_slice(&id.to_be_bytes());
     m.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
@@ -280,7 +280,7 @@ fn question(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
     (m.len() <= 12 + 255 + 4).then_some(m)
 }
 
-enum Rcode {
+pub(crate) enum Rcode {
     Answered,
     NoName,
     Failed,
@@ -288,7 +288,7 @@ enum Rcode {
 
 /// Reads the response `msg` to the query `ask`, adding its addresses to `out`.
 /// `None` when it is not the response to `ask` (wrong id or question).
-fn answer(msg: &[u8], ask: &[u8], out: &mut Vec<IpAddr>) -> Option<Rcode> {
+pub(crate) fn answer(msg: &[u8], ask: &[u8], out: &mut Vec<IpAddr>) -> Option<Rcode> {
     // Same id, QR set, and the question echoed byte for byte.
     if msg.len() < ask.len()
         || msg[..2] != ask[..2]

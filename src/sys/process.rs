@@ -65,7 +65,15 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
         entry.extend_from_slice(h.to_bytes());
         CString::new(entry).ok()
     });
-    let envp = home.as_ref().map(environment_with);
+    let envp = match &home {
+        Some(home) => environment_with(home),
+        None => {
+            let mut all = super::env::pointers_except(|_| false);
+            all.push(null());
+            all
+        }
+    };
+    let candidates = req.argv.first().map(search_path).unwrap_or_default();
     let mut pipe = [0i32; 2];
     // SAFETY: pipe2 writes two fds into our 2-element array.
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -80,7 +88,8 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
         // SAFETY: `ptrs` is a NULL-terminated array of pointers into `req.argv`,
         // which outlives this call; `groups` points into `req.creds`, likewise;
         // `envp` is NULL-terminated and points into `environ` and `home`, both
-        // alive here; all other arguments are plain integers.
+        // alive here, so exec_searching's contract holds (and this is the
+        // forked child); all other arguments are plain integers.
         unsafe {
             if req.new_group {
                 libc::setpgid(0, 0);
@@ -109,17 +118,16 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
             {
                 step = 4;
             }
-            if step == 0 {
+            let err = if step == 0 {
                 if req.ignore_chld {
                     libc::signal(libc::SIGCHLD, libc::SIG_IGN);
                 }
                 set_mask(req.mask);
-                match &envp {
-                    Some(envp) => libc::execvpe(ptrs[0], ptrs.as_ptr(), envp.as_ptr()),
-                    None => libc::execvp(ptrs[0], ptrs.as_ptr()),
-                };
-            }
-            let msg = [step, *libc::__errno_location()];
+                exec_searching(&candidates, &ptrs, &envp).0
+            } else {
+                *libc::__errno_location()
+            };
+            let msg = [step, err];
             libc::write(write_end, msg.as_ptr().cast(), 8);
             libc::_exit(127);
         }
@@ -288,6 +296,64 @@ fn close_range(first: i32, last: i32) {
 }
 
 const HOME: &[u8] = b"HOME=";
+
+/// Where execvp(3) would look for `program`: the name itself when it holds a
+/// `/`, else each directory of PATH in order (musl's default PATH when it is
+/// unset; an empty entry is the working directory). Built before fork.
+fn search_path(program: &CString) -> Vec<CString> {
+    let name = program.as_bytes();
+    if name.contains(&b'/') || name.is_empty() {
+        return alloc::vec![program.clone()];
+    }
+    let path = super::env::var("PATH").unwrap_or(b"/usr/local/bin:/bin:/usr/bin");
+    path.split(|&b| b == b':')
+        .filter_map(|dir| {
+            let mut full = dir.to_vec();
+            if !dir.is_empty() {
+                full.push(b'/');
+            }
+            full.extend_from_slice(name);
+            CString::new(full).ok()
+        })
+        .collect()
+}
+
+/// execvp(3) as POSIX describes it, the same on musl and glibc: tries each
+/// candidate in turn, skipping those that do not exist or may not be run
+/// (EACCES is kept for the error), and runs a file the kernel cannot execute
+/// (ENOEXEC: a script without a `#!` line) with `/bin/sh`, as glibc and
+/// tini-static do. Returns only on failure: ENOEXEC when there is no
+/// `/bin/sh` (a FROM scratch image), or what the kernel said.
+///
+/// # Safety
+/// Only in the forked child. `argv` and `envp` are NULL-terminated arrays of
+/// pointers to C strings that live until the exec.
+unsafe fn exec_searching(
+    candidates: &[CString],
+    argv: &[*const c_char],
+    envp: &[*const c_char],
+) -> Errno {
+    let mut denied = false;
+    for path in candidates {
+        // SAFETY: per the contract; `path` is a C string.
+        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+        let err = Errno::last();
+        match err.0 {
+            libc::ENOEXEC => {
+                let mut with_sh = alloc::vec![c"sh".as_ptr(), path.as_ptr()];
+                with_sh.extend_from_slice(argv.get(1..).unwrap_or_default());
+                // SAFETY: `with_sh` keeps argv's NULL terminator at its end;
+                // every pointer is a live C string.
+                unsafe { libc::execve(c"/bin/sh".as_ptr(), with_sh.as_ptr(), envp.as_ptr()) };
+                return err;
+            }
+            libc::EACCES => denied = true,
+            libc::ENOENT | libc::ENOTDIR => {}
+            _ => return err,
+        }
+    }
+    Errno(if denied { libc::EACCES } else { libc::ENOENT })
+}
 
 /// vigil's environment as an envp array, with `home` (`HOME=...`) in place of
 /// any HOME entry. The pointers borrow from the environment, which lives for
