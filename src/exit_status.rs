@@ -1,5 +1,6 @@
 //! Every exit status vigil decides, in one place: init mode's table (README
-//! "Exit status") and how a child's status is folded into one byte.
+//! "Exit status"), `vigil check`'s two, and how a child's status is folded
+//! into one byte.
 
 use crate::sys::signal::Signal;
 use crate::sys::wait::ExitStatus;
@@ -18,6 +19,11 @@ pub const WATCHDOG: i32 = 75;
 pub const NOT_EXECUTABLE: i32 = 126;
 /// PROGRAM was not found (as a shell reports it).
 pub const NOT_FOUND: i32 = 127;
+/// `vigil check`: every target is healthy.
+pub const HEALTHY: i32 = 0;
+/// `vigil check`: a target is unhealthy, or the usage is bad. Never 2, which
+/// Docker reserves for HEALTHCHECKs.
+pub const UNHEALTHY: i32 = 1;
 /// A death by signal N is reported as 128+N, as a shell does.
 const SIGNAL_BASE: i32 = 128;
 

@@ -38,13 +38,17 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
             // it (unix sockets and stdout use write(2)); blocked, the write
             // fails with EPIPE instead (signal(7)).
             set_mask(Mask(started_mask.0 | 1u64 << (libc::SIGPIPE - 1)));
-            probe::main(&opts)
+            if probe::main(&opts) {
+                exit_status::HEALTHY
+            } else {
+                exit_status::UNHEALTHY
+            }
         }
         Ok(Command::Help(Mode::Init, text)) => print_stdout(text.as_bytes()),
         // A probe's help is never a failure, even to a closed stdout.
         Ok(Command::Help(Mode::Check, text)) => {
             print_stdout(text.as_bytes());
-            probe::EXIT_HEALTHY
+            exit_status::HEALTHY
         }
         Ok(Command::Version) => print_stdout(format!("{}\n", cli::VERSION).as_bytes()),
         Err(e) => {
@@ -52,7 +56,7 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
             match e.mode {
                 Mode::Init => exit_status::USAGE,
                 // Docker reserves 2: a probe's bad usage is "unhealthy".
-                Mode::Check => probe::EXIT_UNHEALTHY,
+                Mode::Check => exit_status::UNHEALTHY,
             }
         }
     }

@@ -24,10 +24,6 @@ pub use target::{BadTarget, Scheme, Target};
 
 use crate::sys::time::{Instant, sleep};
 
-pub const EXIT_HEALTHY: i32 = 0;
-/// Unhealthy, and also bad usage: Docker reserves 2, so it is never used.
-pub const EXIT_UNHEALTHY: i32 = 1;
-
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(200);
 
@@ -187,13 +183,9 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
 }
 
 /// Runs `vigil check` with its parsed options: prints one line per target
-/// (only failures with `--quiet`), returns the exit status.
-pub fn main(opts: &CheckOptions) -> i32 {
+/// (only failures with `--quiet`); true when every target is healthy.
+pub fn main(opts: &CheckOptions) -> bool {
     let outcome = probe_all(opts, Deadline::after(opts.timeout));
     let _ = crate::sys::stdio::stdout(outcome.text(opts.quiet).as_bytes());
-    if outcome.healthy {
-        EXIT_HEALTHY
-    } else {
-        EXIT_UNHEALTHY
-    }
+    outcome.healthy
 }
