@@ -1,5 +1,6 @@
 //! The benchmark command (`benches/run`) still runs: quick mode, small N, into a
-//! scratch directory; checks the report has a row for vigil and every peer.
+//! scratch directory; checks the raw JSON, and that each table of the report has
+//! a row for vigil and for every peer of that table.
 //! No timing is asserted: machines are noisy.
 
 mod common;
@@ -32,24 +33,78 @@ fn benches_run_quick_writes_a_report_with_every_peer() {
     let report = std::fs::read_to_string(out.join("benchmarks.md")).expect("benchmarks.md");
     let svg = std::fs::read_to_string(out.join("benchmarks.svg")).expect("benchmarks.svg");
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    // First cell of each table row, without bold or a "(N failed)" note.
-    let names: Vec<&str> = report
-        .lines()
-        .filter_map(|l| l.strip_prefix("| ")?.split(" |").next())
-        .map(|c| c.split(" (").next().unwrap_or(c).trim_matches('*'))
-        .collect();
-    // vigil and each init peer in the init table, vigil and each probe in the probe table.
-    for (name, rows) in [
-        ("vigil", 2),
-        ("tini", 1),
-        ("tini-static", 1),
-        ("dumb-init", 1),
-        ("catatonit", 1),
-        ("curl", 1),
-        ("busybox wget", 1),
+    // The raw results the report was rendered from: every sample, the machine,
+    // the versions and the load before and after.
+    let json = std::fs::read_to_string(out.join("benchmarks.json")).expect("benchmarks.json");
+    for key in [
+        "\"rows\"",
+        "\"samples\"",
+        "\"load_before\"",
+        "\"load_after\"",
+        "\"versions\"",
     ] {
-        let hits = names.iter().filter(|n| **n == name).count();
-        assert_eq!(hits, rows, "rows for {name:?} in:\n{report}");
+        assert!(json.contains(key), "{key} missing from benchmarks.json");
     }
+    // Each table (a `## ` section) must have a row for vigil and for every peer
+    // of that table: the first cell of each row, without bold or a "(N failed)" note.
+    let rows = |section: &str| -> Vec<String> {
+        let body = report
+            .split("\n## ")
+            .find(|s| s.starts_with(section))
+            .unwrap_or_else(|| panic!("no section {section:?} in:\n{report}"));
+        body.lines()
+            .filter_map(|l| l.strip_prefix("| ")?.split(" |").next())
+            .map(|c| c.split(" (").next().unwrap_or(c).replace("**", ""))
+            .collect()
+    };
+    for (section, names) in [
+        (
+            "Init",
+            &[
+                "vigil",
+                "tini",
+                "tini-static",
+                "dumb-init",
+                "catatonit",
+                "floor",
+                "no init",
+            ][..],
+        ),
+        (
+            "Sidecars",
+            &["vigil, no sidecar", "vigil `--with 'sleep 1000'`"][..],
+        ),
+        (
+            "Sizes",
+            &[
+                "vigil",
+                "tini",
+                "tini-static",
+                "dumb-init",
+                "catatonit",
+                "curl",
+                "busybox",
+                "grpc_health_probe",
+                "floor",
+            ][..],
+        ),
+        ("HTTP probe", &["vigil", "curl", "busybox wget"][..]),
+        ("gRPC probe", &["vigil", "grpc_health_probe"][..]),
+    ] {
+        let got = rows(section);
+        for name in names {
+            let hits = got.iter().filter(|n| n == name).count();
+            assert_eq!(
+                hits, 1,
+                "rows for {name:?} in {section:?}: {got:?}\n{report}"
+            );
+        }
+    }
+    // Nothing failed: a "(N failed)" note means a probe's exit was not 0.
+    let failed: Vec<_> = report
+        .lines()
+        .filter(|l| l.contains(" failed) |"))
+        .collect();
+    assert!(failed.is_empty(), "failed runs: {failed:?}\n{report}");
     let _ = std::fs::remove_dir_all(&out);
 }
