@@ -40,6 +40,9 @@ pub struct Rules {
     pub user: Option<String>,
     /// `-g`: forward to the child's process group.
     pub group: bool,
+    /// The main child has a process group of its own: with `-g`, and always
+    /// on a terminal vigil owns (it then has the terminal's foreground).
+    pub own_group: bool,
     /// `--rewrite FROM:TO`; `None` drops FROM.
     pub rewrites: Vec<(Signal, Option<Signal>)>,
     /// `-e CODE`: child statuses that count as 0.
@@ -47,6 +50,10 @@ pub struct Rules {
     pub grace: Duration,
     /// As PID 1 the tree is the whole PID namespace.
     pub is_pid1: bool,
+    /// vigil can see its whole tree: as PID 1 (kill(-1)), or with a /proc of
+    /// its own PID namespace to walk. Otherwise only the main child (and its
+    /// own group) can be named safely at shutdown.
+    pub tree_visible: bool,
     /// vigil's own pid as the kernel reports senders: never a forwarding source.
     pub own_pid: u32,
     /// How many `--wait-for` targets, probed in order before PROGRAM starts.
@@ -235,6 +242,11 @@ pub enum Action {
         signal: Signal,
         pid: Pid,
     },
+    /// Send `signal` to the process group `group`, ignoring failure (it may be empty).
+    KillGroup {
+        signal: Signal,
+        group: Pid,
+    },
     /// Send `signal` to every process vigil is responsible for: the whole PID
     /// namespace as PID 1, else its descendants.
     SignalTree(Signal),
@@ -260,6 +272,9 @@ pub struct Machine {
     procs: Vec<Supervised>,
     /// Present once the main child runs, when `--watch` is set.
     watchdog: Option<Watchdog>,
+    /// The main child's own process group (`Rules::own_group`), kept after
+    /// it exits: without a visible tree, the only way to reach its leftovers.
+    main_group: Option<Pid>,
 }
 
 /// Shorthand for a log action.
@@ -280,6 +295,7 @@ impl Machine {
             phase: Phase::New,
             procs: alloc::vec![main],
             watchdog: None,
+            main_group: None,
         }
     }
 
@@ -400,6 +416,7 @@ impl Machine {
             format!("started '{}' as pid {pid}{pid1}", proc.name),
         );
         if id == ProcId::MAIN {
+            self.main_group = Some(pid).filter(|_| self.rules.own_group);
             self.phase = Phase::Running;
             self.watchdog = self.rules.watch.clone().map(|w| Watchdog::new(w, now));
         }
@@ -484,10 +501,11 @@ impl Machine {
             }
             return;
         };
-        if from_kernel && !self.rules.group && is_terminal_signal(sig) {
+        if from_kernel && !self.rules.own_group && is_terminal_signal(sig) {
             // The terminal sent it to the whole foreground group, and the child
             // shares ours: it has it already. Forwarding would deliver it twice,
-            // and a ^C at an interactive shell is no reason to shut down.
+            // and a ^C at an interactive shell is no reason to shut down. (A
+            // child in a group of its own did not get what went to ours.)
             log(
                 out,
                 Level::Debug,
@@ -595,13 +613,14 @@ impl Machine {
         };
         // Past the grace period, what vigil did not start is left to the
         // namespace's teardown: SIGKILL has gone to it already.
+        // Without a visible tree, what is left past the grace period cannot
+        // be named: vigil has sent its last SIGKILL and leaves it be.
         let past_grace = matches!(self.phase, Phase::Killing { .. });
-        if left == Left::Nothing || (left == Left::OthersOnly && past_grace) {
-            let code = match self.watchdog.as_ref() {
-                Some(w) if w.fired() => exit_status::WATCHDOG,
-                _ => exit_status::of_main_child(status, &self.rules.success_exits),
-            };
-            self.exit(code, out);
+        if left == Left::Nothing
+            || (left == Left::OthersOnly && past_grace)
+            || (!self.rules.tree_visible && past_grace)
+        {
+            self.exit_with_main(status, out);
             return;
         }
         let (kill_at, tell) = match self.phase {
@@ -621,13 +640,41 @@ impl Machine {
         if tell {
             // Others remain: let them clean up before the grace clock runs
             // out. A stopped leftover could not act on SIGTERM until the SIGKILL.
-            out.push(Action::SignalTree(Signal::TERM));
-            out.push(Action::SignalTree(Signal::CONT));
-            log(
-                out,
-                Level::Info,
-                "child exited; sent SIGTERM to the remaining processes, waiting for them".into(),
-            );
+            let text = if self.rules.tree_visible {
+                out.push(Action::SignalTree(Signal::TERM));
+                out.push(Action::SignalTree(Signal::CONT));
+                "child exited; sent SIGTERM to the remaining processes, waiting for them"
+            } else if let Some(group) = self.main_group {
+                for signal in [Signal::TERM, Signal::CONT] {
+                    out.push(Action::KillGroup { signal, group });
+                }
+                "child exited; sent SIGTERM to its process group, waiting for the remaining processes (the rest cannot be seen)"
+            } else {
+                "child exited; the remaining processes cannot be seen, so none got SIGTERM: waiting for them until the grace period ends"
+            };
+            log(out, Level::Info, text.into());
+        }
+    }
+
+    /// vigil's status once the main child has exited with `status`.
+    fn exit_with_main(&mut self, status: ExitStatus, out: &mut Vec<Action>) {
+        let code = match self.watchdog.as_ref() {
+            Some(w) if w.fired() => exit_status::WATCHDOG,
+            _ => exit_status::of_main_child(status, &self.rules.success_exits),
+        };
+        self.exit(code, out);
+    }
+
+    /// Whom the grace period's SIGKILL reaches, for the log; `None` when no
+    /// process can be named (no visible tree, the main child gone, no group).
+    fn kill_reach(&self) -> Option<&'static str> {
+        let running = self.main().pid().is_some();
+        match (self.rules.tree_visible, running, self.main_group.is_some()) {
+            (true, _, _) => Some("every remaining process"),
+            (false, true, true) => Some("the child and its process group"),
+            (false, true, false) => Some("the child"),
+            (false, false, true) => Some("the child's process group"),
+            (false, false, false) => None,
         }
     }
 
@@ -646,14 +693,17 @@ impl Machine {
             | Phase::Draining { kill_at }
             | Phase::Lingering { kill_at, .. } => {
                 if now >= *kill_at {
-                    log(
-                        out,
-                        Level::Warn,
-                        format!(
-                            "grace period of {} is over: sending SIGKILL to every remaining process",
-                            Shown(self.rules.grace)
+                    let grace = Shown(self.rules.grace);
+                    let text = match self.kill_reach() {
+                        Some(whom) => {
+                            format!("grace period of {grace} is over: sending SIGKILL to {whom}")
+                        }
+                        // Never claim a kill that is not sent.
+                        None => format!(
+                            "grace period of {grace} is over: the remaining processes cannot be seen and get no SIGKILL; exiting"
                         ),
-                    );
+                    };
+                    log(out, Level::Warn, text);
                     self.kill_everything(now, out);
                 }
             }
@@ -671,7 +721,14 @@ impl Machine {
         self.phase = Phase::Killing {
             next_kill: now.saturating_add(REKILL_INTERVAL),
         };
-        out.push(Action::SignalTree(Signal::KILL));
+        if self.rules.tree_visible {
+            out.push(Action::SignalTree(Signal::KILL));
+        } else if let Some(group) = self.main_group {
+            out.push(Action::KillGroup {
+                signal: Signal::KILL,
+                group,
+            });
+        }
         if let Some(pid) = self.main().pid().filter(|_| !self.rules.is_pid1) {
             // The main child is a descendant too, but make sure of it even if
             // /proc is missing.
@@ -679,6 +736,10 @@ impl Machine {
                 signal: Signal::KILL,
                 pid,
             });
+        }
+        if let (false, ProcState::Exited(status)) = (self.rules.tree_visible, self.main().state) {
+            // Nothing more can be named: vigil's part is done (README "Shutdown").
+            self.exit_with_main(status, out);
         }
     }
 
