@@ -92,7 +92,14 @@ fn ctrl_z_stops_a_child_that_does_not_catch_sigtstp() {
             let mut cmd = Command::new("python3");
             cmd.arg(&driver).arg("--");
             if mode == Mode::Pid1 {
-                cmd.args(["unshare", "--pid", "--fork", "--mount-proc", "setsid", "--ctty"]);
+                cmd.args([
+                    "unshare",
+                    "--pid",
+                    "--fork",
+                    "--mount-proc",
+                    "setsid",
+                    "--ctty",
+                ]);
             }
             cmd.arg(vigil());
             if group {

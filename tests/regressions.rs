@@ -529,7 +529,10 @@ fn without_a_usable_proc_a_leftover_ignoring_term_no_longer_keeps_vigil_alive() 
     assert!(took_ms(&stdout) < 4000, "{stdout}");
     assert!(stdout.contains("leftover alive"), "{stdout}");
     assert!(!stderr.contains("sending SIGKILL"), "{stderr}");
-    assert!(stderr.contains("cannot be seen and get no SIGKILL"), "{stderr}");
+    assert!(
+        stderr.contains("cannot be seen and get no SIGKILL"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -604,5 +607,9 @@ os._exit(0)
         // vigil forwards it to its sleep and exits.
         let _ = Command::new("kill").arg(p.to_string()).status();
     }
-    assert!(missed.is_empty(), "{} of 20 vigils ran on: {missed:?}", missed.len());
+    assert!(
+        missed.is_empty(),
+        "{} of 20 vigils ran on: {missed:?}",
+        missed.len()
+    );
 }

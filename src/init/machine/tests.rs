@@ -1236,7 +1236,10 @@ fn without_a_visible_tree_a_kill_that_cannot_be_sent_is_never_logged_and_vigil_e
     m.on(all_reaped(true), secs(1));
     let out = m.on(Event::Clock, secs(11));
     let said = logs(&out);
-    assert!(said.iter().all(|(_, l)| !l.contains("sending SIGKILL")), "{said:?}");
+    assert!(
+        said.iter().all(|(_, l)| !l.contains("sending SIGKILL")),
+        "{said:?}"
+    );
     assert_eq!(
         said,
         [(
@@ -1272,7 +1275,10 @@ fn without_a_visible_tree_vigil_exits_once_the_killed_child_is_reaped_though_oth
     let mut m = running(blind());
     m.on(sent(Signal::TERM), Mono::ZERO);
     m.on(Event::Clock, secs(10));
-    m.on(reaped(CHILD, ExitStatus::Signaled(Signal::KILL)), ms(10_010));
+    m.on(
+        reaped(CHILD, ExitStatus::Signaled(Signal::KILL)),
+        ms(10_010),
+    );
     assert_eq!(
         effects(m.on(all_reaped(true), ms(10_010))),
         [Action::Exit(137)]
