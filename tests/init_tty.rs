@@ -77,3 +77,41 @@ fn an_interactive_shell_has_job_control() {
         }
     }
 }
+
+#[test]
+fn ctrl_z_stops_a_child_that_does_not_catch_sigtstp() {
+    // Issue 11, item 13: the child shared vigil's process group, orphaned
+    // when vigil leads the session (PID 1, `docker run -it`), and the kernel
+    // discards a terminal's SIGTSTP for a default action there. sigrecord
+    // above catches SIGTSTP, so it was delivered and the bug hid. Now the
+    // child has a group of its own and the foreground, with and without -g:
+    // ^Z stops `sleep`, SIGCONT resumes it, and ^C ends it (exit 130).
+    let driver = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/pty_jobstop.py");
+    for mode in modes() {
+        for group in [false, true] {
+            let mut cmd = Command::new("python3");
+            cmd.arg(&driver).arg("--");
+            if mode == Mode::Pid1 {
+                cmd.args([
+                    "unshare",
+                    "--pid",
+                    "--fork",
+                    "--mount-proc",
+                    "setsid",
+                    "--ctty",
+                ]);
+            }
+            cmd.arg(vigil());
+            if group {
+                cmd.arg("-g");
+            }
+            cmd.args(["--", "sleep", "100"]);
+            let out = output_limit(&mut cmd, Duration::from_secs(30));
+            let screen = text(&out.stdout);
+            let what = format!("{mode:?} group={group}: {screen:?}");
+            assert!(screen.contains("stopped yes"), "^Z {what}");
+            assert!(screen.contains("continued yes"), "SIGCONT {what}");
+            assert_eq!(out.status.code(), Some(130), "^C {what}");
+        }
+    }
+}

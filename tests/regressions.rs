@@ -431,3 +431,185 @@ fn a_terminal_ctrl_c_does_not_kill_a_running_watch_probe() {
         assert_eq!(out.status.code(), Some(0), "{mode:?}: {screen:?}");
     }
 }
+
+/// The words that start vigil, quoted for `sh -c`.
+fn vigil_words() -> String {
+    common::vigil_argv()
+        .iter()
+        .map(|p| format!("'{}'", p.display()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_proc_of_another_pid_namespace_no_longer_gets_an_unrelated_sibling_killed() {
+    // Issue 11, item 2: vigil as pid 2 of a new PID namespace whose /proc is
+    // still the host's. Its walk took host pid 2's children (kernel threads
+    // 3, 4, ...) for its own descendants and sent SIGTERM to namespace pids
+    // 3, 4, ...: the sibling here. Now /proc is not trusted, nothing but the
+    // child is named, and the leftover ends by itself.
+    let script = format!(
+        r#"
+        {vigil} -t 5s -- sh -c 'sleep 1.5 & sleep 0.5; exit 0' &
+        v=$!
+        sleep 100 &
+        s=$!
+        echo "vigil $v sibling $s host-ppid $(sed 's/.*) //' /proc/$s/stat | cut -d' ' -f2)"
+        wait $v
+        echo "vigil exited $?"
+        sleep 0.3
+        if kill -0 $s 2>/dev/null; then echo "sibling alive"; kill $s; else echo "sibling killed"; fi
+        "#,
+        vigil = vigil_words()
+    );
+    let out = output_limit(
+        Command::new("unshare").args(["--pid", "--fork", "sh", "-c", &script]),
+        T,
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    // The set-up: vigil is pid 2 and the sibling's number is, in the host's
+    // /proc, a child of host pid 2 (kthreadd), so the old walk reached it.
+    assert!(
+        stdout.contains("vigil 2 ") && stdout.contains("host-ppid 2\n"),
+        "set-up: {stdout}"
+    );
+    assert!(stdout.contains("vigil exited 0"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("sibling alive"), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("/proc is missing or belongs to another PID namespace"),
+        "{stderr}"
+    );
+}
+
+/// vigil, not PID 1, with /proc hidden under an empty tmpfs; the main child
+/// leaves a leftover that ignores SIGTERM. Returns stdout, stderr and the time
+/// vigil took.
+fn without_proc(group: bool) -> (String, String) {
+    let g = if group { "-g" } else { "" };
+    let script = format!(
+        r#"
+        mount -t tmpfs none /proc || exit 99
+        f=$(mktemp)
+        start=$(date +%s%N)
+        {vigil} {g} -t 1s -- sh -c 'trap "" TERM; sleep 100 & echo "leftover $!"' > "$f" &
+        wait $!
+        echo "vigil exited $? after $((($(date +%s%N) - start) / 1000000)) ms"
+        l=$(sed -n 's/^leftover //p' "$f")
+        rm -f "$f"
+        sleep 0.2
+        if kill -0 "$l" 2>/dev/null; then echo "leftover alive"; else echo "leftover killed"; fi
+        "#,
+        vigil = vigil_words()
+    );
+    let out = output_limit(
+        Command::new("unshare").args(["--mount", "--pid", "--fork", "sh", "-c", &script]),
+        T,
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "set-up: {stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+fn took_ms(stdout: &str) -> u64 {
+    stdout
+        .split("after ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no time: {stdout}"))
+}
+
+#[test]
+fn without_a_usable_proc_a_leftover_ignoring_term_no_longer_keeps_vigil_alive() {
+    // Issue 11, item 2: the leftover lived on, vigil logged "sending SIGKILL"
+    // though it sent none, and never exited. Now vigil, which cannot name the
+    // leftover, says so and exits with the child's status at the grace end.
+    let (stdout, stderr) = without_proc(false);
+    assert!(stdout.contains("vigil exited 0"), "{stdout}\n{stderr}");
+    assert!(took_ms(&stdout) < 4000, "{stdout}");
+    assert!(stdout.contains("leftover alive"), "{stdout}");
+    assert!(!stderr.contains("sending SIGKILL"), "{stderr}");
+    assert!(
+        stderr.contains("cannot be seen and get no SIGKILL"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn without_a_usable_proc_and_with_group_the_leftover_in_the_group_is_killed() {
+    // Issue 11, item 2, with -g: the child's own process group is what vigil
+    // can name; the leftover in it gets the grace end's SIGKILL, vigil exits.
+    let (stdout, stderr) = without_proc(true);
+    assert!(stdout.contains("vigil exited 0"), "{stdout}\n{stderr}");
+    assert!(took_ms(&stdout) < 4000, "{stdout}");
+    assert!(stdout.contains("leftover killed"), "{stdout}");
+    assert!(
+        stderr.contains("sending SIGKILL to the child's process group"),
+        "{stderr}"
+    );
+}
+
+/// Whether `pid` is gone or a zombie.
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit(") ").next().is_some_and(|r| r.starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+#[test]
+fn a_parent_that_dies_before_the_pdeathsig_prctl_is_noticed() {
+    // Issue 11, item 11: the parent exits as soon as vigil's entry point has
+    // run (every signal blocked), before vigil reaches its prctl: the kernel
+    // then never sends the signal, and vigil ran on. It compares getppid()
+    // with the parent read at its entry point and acts as if TERM had come.
+    // 50,000 arguments (for `sh -c`, which ignores them) make vigil's start-up
+    // before the prctl long enough for the parent's exit to land in it, as a
+    // loaded machine does: the old binary missed 20 of 20 rounds here.
+    const LAUNCH: &str = r#"
+import os, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+end = time.monotonic() + 2
+while time.monotonic() < end:
+    try:
+        with open(f"/proc/{p.pid}/status") as f:
+            blk = [l for l in f if l.startswith("SigBlk:")][0].split()[1]
+    except (OSError, IndexError):
+        break
+    if int(blk, 16) & 0xfffbfeff == 0xfffbfeff:
+        break
+print(p.pid, flush=True)
+os._exit(0)
+"#;
+    let mut pids = Vec::new();
+    for _ in 0..20 {
+        let argv = common::vigil_argv();
+        let out = output_limit(
+            Command::new("python3")
+                .args(["-c", LAUNCH])
+                .args(&argv)
+                .args(["-p", "TERM", "--", "sh", "-c", "exec sleep 100", "sh"])
+                .args(std::iter::repeat_n("a", 50_000)),
+            T,
+        );
+        let pid: u32 = text(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("launcher: {}", text(&out.stderr)));
+        pids.push(pid);
+    }
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end && !pids.iter().all(|&p| ended(p)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let missed: Vec<u32> = pids.iter().copied().filter(|&p| !ended(p)).collect();
+    for &p in &missed {
+        // vigil forwards it to its sleep and exits.
+        let _ = Command::new("kill").arg(p.to_string()).status();
+    }
+    assert!(
+        missed.is_empty(),
+        "{} of 20 vigils ran on: {missed:?}",
+        missed.len()
+    );
+}

@@ -44,6 +44,9 @@ pub struct Rules {
     pub user: Option<String>,
     /// `-g`: forward to the child's process group.
     pub group: bool,
+    /// The main child has a process group of its own: with `-g`, and always
+    /// on a terminal vigil owns (it then has the terminal's foreground).
+    pub own_group: bool,
     /// `--rewrite FROM:TO`; `None` drops FROM.
     pub rewrites: Vec<(Signal, Option<Signal>)>,
     /// `-e CODE`: child statuses that count as 0.
@@ -51,6 +54,10 @@ pub struct Rules {
     pub grace: Duration,
     /// As PID 1 the tree is the whole PID namespace.
     pub is_pid1: bool,
+    /// vigil can see its whole tree: as PID 1 (kill(-1)), or with a /proc of
+    /// its own PID namespace to walk. Otherwise only the main child (and its
+    /// own group) can be named safely at shutdown.
+    pub tree_visible: bool,
     /// vigil's own pid as the kernel reports senders: never a forwarding source.
     pub own_pid: u32,
     /// How many `--wait-for` targets, probed in order before PROGRAM starts.
@@ -184,6 +191,15 @@ pub enum Phase {
     Killing { next_kill: Mono },
     /// vigil exits with this status.
     Done(i32),
+}
+
+/// What a drain's SIGTERM reached, for the log.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Reach {
+    /// The whole tree (`Rules::tree_visible`).
+    Tree,
+    /// Only the groups vigil can name: PROGRAM's own, the sidecars'.
+    Groups { main: bool, sidecars: bool },
 }
 
 /// Whose status vigil exits with.
@@ -332,6 +348,9 @@ pub struct Machine {
     /// Present while PROGRAM runs, when `--watch` is set.
     watchdog: Option<Watchdog>,
     exit_with: ExitWith,
+    /// The main child's own process group (`Rules::own_group`), kept after
+    /// it exits: without a visible tree, the only way to reach its leftovers.
+    main_group: Option<Pid>,
 }
 
 /// Shorthand for a log action.
@@ -359,6 +378,7 @@ impl Machine {
             procs,
             watchdog: None,
             exit_with: ExitWith::Program,
+            main_group: None,
         }
     }
 
@@ -473,9 +493,10 @@ impl Machine {
         self.procs.iter().any(|p| p.pid().is_some())
     }
 
-    /// A process's own process group: every sidecar's, and PROGRAM's with `-g`.
+    /// A process's own process group: every sidecar's, and PROGRAM's with
+    /// `-g` or on a terminal (`Rules::own_group`).
     fn own_group(&self, id: ProcId, pid: Pid) -> Option<Pid> {
-        (id != ProcId::MAIN || self.rules.group).then_some(pid)
+        (id != ProcId::MAIN || self.rules.own_group).then_some(pid)
     }
 
     /// Where a signal meant for process `id` goes: its group with `-g`.
@@ -574,6 +595,7 @@ impl Machine {
             format!("started '{}' as pid {pid}{pid1}", proc.name),
         );
         if id == ProcId::MAIN {
+            self.main_group = Some(pid).filter(|_| self.rules.own_group);
             self.phase = Phase::Running;
             // A restarted PROGRAM's watch begins again with its start period.
             self.watchdog = self.rules.watch.clone().map(|w| Watchdog::new(w, now));
@@ -667,10 +689,11 @@ impl Machine {
             );
             return;
         }
-        if from_kernel && !self.rules.group && is_terminal_signal(sig) {
+        if from_kernel && !self.rules.own_group && is_terminal_signal(sig) {
             // The terminal sent it to the whole foreground group, and the child
             // shares ours: it has it already. Forwarding would deliver it twice,
-            // and a ^C at an interactive shell is no reason to shut down.
+            // and a ^C at an interactive shell is no reason to shut down. (A
+            // child in a group of its own did not get what went to ours.)
             log(
                 out,
                 Level::Debug,
@@ -818,7 +841,9 @@ impl Machine {
             | Phase::Draining { .. }
             | Phase::Lingering { .. }
             | Phase::Killing { .. } => {}
-            _ if self.any_running() => self.drain(now.saturating_add(self.rules.grace), out),
+            _ if self.any_running() => {
+                self.drain(now.saturating_add(self.rules.grace), out);
+            }
             _ => self.exit(self.final_code(), out),
         }
     }
@@ -836,13 +861,37 @@ impl Machine {
         }
     }
 
-    /// SIGTERM to the rest of the tree; SIGKILL at `kill_at`.
-    fn drain(&mut self, kill_at: Mono, out: &mut Vec<Action>) {
+    /// SIGTERM to the rest of the tree; SIGKILL at `kill_at`. Without a
+    /// visible tree, to what vigil can name: PROGRAM's own group and each
+    /// running sidecar's group. Returns what it reached, for the log.
+    fn drain(&mut self, kill_at: Mono, out: &mut Vec<Action>) -> Reach {
         self.phase = Phase::Draining { kill_at };
         // Let them clean up before the grace clock runs out. A stopped
         // leftover could not act on SIGTERM until the SIGKILL.
-        out.push(Action::SignalTree(Signal::TERM));
-        out.push(Action::SignalTree(Signal::CONT));
+        if self.rules.tree_visible {
+            out.push(Action::SignalTree(Signal::TERM));
+            out.push(Action::SignalTree(Signal::CONT));
+            return Reach::Tree;
+        }
+        let groups = self.nameable_groups();
+        for &group in &groups {
+            for signal in [Signal::TERM, Signal::CONT] {
+                out.push(Action::SignalGroup { signal, group });
+            }
+        }
+        Reach::Groups {
+            main: self.main_group.is_some(),
+            sidecars: groups.len() > usize::from(self.main_group.is_some()),
+        }
+    }
+
+    /// Without a visible tree, the groups vigil can name: PROGRAM's own
+    /// (`Rules::own_group`, kept after it exits), then each running sidecar's.
+    fn nameable_groups(&self) -> Vec<Pid> {
+        self.main_group
+            .into_iter()
+            .chain(self.sidecars().filter_map(|(_, p)| p.pid()))
+            .collect()
     }
 
     /// SIGTERM to each running sidecar's group (Kubernetes' order: after PROGRAM).
@@ -1029,8 +1078,15 @@ impl Machine {
     fn on_reaped_all(&mut self, left: Left, now: Mono, out: &mut Vec<Action>) {
         // Past the grace period, what vigil did not start is left to the
         // namespace's teardown: SIGKILL has gone to it already.
+        // Without a visible tree, what is left past the grace period cannot
+        // be named: vigil has sent its last SIGKILL and leaves it be.
         let past_grace = matches!(self.phase, Phase::Killing { .. });
-        let done = left == Left::Nothing || (left == Left::OthersOnly && past_grace);
+        // Without a visible tree, what is left past the grace period cannot
+        // be named: once no supervised process runs, vigil has sent its last
+        // SIGKILL and leaves the rest be.
+        let done = left == Left::Nothing
+            || (left == Left::OthersOnly && past_grace)
+            || (!self.rules.tree_visible && past_grace && !self.any_running());
         let (kill_at, tell) = match self.phase {
             Phase::Running | Phase::StopDelay { .. } | Phase::Stopping { .. } => {
                 let ProcState::Exited(_) = self.main().state else {
@@ -1052,12 +1108,36 @@ impl Machine {
         }
         if tell {
             self.cancel_restarts();
-            self.drain(kill_at, out);
-            log(
-                out,
-                Level::Info,
-                "child exited; sent SIGTERM to the remaining processes, waiting for them".into(),
-            );
+            let text = match self.drain(kill_at, out) {
+                Reach::Tree => {
+                    "child exited; sent SIGTERM to the remaining processes, waiting for them"
+                }
+                Reach::Groups {
+                    main: true,
+                    sidecars: false,
+                } => {
+                    "child exited; sent SIGTERM to its process group, waiting for the remaining processes (the rest cannot be seen)"
+                }
+                Reach::Groups {
+                    main: true,
+                    sidecars: true,
+                } => {
+                    "child exited; sent SIGTERM to its process group and the sidecars' groups, waiting for the remaining processes (the rest cannot be seen)"
+                }
+                Reach::Groups {
+                    main: false,
+                    sidecars: true,
+                } => {
+                    "child exited; sent SIGTERM to the sidecars' process groups, waiting for the remaining processes (the rest cannot be seen)"
+                }
+                Reach::Groups {
+                    main: false,
+                    sidecars: false,
+                } => {
+                    "child exited; the remaining processes cannot be seen, so none got SIGTERM: waiting for them until the grace period ends"
+                }
+            };
+            log(out, Level::Info, text.into());
         }
         self.phase = match left {
             Left::OthersOnly => Phase::Lingering {
@@ -1202,25 +1282,59 @@ impl Machine {
     }
 
     fn grace_over(&mut self, now: Mono, out: &mut Vec<Action>) {
-        log(
-            out,
-            Level::Warn,
-            format!(
-                "grace period of {} is over: sending SIGKILL to every remaining process",
-                Shown(self.rules.grace)
+        let grace = Shown(self.rules.grace);
+        let text = match self.kill_reach() {
+            Some(whom) => format!("grace period of {grace} is over: sending SIGKILL to {whom}"),
+            // Never claim a kill that is not sent.
+            None => format!(
+                "grace period of {grace} is over: the remaining processes cannot be seen and get no SIGKILL; exiting"
             ),
-        );
+        };
+        log(out, Level::Warn, text);
         self.kill_everything(now, out);
     }
 
+    /// Whom the grace period's SIGKILL reaches, for the log; `None` when no
+    /// process can be named (no visible tree, nothing supervised runs, no group).
+    fn kill_reach(&self) -> Option<String> {
+        if self.rules.tree_visible {
+            return Some("every remaining process".into());
+        }
+        let running = self.main().pid().is_some();
+        let main = match (running, self.main_group.is_some()) {
+            (true, true) => Some("the child and its process group"),
+            (true, false) => Some("the child"),
+            (false, true) => Some("the child's process group"),
+            (false, false) => None,
+        };
+        let sidecars = self.sidecars().any(|(_, p)| p.pid().is_some());
+        match (main, sidecars) {
+            (Some(main), false) => Some(main.into()),
+            (Some(main), true) => Some(format!("{main}, and the sidecars and their groups")),
+            (None, true) => Some("the sidecars and their groups".into()),
+            (None, false) => None,
+        }
+    }
+
     /// README "Shutdown", 3: SIGKILL to the tree, repeated every 100 ms.
+    /// Without a visible tree, to what vigil can name; once nothing it
+    /// supervises runs, its part is done and it exits.
     fn kill_everything(&mut self, now: Mono, out: &mut Vec<Action>) {
         self.phase = Phase::Killing {
             next_kill: now.saturating_add(REKILL_INTERVAL),
         };
-        out.push(Action::SignalTree(Signal::KILL));
-        if self.rules.is_pid1 {
-            return; // kill(-1) reaches every supervised process too
+        if self.rules.tree_visible {
+            out.push(Action::SignalTree(Signal::KILL));
+            if self.rules.is_pid1 {
+                return; // kill(-1) reaches every supervised process too
+            }
+        } else {
+            for group in self.nameable_groups() {
+                out.push(Action::SignalGroup {
+                    signal: Signal::KILL,
+                    group,
+                });
+            }
         }
         // They are descendants too, but make sure of it even if /proc is missing.
         for pid in self.procs.iter().filter_map(Supervised::pid) {
@@ -1228,6 +1342,10 @@ impl Machine {
                 signal: Signal::KILL,
                 pid,
             });
+        }
+        if !self.rules.tree_visible && !self.any_running() {
+            // Nothing more can be named: vigil's part is done (README "Shutdown").
+            self.exit(self.final_code(), out);
         }
     }
 

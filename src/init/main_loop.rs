@@ -37,6 +37,9 @@ pub struct Io<'a> {
     /// The mask vigil started with, for probe children.
     pub started_mask: Mask,
     pub is_pid1: bool,
+    /// `--pdeathsig` and the pid of the parent that died before it was set:
+    /// acted on as if the kernel had sent it.
+    pub parent_gone: Option<(Signal, i32)>,
 }
 
 struct Loop<'a> {
@@ -59,6 +62,17 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
     };
     if let Some(code) = l.carry_out(first) {
         return code;
+    }
+    if let Some((signal, parent)) = l.io.parent_gone.take() {
+        // What the kernel would have queued: the dying parent as sender.
+        let event = Event::Signal {
+            signal,
+            sender: parent as u32,
+            from_kernel: false,
+        };
+        if let Some(code) = l.feed(event) {
+            return code;
+        }
     }
     let mut batch = Vec::with_capacity(16);
     loop {

@@ -20,10 +20,11 @@ pub use config::InitOptions;
 
 use crate::exit_status::{FAILURE, USAGE};
 use crate::sys::disposition;
+use crate::sys::entry;
 use crate::sys::process::{self, Spawn};
 use crate::sys::signal::Signal;
-use crate::sys::signalfd::{Mask, SignalFd};
-use crate::{error, log, warn};
+use crate::sys::signalfd::{Mask, SignalFd, pending};
+use crate::{debug, error, log, warn};
 use machine::{Machine, Rules};
 use restart_policy::RestartRules;
 use watchdog::WatchRules;
@@ -62,10 +63,20 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             );
         }
     }
+    let mut parent_gone = None;
     if let Some(sig) = opts.pdeathsig {
         if let Err(e) = process::set_parent_death_signal(sig.0) {
             error!("--pdeathsig {sig}: {e}");
             return Err(FAILURE);
+        }
+        // A parent that died before the prctl sends nothing (prctl(2)): vigil
+        // was reparented already. Compare with the parent it started under,
+        // read at the entry point. If it died after the prctl, the kernel
+        // queued the signal while reparenting, so a pending one is not doubled.
+        let started_under = entry::started_parent().unwrap_or_else(process::getppid);
+        if process::getppid() != started_under && !pending().contains(sig) {
+            debug!("parent {started_under} died before --pdeathsig was set: acting on {sig}");
+            parent_gone = Some((sig, started_under));
         }
     }
     // Created before the child so a failure starts nothing; close-on-exec.
@@ -88,12 +99,33 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             USAGE
         })?);
     }
+    // On a terminal vigil owns, the child always gets a group of its own and
+    // the terminal's foreground, as under tini: left in vigil's group, which
+    // is orphaned when vigil leads the session, a ^Z would be discarded for
+    // a child with the default action (setpgid(2), "orphaned process group").
+    let on_terminal = process::stdin_terminal_is_ours();
+    let tree_visible = is_pid1 || tree::proc_is_ours();
+    if !tree_visible {
+        warn!(
+            "/proc is missing or belongs to another PID namespace: at shutdown vigil signals only its child{}{}",
+            if opts.group || on_terminal {
+                " and the child's process group"
+            } else {
+                ""
+            },
+            if opts.sidecars.is_empty() {
+                ""
+            } else {
+                ", and the sidecars and their process groups"
+            }
+        );
+    }
     let io = main_loop::Io {
         sigfd,
         spawn: Spawn {
             argv,
-            new_group: opts.group,
-            take_terminal: opts.group && process::stdin_terminal_is_ours(),
+            new_group: opts.group || on_terminal,
+            take_terminal: on_terminal,
             mask: started_mask,
             creds: creds.as_ref(),
             no_new_privs: opts.no_new_privs,
@@ -104,8 +136,12 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         watch: opts.watch.as_ref(),
         started_mask,
         is_pid1,
+        parent_gone,
     };
-    Ok(main_loop::run(io, Machine::new(rules(opts, is_pid1))))
+    let mut rules = rules(opts, is_pid1);
+    rules.own_group = opts.group || on_terminal;
+    rules.tree_visible = tree_visible;
+    Ok(main_loop::run(io, Machine::new(rules)))
 }
 
 /// The options the machine decides by, as plain values.
@@ -114,6 +150,8 @@ fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
         program: String::from_utf8_lossy(&opts.command[0]).into_owned(),
         user: opts.user.clone(),
         group: opts.group,
+        own_group: opts.group,
+        tree_visible: is_pid1,
         rewrites: opts.rewrites.clone(),
         success_exits: opts.success_exits.clone(),
         grace: opts.grace,

@@ -14,7 +14,8 @@ use crate::sys::signalfd::kill;
 /// Sends `sig` to every process vigil is responsible for. As PID 1 that is
 /// the whole PID namespace: kill(-1) reaches every process but ourselves
 /// (kill(2)). Otherwise it is only vigil's own descendants, found in /proc, so
-/// a subreaper never signals a process outside its tree. Failures (ESRCH for
+/// a subreaper never signals a process outside its tree. Only called when
+/// `proc_is_ours` (the machine's `Rules::tree_visible`). Failures (ESRCH for
 /// a process that just exited) are expected and ignored.
 pub fn signal_all(sig: Signal, is_pid1: bool) {
     if is_pid1 {
@@ -30,9 +31,17 @@ pub fn signal_all(sig: Signal, is_pid1: bool) {
 /// such as one entered with `docker exec` or `nsenter`. False when /proc is
 /// missing or belongs to another PID namespace (its `self` is not pid 1).
 pub fn others_in_namespace() -> bool {
-    let ours = crate::sys::fs::read(c"/proc/self/stat")
-        .is_ok_and(|stat| stat.split(|&b| b == b' ').next() == Some(b"1"));
-    ours && crate::sys::dir::numbers(c"/proc").is_ok_and(|pids| pids.iter().any(|&p| p != 1))
+    proc_is_ours()
+        && crate::sys::dir::numbers(c"/proc").is_ok_and(|pids| pids.iter().any(|&p| p != 1))
+}
+
+/// Whether /proc belongs to vigil's own PID namespace: its `self` shows
+/// vigil's own pid. A /proc mounted for another namespace lists other pids
+/// under the same numbers, so walking it would signal strangers.
+pub fn proc_is_ours() -> bool {
+    let own = format!("{}", getpid());
+    crate::sys::fs::read(c"/proc/self/stat")
+        .is_ok_and(|stat| stat.split(|&b| b == b' ').next() == Some(own.as_bytes()))
 }
 
 /// Pids of every living descendant of `root` (not `root` itself), from /proc.

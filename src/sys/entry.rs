@@ -1,6 +1,7 @@
 //! The ELF entry point, `vigil_start`: blocks every signal with one raw
 //! rt_sigprocmask(2) as the process's first instructions, keeps the mask it
-//! replaced for the child, then jumps to libc's own `_start`.
+//! replaced for the child, reads the parent's pid (for `--pdeathsig`), then
+//! jumps to libc's own `_start`.
 //!
 //! A PID-namespace init drops a signal whose action is SIG_DFL unless it is
 //! blocked (pid_namespaces(7)). musl's start-up (static-pie self-relocation,
@@ -30,6 +31,11 @@ core::arch::global_asm!(
     "    lea rdx, [rip + vigil_started_mask]",
     "    mov r10d, 8", // sigsetsize: _NSIG / 8
     "    syscall",
+    // The parent vigil started under: one that dies before the prctl of
+    // --pdeathsig is noticed by comparing with this (syscall keeps r12).
+    "    mov eax, 110", // SYS_getppid
+    "    syscall",
+    "    mov dword ptr [rip + vigil_started_parent], eax",
     "    pop rax",
     "    mov byte ptr [rip + vigil_entry_ran], 1",
     "    mov rdx, r12",
@@ -44,6 +50,9 @@ core::arch::global_asm!(
     ".globl vigil_entry_ran",
     ".hidden vigil_entry_ran",
     "vigil_entry_ran: .zero 8",
+    ".globl vigil_started_parent",
+    ".hidden vigil_started_parent",
+    "vigil_started_parent: .zero 8",
     ".popsection",
 );
 
@@ -65,6 +74,11 @@ core::arch::global_asm!(
     "    mov x3, #8",   // sigsetsize: _NSIG / 8
     "    mov x8, #135", // SYS_rt_sigprocmask
     "    svc #0",
+    // The parent vigil started under, for --pdeathsig (svc keeps x10).
+    "    mov x8, #173", // SYS_getppid
+    "    svc #0",
+    "    adrp x9, vigil_started_parent",
+    "    str w0, [x9, :lo12:vigil_started_parent]",
     "    add sp, sp, #16",
     "    adrp x9, vigil_entry_ran",
     "    mov w11, #1",
@@ -81,6 +95,9 @@ core::arch::global_asm!(
     ".globl vigil_entry_ran",
     ".hidden vigil_entry_ran",
     "vigil_entry_ran: .zero 8",
+    ".globl vigil_started_parent",
+    ".hidden vigil_started_parent",
+    "vigil_started_parent: .zero 8",
     ".popsection",
 );
 
@@ -89,6 +106,8 @@ unsafe extern "C" {
     static vigil_started_mask: u64;
     /// 1 once `vigil_start` ran.
     static vigil_entry_ran: u8;
+    /// getppid(2) as `vigil_start` saw it.
+    static vigil_started_parent: i32;
 }
 
 /// The signal mask vigil was started with, if the process entered through
@@ -100,5 +119,16 @@ pub fn started_mask() -> Option<Mask> {
     unsafe {
         let ran = core::ptr::read_volatile(&raw const vigil_entry_ran) != 0;
         ran.then(|| Mask(core::ptr::read_volatile(&raw const vigil_started_mask)))
+    }
+}
+
+/// The parent's pid at vigil's first instruction, if the process entered
+/// through `vigil_start`; `None` otherwise.
+pub fn started_parent() -> Option<i32> {
+    // SAFETY: both are written only by `vigil_start`, before any other code
+    // of the process ran, and only read since.
+    unsafe {
+        let ran = core::ptr::read_volatile(&raw const vigil_entry_ran) != 0;
+        ran.then(|| core::ptr::read_volatile(&raw const vigil_started_parent))
     }
 }

@@ -247,6 +247,12 @@ pub fn getpid() -> i32 {
     unsafe { libc::getpid() }
 }
 
+/// The parent's pid (0 for a PID-namespace init started from outside it).
+pub fn getppid() -> i32 {
+    // SAFETY: getppid cannot fail and has no memory effects.
+    unsafe { libc::getppid() }
+}
+
 /// Makes orphaned descendants reparent to us instead of to the namespace's init.
 pub fn set_child_subreaper() -> Result<()> {
     // SAFETY: prctl with integer arguments only.

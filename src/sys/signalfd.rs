@@ -53,6 +53,18 @@ pub fn set_mask(mask: Mask) -> Mask {
     Mask(old)
 }
 
+/// The signals pending for the process or this thread (sigpending(2)):
+/// blocked ones that arrived and were not read yet.
+pub fn pending() -> Mask {
+    let mut set: u64 = 0;
+    // SAFETY: rt_sigpending writes 8 bytes (sigsetsize, as in `set_mask`) into
+    // a local u64. It cannot fail with these arguments.
+    unsafe {
+        libc::syscall(libc::SYS_rt_sigpending, &mut set as *mut u64, 8usize);
+    }
+    Mask(set)
+}
+
 /// Blocks every blockable signal and returns the mask the process started with.
 /// A PID-namespace init drops signals whose action is SIG_DFL unless they are
 /// blocked (pid_namespaces(7)); blocked ones queue until the signalfd reads them.

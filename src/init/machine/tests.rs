@@ -26,10 +26,12 @@ fn rules() -> Rules {
         program: "app".into(),
         user: None,
         group: false,
+        own_group: false,
         rewrites: Vec::new(),
         success_exits: Vec::new(),
         grace: GRACE,
         is_pid1: false,
+        tree_visible: true,
         own_pid: VIGIL,
         wait_for: 0,
         wait_timeout: secs(60),
@@ -169,6 +171,7 @@ fn every_catchable_signal_is_forwarded_to_the_child() {
 fn with_group_signals_go_to_the_childs_process_group() {
     let mut m = running(Rules {
         group: true,
+        own_group: true,
         ..rules()
     });
     assert_eq!(
@@ -280,6 +283,7 @@ fn terminal_int_does_not_start_a_shutdown() {
 fn terminal_signals_with_group_are_forwarded_to_the_group() {
     let mut m = running(Rules {
         group: true,
+        own_group: true,
         ..rules()
     });
     for s in [Signal::TSTP, Signal::WINCH] {
@@ -290,6 +294,20 @@ fn terminal_signals_with_group_are_forwarded_to_the_group() {
                 to: To::Group(pid(CHILD))
             }]
         );
+    }
+}
+
+#[test]
+fn terminal_signals_reach_a_child_with_its_own_group_once_without_g() {
+    // Issue 11, item 13: on a terminal the child has a group of its own (and
+    // the foreground) without -g too. A terminal signal that reaches vigil's
+    // group then did not reach the child's: it is forwarded, to the pid.
+    let mut m = running(Rules {
+        own_group: true,
+        ..rules()
+    });
+    for s in [Signal::INT, Signal::TSTP] {
+        assert_eq!(effects(m.on(typed(s), ms(1))), [forward(s)], "{s}");
     }
 }
 
@@ -1173,6 +1191,134 @@ fn as_pid1_a_new_orphan_while_lingering_is_waited_for_as_a_child() {
     m.on(only_others_left(), secs(1));
     assert_eq!(effects(m.on(all_reaped(true), secs(2))), []);
     assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
+}
+
+// ---- Shutdown: a /proc that is not vigil's (issue 11, item 2) ----
+
+/// Not PID 1, and /proc is missing or another PID namespace's.
+fn blind() -> Rules {
+    Rules {
+        tree_visible: false,
+        ..rules()
+    }
+}
+
+fn kill_group(signal: Signal) -> Action {
+    Action::SignalGroup {
+        signal,
+        group: pid(CHILD),
+    }
+}
+
+#[test]
+fn without_a_visible_tree_main_exit_signals_only_the_childs_own_group() {
+    let mut m = running(Rules {
+        own_group: true,
+        ..blind()
+    });
+    m.on(reaped(CHILD, EXITED_0), secs(1));
+    assert_eq!(
+        effects(m.on(all_reaped(true), secs(1))),
+        [kill_group(Signal::TERM), kill_group(Signal::CONT)]
+    );
+    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
+}
+
+#[test]
+fn without_a_visible_tree_or_group_main_exit_signals_nothing() {
+    let mut m = running(blind());
+    m.on(reaped(CHILD, EXITED_0), secs(1));
+    let out = m.on(all_reaped(true), secs(1));
+    assert!(
+        logs(&out).iter().all(|(_, l)| !l.contains("sent SIGTERM")),
+        "{out:?}"
+    );
+    assert_eq!(effects(out), []);
+    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
+}
+
+#[test]
+fn without_a_visible_tree_grace_end_kills_the_child_and_its_group_only() {
+    let mut m = running(Rules {
+        own_group: true,
+        ..blind()
+    });
+    m.on(sent(Signal::TERM), Mono::ZERO);
+    let out = m.on(Event::Clock, secs(10));
+    assert_eq!(
+        logs(&out),
+        [(
+            Level::Warn,
+            "grace period of 10s is over: sending SIGKILL to the child and its process group"
+                .into()
+        )]
+    );
+    assert_eq!(
+        effects(out),
+        [
+            kill_group(Signal::KILL),
+            Action::Kill {
+                signal: Signal::KILL,
+                pid: pid(CHILD)
+            }
+        ]
+    );
+}
+
+#[test]
+fn without_a_visible_tree_a_kill_that_cannot_be_sent_is_never_logged_and_vigil_exits() {
+    let mut m = running(blind());
+    m.on(reaped(CHILD, ExitStatus::Exited(3)), secs(1));
+    m.on(all_reaped(true), secs(1));
+    let out = m.on(Event::Clock, secs(11));
+    let said = logs(&out);
+    assert!(
+        said.iter().all(|(_, l)| !l.contains("sending SIGKILL")),
+        "{said:?}"
+    );
+    assert_eq!(
+        said,
+        [(
+            Level::Warn,
+            "grace period of 10s is over: the remaining processes cannot be seen and get no SIGKILL; exiting"
+                .into()
+        )]
+    );
+    assert_eq!(effects(out), [Action::Exit(3)]);
+}
+
+#[test]
+fn without_a_visible_tree_grace_end_kills_the_group_once_then_exits() {
+    let mut m = running(Rules {
+        own_group: true,
+        ..blind()
+    });
+    m.on(reaped(CHILD, EXITED_0), secs(1));
+    m.on(all_reaped(true), secs(1));
+    let out = m.on(Event::Clock, secs(11));
+    assert_eq!(
+        logs(&out),
+        [(
+            Level::Warn,
+            "grace period of 10s is over: sending SIGKILL to the child's process group".into()
+        )]
+    );
+    assert_eq!(effects(out), [kill_group(Signal::KILL), Action::Exit(0)]);
+}
+
+#[test]
+fn without_a_visible_tree_vigil_exits_once_the_killed_child_is_reaped_though_others_remain() {
+    let mut m = running(blind());
+    m.on(sent(Signal::TERM), Mono::ZERO);
+    m.on(Event::Clock, secs(10));
+    m.on(
+        reaped(CHILD, ExitStatus::Signaled(Signal::KILL)),
+        ms(10_010),
+    );
+    assert_eq!(
+        effects(m.on(all_reaped(true), ms(10_010))),
+        [Action::Exit(137)]
+    );
 }
 
 /// The lifecycle rules: `--stop-delay`, `--with`, `--restart`, `--on-unhealthy`.

@@ -358,6 +358,83 @@ fn when_the_grace_period_ends_everything_left_gets_sigkill() {
     );
 }
 
+/// Not PID 1, and /proc is not vigil's (issue 11, item 2): the sidecars
+/// still get their SIGTERM and SIGKILL, through their own groups.
+fn blind_with_sidecars() -> Rules {
+    Rules {
+        tree_visible: false,
+        ..with_sidecars()
+    }
+}
+
+#[test]
+fn without_a_visible_tree_program_exit_signals_the_sidecars_groups() {
+    let mut m = running_with_sidecars(blind_with_sidecars());
+    m.on(reaped(CHILD, ExitStatus::Exited(4)), secs(1));
+    let out = m.on(all_reaped(true), secs(1));
+    assert_eq!(
+        logs(&out),
+        [(
+            Level::Info,
+            "child exited; sent SIGTERM to the sidecars' process groups, waiting for the remaining processes (the rest cannot be seen)"
+                .into()
+        )]
+    );
+    assert_eq!(
+        effects(out),
+        [
+            group(Signal::TERM, SIDE_A),
+            group(Signal::CONT, SIDE_A),
+            group(Signal::TERM, SIDE_B),
+            group(Signal::CONT, SIDE_B)
+        ]
+    );
+    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
+}
+
+#[test]
+fn without_a_visible_tree_grace_end_kills_the_sidecars_groups_then_exits_once_they_are_reaped() {
+    let mut m = running_with_sidecars(Rules {
+        own_group: true,
+        ..blind_with_sidecars()
+    });
+    m.on(sent(Signal::TERM), secs(1));
+    m.on(Event::Clock, secs(6));
+    let out = m.on(Event::Clock, secs(11));
+    assert_eq!(
+        logs(&out),
+        [(
+            Level::Warn,
+            "grace period of 10s is over: sending SIGKILL to the child and its process group, and the sidecars and their groups"
+                .into()
+        )]
+    );
+    let kill = |n| Action::Kill {
+        signal: Signal::KILL,
+        pid: pid(n),
+    };
+    assert_eq!(
+        effects(out),
+        [
+            group(Signal::KILL, CHILD),
+            group(Signal::KILL, SIDE_A),
+            group(Signal::KILL, SIDE_B),
+            kill(CHILD),
+            kill(SIDE_A),
+            kill(SIDE_B),
+        ]
+    );
+    let killed = ExitStatus::Signaled(Signal::KILL);
+    m.on(reaped(CHILD, killed), ms(11_010));
+    m.on(reaped(SIDE_A, killed), ms(11_010));
+    assert_eq!(effects(m.on(all_reaped(true), ms(11_010))), []);
+    m.on(reaped(SIDE_B, killed), ms(11_020));
+    assert_eq!(
+        effects(m.on(all_reaped(true), ms(11_020))),
+        [Action::Exit(137)]
+    );
+}
+
 #[test]
 fn other_signals_go_to_program_and_every_sidecar() {
     let mut m = running_with_sidecars(with_sidecars());

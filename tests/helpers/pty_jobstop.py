@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Runs a command on a new pseudo-terminal and stops its `sleep` with ^Z.
+
+usage: pty_jobstop.py -- COMMAND...
+Waits (at most 10 s) for a descendant named `sleep` (found in /proc), types ^Z
+and prints "stopped yes" if that sleep's state becomes T within 2 s ("stopped
+no" otherwise), sends it SIGCONT and prints "continued yes|no", types ^C, and
+waits (at most 10 s) for the command to exit. Prints what the terminal showed
+after that. Exit status: the command's (3 if it had to be killed).
+"""
+import os
+import pty
+import select
+import signal
+import sys
+import time
+
+cmd = sys.argv[sys.argv.index("--") + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(cmd[0], cmd)
+
+
+def drain(seconds):
+    end = time.monotonic() + seconds
+    out = b""
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], max(0, end - time.monotonic()))
+        if not r:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def stat(p):
+    with open(f"/proc/{p}/stat") as f:
+        text = f.read()
+    after = text[text.rindex(")") + 2:].split()
+    return text[text.index("(") + 1:text.rindex(")")], after[0], int(after[1])
+
+
+def find_sleep():
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                comm, state, ppid = stat(name)
+            except (OSError, ValueError):
+                continue
+            parents[int(name)] = (comm, ppid)
+    for p, (comm, _) in parents.items():
+        q = p
+        while q in parents and q != pid:
+            q = parents[q][1]
+        if comm == "sleep" and q == pid:
+            return p
+    return None
+
+
+def state_becomes(p, want, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if stat(p)[1] == want:
+                return True
+        except OSError:
+            return False
+        drain(0.05)
+    return False
+
+
+sleep_pid = None
+end = time.monotonic() + 10
+while sleep_pid is None and time.monotonic() < end:
+    drain(0.1)
+    sleep_pid = find_sleep()
+if sleep_pid is None:
+    print("no sleep found")
+    os.kill(pid, signal.SIGKILL)
+    sys.exit(3)
+drain(0.3)
+os.write(fd, b"\x1a")
+print("stopped", "yes" if state_becomes(sleep_pid, "T", 2) else "no")
+os.kill(sleep_pid, signal.SIGCONT)
+print("continued", "yes" if state_becomes(sleep_pid, "S", 2) else "no")
+os.write(fd, b"\x03")
+status = None
+end = time.monotonic() + 10
+seen = b""
+while time.monotonic() < end:
+    seen += drain(0.1)
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = os.waitstatus_to_exitcode(st)
+        break
+sys.stdout.write(seen.decode(errors="replace"))
+sys.stdout.flush()
+if status is None:
+    os.kill(pid, signal.SIGKILL)
+    sys.exit(3)
+sys.exit(status if status >= 0 else 128 - status)
