@@ -1,32 +1,36 @@
-//! The lifecycle options in a real container (podman with runc), in an image
-//! built FROM scratch that holds vigil and a static busybox but no /bin/sh:
-//! two servers run as PROGRAM and `--with` sidecar, `podman stop` waits out
-//! the stop delay while the app serves, and a failing sidecar's status is
-//! the container's. Fails, never skips, without podman.
+//! The lifecycle options in a real container, under podman (runc) and under
+//! the real Docker engine (a private dockerd, tests/containers/dockerd.rs),
+//! in an image built FROM scratch that holds vigil and a static busybox but
+//! no /bin/sh: two servers run as PROGRAM and `--with` sidecar, `stop` waits
+//! out the stop delay while the app serves, and a failing sidecar's status
+//! is the container's. Each scenario is written once and takes the engine.
+//! Fails, never skips, without podman or dockerd.
 
 mod common;
+#[path = "containers/dockerd.rs"]
+mod dockerd;
 #[path = "containers/engine.rs"]
 mod engine;
 #[path = "containers/podman.rs"]
 mod podman;
+#[path = "containers/scenarios.rs"]
+mod scenarios;
 
 use std::time::{Duration, Instant};
 
 use common::text;
-use podman::*;
+use dockerd::Dockerd;
+use engine::Engine;
+use podman::{Scratch, busybox, json_argv, serial, static_vigil};
+use scenarios::{report, wait_serving};
 
-/// `podman stop`'s own overhead beyond what vigil waits (0.2-0.5 s measured
-/// in tests/containers.rs), with room for a loaded machine.
+/// The engine CLI's own `stop` overhead beyond what vigil waits (0.2-0.5 s
+/// measured in tests/containers.rs), with room for a loaded machine.
 const STOP_OVERHEAD: Duration = Duration::from_secs(2);
-
-fn report(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "MEASURED {line}");
-}
 
 /// FROM scratch: /vigil, /bin/busybox (no applet links, so no /bin/sh) and an
 /// empty /www, with vigil's ENTRYPOINT taking `entrypoint` options.
-fn scratch_image(s: &mut Scratch, entrypoint: &[&str]) -> String {
+fn scratch_image(e: &Engine, s: &mut Scratch, entrypoint: &[&str]) -> String {
     let ctx = s.dir("ctx");
     std::fs::copy(static_vigil(), ctx.join("vigil")).expect("copy vigil");
     std::fs::copy(busybox(), ctx.join("busybox")).expect("copy busybox");
@@ -40,26 +44,29 @@ fn scratch_image(s: &mut Scratch, entrypoint: &[&str]) -> String {
          ENTRYPOINT {}\nCMD [\"/bin/busybox\", \"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n",
         json_argv(&argv)
     );
-    std::fs::write(ctx.join("Containerfile"), containerfile).expect("write Containerfile");
+    let file = ctx.join("Containerfile");
+    std::fs::write(&file, containerfile).expect("write Containerfile");
     let tag = s.image("lifecycle");
-    build_dir(&tag, &ctx);
+    e.build(&tag, &file, &ctx, &[]);
     tag
 }
 
-fn check(name: &str, url: &str) -> bool {
-    let out = exec(name, &["/vigil", "check", "--timeout", "2s", url]);
+/// `vigil check URL` inside the container, on its own loopback.
+fn check(e: &Engine, name: &str, url: &str) -> bool {
+    let out = e.exec(name, &["/vigil", "check", "--timeout", "2s", url]);
     if !out.status.success() {
         eprintln!("check {url}: {}{}", text(&out.stdout), text(&out.stderr));
     }
     out.status.success()
 }
 
-#[test]
-fn sidecar_and_stop_delay_in_a_scratch_image_without_a_shell() {
-    let _serial = serial();
-    let mut s = Scratch::new("lifecycle");
+/// `--with` sidecar and `--stop-delay 2s`: both servers run with the
+/// sidecar's exact words, no shell exists, the app and the sidecar answer
+/// throughout the delay after SIGTERM, and `stop` waits out the delay.
+fn sidecar_and_stop_delay(e: &Engine, s: &mut Scratch) {
     let image = scratch_image(
-        &mut s,
+        e,
+        s,
         &[
             "--stop-delay",
             "2s",
@@ -68,16 +75,19 @@ fn sidecar_and_stop_delay_in_a_scratch_image_without_a_shell() {
         ],
     );
     let name = s.container("two");
-    run_detached(&name, &[], &image, &[]);
-    wait_serving(&name);
-    assert!(check(&name, "http://127.0.0.1:8081/"), "the sidecar serves");
+    e.run_detached(&name, &[], &image, &[]);
+    wait_serving(e, &name);
+    assert!(
+        check(e, &name, "http://127.0.0.1:8081/"),
+        "the sidecar serves"
+    );
     // No shell in the image.
-    assert!(!exec(&name, &["/bin/sh", "-c", "true"]).status.success());
+    assert!(!e.exec(&name, &["/bin/sh", "-c", "true"]).status.success());
     // vigil's children: the sidecar first, with exactly its words.
-    let out = exec(&name, &["/bin/busybox", "cat", "/proc/1/task/1/children"]);
+    let out = e.exec(&name, &["/bin/busybox", "cat", "/proc/1/task/1/children"]);
     let children = text(&out.stdout);
     let first = children.split_whitespace().next().expect("a child");
-    let out = exec(
+    let out = e.exec(
         &name,
         &["/bin/busybox", "cat", &format!("/proc/{first}/cmdline")],
     );
@@ -90,25 +100,25 @@ fn sidecar_and_stop_delay_in_a_scratch_image_without_a_shell() {
 
     // The runtime's stop signal: the app keeps answering during the delay.
     // (podman refuses `exec` once `podman stop` runs, so SIGTERM is sent with
-    // `podman kill`, which is what `podman stop` sends first.)
+    // `kill`, which is what `stop` sends first, under both engines.)
     let waiter = {
-        let name = name.clone();
-        std::thread::spawn(move || podman_ok(&["wait", &name], Duration::from_secs(30)))
+        let (e, name) = (e.clone(), name.clone());
+        std::thread::spawn(move || e.ok(&["wait", &name], Duration::from_secs(30)))
     };
     let sent = Instant::now();
-    podman_ok(
+    e.ok(
         &["kill", "--signal", "TERM", &name],
         Duration::from_secs(20),
     );
     let mut served = 0;
     while sent.elapsed() < Duration::from_millis(1600) {
         assert!(
-            check(&name, "http://127.0.0.1:8080/"),
+            check(e, &name, "http://127.0.0.1:8080/"),
             "at {:?}",
             sent.elapsed()
         );
         assert!(
-            check(&name, "http://127.0.0.1:8081/"),
+            check(e, &name, "http://127.0.0.1:8081/"),
             "at {:?}",
             sent.elapsed()
         );
@@ -123,31 +133,34 @@ fn sidecar_and_stop_delay_in_a_scratch_image_without_a_shell() {
         "exit {took:?} after TERM"
     );
 
-    // podman stop itself waits out the delay, well within its timeout.
+    // `stop` itself waits out the delay, well within its timeout.
     let name2 = s.container("stop");
-    run_detached(&name2, &[], &image, &[]);
-    wait_serving(&name2);
-    let stop = timed_stop(&name2, 20);
-    let code = exit_code(&name2);
+    e.run_detached(&name2, &[], &image, &[]);
+    wait_serving(e, &name2);
+    let stop = e.timed_stop(&name2, 20);
+    let code = e.exit_code(&name2);
     report(&format!(
-        "--stop-delay 2s in podman: exit {:.3} s after SIGTERM ({served} rounds of probes answered \
-         during the delay); podman stop -t 20 took {:.3} s (exit {code})",
+        "--stop-delay 2s in {}: exit {:.3} s after SIGTERM ({served} rounds of probes answered \
+         during the delay); {} stop -t 20 took {:.3} s (exit {code})",
+        e.name,
         took.as_secs_f64(),
+        e.name,
         stop.as_secs_f64()
     ));
     assert!(
         stop >= Duration::from_secs(2) && stop < Duration::from_secs(2) + STOP_OVERHEAD,
-        "podman stop took {stop:?}"
+        "{} stop took {stop:?}",
+        e.name
     );
     assert_eq!(code, 143);
 }
 
-#[test]
-fn a_failing_sidecars_status_is_the_containers() {
-    let _serial = serial();
-    let mut s = Scratch::new("lifecycle-fail");
+/// Two sidecars, one failing at once: the container's exit status is the
+/// failing sidecar's, and vigil names it.
+fn failing_sidecars_status(e: &Engine, s: &mut Scratch) {
     let image = scratch_image(
-        &mut s,
+        e,
+        s,
         &[
             "--with",
             "/bin/busybox sleep 1",
@@ -156,21 +169,49 @@ fn a_failing_sidecars_status_is_the_containers() {
         ],
     );
     let name = s.container("fail");
-    run_detached(&name, &[], &image, &[]);
+    e.run_detached(&name, &[], &image, &[]);
     let start = Instant::now();
     loop {
-        let state = inspect(&name, "{{.State.Status}}");
+        let state = e.inspect(&name, "{{.State.Status}}");
         if state == "exited" || start.elapsed() > Duration::from_secs(20) {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(exit_code(&name), 1, "busybox false's status");
-    let logs = podman_ok(&["logs", &name], Duration::from_secs(20));
-    let out = podman(&["logs", &name], Duration::from_secs(20));
-    let all = format!("{logs}{}", text(&out.stderr));
+    assert_eq!(e.exit_code(&name), 1, "busybox false's status");
+    let all = e.logs(&name);
     assert!(
         all.contains("sidecar '/bin/busybox false' exited with status 1: stopping everything"),
         "{all}"
     );
+}
+
+#[test]
+fn sidecar_and_stop_delay_in_a_scratch_image_without_a_shell() {
+    let _serial = serial();
+    let mut s = Scratch::new("lifecycle");
+    sidecar_and_stop_delay(&podman::engine(), &mut s);
+}
+
+#[test]
+fn a_failing_sidecars_status_is_the_containers() {
+    let _serial = serial();
+    let mut s = Scratch::new("lifecycle-fail");
+    failing_sidecars_status(&podman::engine(), &mut s);
+}
+
+#[test]
+fn docker_sidecar_and_stop_delay_in_a_scratch_image_without_a_shell() {
+    let _serial = serial();
+    let d = Dockerd::start("lifecycle");
+    let mut s = Scratch::with(d.engine.clone(), "lifecycle");
+    sidecar_and_stop_delay(&d.engine, &mut s);
+}
+
+#[test]
+fn docker_a_failing_sidecars_status_is_the_containers() {
+    let _serial = serial();
+    let d = Dockerd::start("lifecycle-fail");
+    let mut s = Scratch::with(d.engine.clone(), "lifecycle-fail");
+    failing_sidecars_status(&d.engine, &mut s);
 }
