@@ -101,6 +101,9 @@ core::arch::global_asm!(
     ".popsection",
 );
 
+// SAFETY: these three symbols are defined by the `global_asm!` above, in
+// `.bss`/`.data` with exactly these sizes; `vigil_start` writes them once,
+// before any Rust code runs, and nothing writes them afterwards.
 unsafe extern "C" {
     /// The mask the process was started with, as `vigil_start` saved it.
     static vigil_started_mask: u64;
