@@ -48,6 +48,9 @@ struct Loop<'a> {
     origin: Instant,
     /// Probe children running now, with the pipe their report comes through.
     probes: Vec<(ProbeId, ProbeChild)>,
+    /// Not PID 1: the descendants listed for this batch of actions. The
+    /// machine sends TERM then CONT to the tree; one /proc walk serves both.
+    tree: Option<Vec<i32>>,
 }
 
 /// Runs the machine until it exits; returns vigil's exit status.
@@ -59,6 +62,7 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
         machine,
         origin,
         probes: Vec::new(),
+        tree: None,
     };
     if let Some(code) = l.carry_out(first) {
         return code;
@@ -122,6 +126,7 @@ impl Loop<'_> {
     /// Carries out actions in order. An action with an outcome (a start) feeds
     /// it back to the machine; what that decides runs after this batch.
     fn carry_out(&mut self, actions: Vec<Action>) -> Option<i32> {
+        self.tree = None;
         let mut pending = actions;
         while !pending.is_empty() {
             let mut later = Vec::new();
@@ -251,7 +256,14 @@ impl Loop<'_> {
                 None
             }
             Action::SignalTree(signal) => {
-                tree::signal_all(signal, self.io.is_pid1);
+                if self.io.is_pid1 {
+                    tree::signal_namespace(signal);
+                } else {
+                    let pids = self
+                        .tree
+                        .get_or_insert_with(|| tree::descendants(process::getpid()));
+                    tree::signal_each(pids, signal);
+                }
                 None
             }
             Action::StartProbe { probe, timeout } => {

@@ -11,18 +11,18 @@ use crate::sys::process::getpid;
 use crate::sys::signal::Signal;
 use crate::sys::signalfd::kill;
 
-/// Sends `sig` to every process vigil is responsible for. As PID 1 that is
-/// the whole PID namespace: kill(-1) reaches every process but ourselves
-/// (kill(2)). Otherwise it is only vigil's own descendants, found in /proc, so
-/// a subreaper never signals a process outside its tree. Only called when
-/// `proc_is_ours` (the machine's `Rules::tree_visible`). Failures (ESRCH for
-/// a process that just exited) are expected and ignored.
-pub fn signal_all(sig: Signal, is_pid1: bool) {
-    if is_pid1 {
-        let _ = kill(-1, sig);
-        return;
-    }
-    for pid in descendants(getpid()) {
+/// As PID 1, every process vigil is responsible for is the whole PID
+/// namespace: kill(-1) reaches every process but ourselves (kill(2)).
+pub fn signal_namespace(sig: Signal) {
+    let _ = kill(-1, sig);
+}
+
+/// Sends `sig` to each of `pids`: when vigil is not PID 1, its descendants
+/// (`descendants`), so a subreaper never signals a process outside its tree.
+/// Only used when `proc_is_ours` (the machine's `Rules::tree_visible`).
+/// Failures (ESRCH for a process that just exited) are expected and ignored.
+pub fn signal_each(pids: &[i32], sig: Signal) {
+    for &pid in pids {
         let _ = kill(pid, sig);
     }
 }
@@ -40,13 +40,70 @@ pub fn others_in_namespace() -> bool {
 /// under the same numbers, so walking it would signal strangers.
 pub fn proc_is_ours() -> bool {
     let own = format!("{}", getpid());
-    crate::sys::fs::read(c"/proc/self/stat")
-        .is_ok_and(|stat| stat.split(|&b| b == b' ').next() == Some(own.as_bytes()))
+    crate::sys::fs::read_link(c"/proc/self").is_ok_and(|me| me == own.as_bytes())
 }
 
 /// Pids of every living descendant of `root` (not `root` itself), from /proc.
 /// Empty when /proc is not mounted.
+///
+/// Follows each process's `task/TID/children` lists down from `root`: the
+/// cost grows with the tree, not with every process on the machine. Kernels
+/// without CONFIG_PROC_CHILDREN have no such file: then every /proc/PID/stat
+/// is read for its parent. Either way it is a snapshot: a process forked
+/// meanwhile can be missed, as it can by any /proc reader.
 pub fn descendants(root: i32) -> Vec<i32> {
+    match children_of(root) {
+        Some(first) => follow_children(first),
+        None => descendants_by_parent(root),
+    }
+}
+
+/// Every descendant, given `root`'s children: each process's children in
+/// turn (a process that exits meanwhile has none).
+fn follow_children(first: Vec<i32>) -> Vec<i32> {
+    let mut found = Vec::new();
+    let mut stack = first;
+    while let Some(pid) = stack.pop() {
+        // No process has two parents, but pids are reused while we read: a
+        // bound no real tree reaches (the kernel's largest pid_max) keeps a
+        // freak cycle from looping forever.
+        if found.len() >= PID_MAX_LIMIT {
+            break;
+        }
+        found.push(pid);
+        stack.extend(children_of(pid).unwrap_or_default());
+    }
+    found
+}
+
+/// The largest pid_max Linux allows (PID_MAX_LIMIT on 64-bit).
+const PID_MAX_LIMIT: usize = 4 << 20;
+
+/// The children of every thread of `pid`, from /proc/PID/task/TID/children;
+/// None when the process is gone or no thread's file could be read (a kernel
+/// without them).
+fn children_of(pid: i32) -> Option<Vec<i32>> {
+    let tasks = CString::new(format!("/proc/{pid}/task")).ok()?;
+    let mut kids = Vec::new();
+    let mut any = false;
+    for tid in crate::sys::dir::numbers(&tasks).ok()? {
+        let path = CString::new(format!("/proc/{pid}/task/{tid}/children")).ok()?;
+        // A thread may end meanwhile: skip it.
+        let Ok(list) = crate::sys::fs::read(&path) else {
+            continue;
+        };
+        any = true;
+        kids.extend(
+            list.split(|&b| b == b' ' || b == b'\n')
+                .filter_map(|n| core::str::from_utf8(n).ok()?.parse::<i32>().ok()),
+        );
+    }
+    any.then_some(kids)
+}
+
+/// Every descendant of `root` found by reading each process's parent from
+/// /proc/PID/stat: for kernels without the `children` files.
+fn descendants_by_parent(root: i32) -> Vec<i32> {
     let Ok(pids) = crate::sys::dir::numbers(c"/proc") else {
         return Vec::new();
     };
@@ -109,5 +166,39 @@ mod tests {
         let _ = child.kill();
         let _ = child.wait();
         assert!(found.contains(&(child.id() as i32)), "{found:?}");
+    }
+
+    /// A shell whose child runs sleep: both are found, by both methods, and
+    /// nothing outside the tree is.
+    #[test]
+    fn finds_grandchildren_by_children_lists_and_by_parents() {
+        use std::io::BufRead;
+        let mut sh = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & echo $!; wait"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn sh");
+        let mut line = String::new();
+        let out = sh.stdout.take().expect("sh stdout");
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .expect("read sleep's pid");
+        let grandchild: i32 = line.trim().parse().expect("sleep's pid");
+        let me = std::process::id() as i32;
+        let by_children = descendants(me);
+        let by_parent = descendants_by_parent(me);
+        let _ = kill(grandchild, Signal::KILL);
+        let _ = sh.wait();
+        assert!(children_of(me).is_some(), "this kernel has children files");
+        for found in [&by_children, &by_parent] {
+            assert!(found.contains(&(sh.id() as i32)), "{found:?}");
+            assert!(found.contains(&grandchild), "{found:?}");
+            assert!(!found.contains(&me) && !found.contains(&1), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn a_process_that_is_gone_has_no_children_list() {
+        assert_eq!(children_of(i32::MAX), None);
     }
 }

@@ -11,41 +11,30 @@ use super::errno::{Errno, Result};
 /// An error after the first read ends the listing with what was found, as
 /// skipping bad entries of `read_dir` would.
 pub fn numbers(path: &CStr) -> Result<Vec<i32>> {
-    // SAFETY: `path` is NUL-terminated; the fd is closed below.
-    let fd = unsafe {
-        libc::open(
-            path.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
+    let fd = super::fs::open(path, libc::O_RDONLY | libc::O_DIRECTORY)?;
     let mut found = Vec::new();
-    let mut buf = [0u64; 512];
-    let result = loop {
-        // SAFETY: the kernel writes at most `size_of_val(&buf)` bytes into buf.
+    // On the heap: a stack buffer would add a page to vigil's peak RSS.
+    let mut buf = alloc::vec![0u64; 512];
+    loop {
+        // SAFETY: the kernel writes at most `buf.len() * 8` bytes into buf.
         let n = unsafe {
             libc::syscall(
                 libc::SYS_getdents64,
-                fd,
+                fd.raw(),
                 buf.as_mut_ptr(),
-                core::mem::size_of_val(&buf),
+                buf.len() * 8,
             )
         };
         if n < 0 && found.is_empty() {
-            break Err(Errno::last());
+            return Err(Errno::last());
         }
         if n <= 0 {
-            break Ok(found);
+            return Ok(found);
         }
         // SAFETY: reinterpreting the u64 buffer as its bytes.
         let bytes = unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
         found.extend(Records(bytes).filter_map(parse_number));
-    };
-    // SAFETY: closing the fd opened above.
-    unsafe { libc::close(fd) };
-    result
+    }
 }
 
 /// The names in a getdents64 buffer: each record is d_ino (8 bytes), d_off
