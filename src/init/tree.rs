@@ -39,8 +39,11 @@ pub fn others_in_namespace() -> bool {
 /// vigil's own pid. A /proc mounted for another namespace lists other pids
 /// under the same numbers, so walking it would signal strangers.
 pub fn proc_is_ours() -> bool {
-    let own = format!("{}", getpid());
-    crate::sys::fs::read_link(c"/proc/self").is_ok_and(|me| me == own.as_bytes())
+    let mut buf = [0u8; 16];
+    crate::sys::fs::read_link(c"/proc/self", &mut buf)
+        .ok()
+        .and_then(|me| core::str::from_utf8(me).ok()?.parse::<i32>().ok())
+        == Some(getpid())
 }
 
 /// Pids of every living descendant of `root` (not `root` itself), from /proc.

@@ -30,11 +30,12 @@ pub fn entries() -> impl Iterator<Item = &'static [u8]> {
 
 /// Pointers to every entry of the environment but those `skip` picks, for an
 /// envp array (the strings live for the whole process, see `entries`).
+/// Room is left for one more entry and the NULL terminator, so the array is
+/// allocated once.
 pub fn pointers_except(skip: impl Fn(&[u8]) -> bool) -> alloc::vec::Vec<*const c_char> {
-    entries()
-        .filter(|e| !skip(e))
-        .map(|e| e.as_ptr().cast())
-        .collect()
+    let mut out = alloc::vec::Vec::with_capacity(entries().count() + 2);
+    out.extend(entries().filter(|e| !skip(e)).map(|e| e.as_ptr().cast()));
+    out
 }
 
 /// The value of the variable `name`, `None` when unset.

@@ -49,26 +49,24 @@ pub fn read(path: &CStr) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The target of the symbolic link at `path` (such as /proc/self), at most
-/// 255 bytes of it.
-pub fn read_link(path: &CStr) -> Result<Vec<u8>> {
-    let mut out = alloc::vec![0u8; 256];
-    // SAFETY: `path` is NUL-terminated; the kernel writes at most out.len()
-    // bytes into `out`.
+/// The target of the symbolic link at `path` (such as /proc/self), read into
+/// `buf` (cut at its length).
+pub fn read_link<'b>(path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+    // SAFETY: `path` is NUL-terminated; the kernel writes at most buf.len()
+    // bytes into `buf`.
     let n = unsafe {
         libc::syscall(
             libc::SYS_readlinkat,
             libc::AT_FDCWD,
             path.as_ptr(),
-            out.as_mut_ptr(),
-            out.len(),
+            buf.as_mut_ptr(),
+            buf.len(),
         )
     };
     if n < 0 {
         return Err(Errno::last());
     }
-    out.truncate(n as usize);
-    Ok(out)
+    Ok(&buf[..n as usize])
 }
 
 /// The lines of a text file read as bytes, without their `\n` (or `\r\n`).
@@ -114,8 +112,12 @@ mod tests {
 
     #[test]
     fn reads_links_and_reports_missing_ones() {
-        let me = read_link(c"/proc/self").expect("readlink /proc/self");
-        assert_eq!(me, std::process::id().to_string().into_bytes());
-        assert_eq!(read_link(c"/nonexistent"), Err(Errno(libc::ENOENT)));
+        let mut buf = [0u8; 16];
+        let me = read_link(c"/proc/self", &mut buf).expect("readlink /proc/self");
+        assert_eq!(me, std::process::id().to_string().as_bytes());
+        assert_eq!(
+            read_link(c"/nonexistent", &mut buf),
+            Err(Errno(libc::ENOENT))
+        );
     }
 }

@@ -56,7 +56,8 @@ const STEPS: [&str; 5] = ["exec", "setgroups", "setgid", "setuid", "no_new_privs
 /// Forks and execs. Returns only once the child has exec'd (or failed to: the
 /// error comes back through a close-on-exec pipe), so nothing is half-started.
 pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
-    let mut ptrs: Vec<*const c_char> = req.argv.iter().map(|a| a.as_ptr()).collect();
+    let mut ptrs: Vec<*const c_char> = Vec::with_capacity(req.argv.len() + 1);
+    ptrs.extend(req.argv.iter().map(|a| a.as_ptr()));
     ptrs.push(null());
     // HOME for the new user goes in a copy of the environment made here: the
     // child only execs, with no setenv (which would allocate after fork).
@@ -314,7 +315,10 @@ fn search_path(program: &CString) -> Vec<CString> {
     let path = super::env::var("PATH").unwrap_or(b"/usr/local/bin:/bin:/usr/bin");
     path.split(|&b| b == b':')
         .filter_map(|dir| {
-            let mut full = dir.to_vec();
+            // Sized once (dir, '/', name, NUL): vigil's heap has a block per
+            // power of two, so each regrowth would take another.
+            let mut full = Vec::with_capacity(dir.len() + name.len() + 2);
+            full.extend_from_slice(dir);
             if !dir.is_empty() {
                 full.push(b'/');
             }
