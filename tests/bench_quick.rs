@@ -1,6 +1,7 @@
 //! The benchmark command (`benches/run`) still runs: quick mode, small N, into a
-//! scratch directory; checks the raw JSON, and that each table of the report has
-//! a row for vigil and for every peer of that table.
+//! scratch directory; checks the raw JSON, that each table of the report has
+//! a row for vigil and for every peer of that table, and that the Targets
+//! table judges the targets.
 //! No timing is asserted: machines are noisy.
 
 mod common;
@@ -86,6 +87,17 @@ fn benches_run_quick_writes_a_report_with_every_peer() {
                 "busybox",
                 "grpc_health_probe",
                 "floor",
+            ][..],
+        ),
+        (
+            "Targets",
+            &[
+                "start-up overhead ≤ best peer",
+                "TERM latency median ≤ best peer",
+                "peak RSS ≤ 200 kB",
+                "idle wake-ups 0",
+                "HTTP probe median ≤ busybox wget",
+                "gRPC probe median ≤ 1 ms",
             ][..],
         ),
         ("HTTP probe", &["vigil", "curl", "busybox wget"][..]),

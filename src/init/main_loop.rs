@@ -48,7 +48,7 @@ struct Loop<'a> {
     origin: Instant,
     /// Probe children running now, with the pipe their report comes through.
     probes: Vec<(ProbeId, ProbeChild)>,
-    /// Not PID 1: the descendants listed for this batch of actions. The
+    /// Not PID 1: the descendants listed for a run of SignalTree actions. The
     /// machine sends TERM then CONT to the tree; one /proc walk serves both.
     tree: Option<Vec<i32>>,
 }
@@ -78,14 +78,11 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
             return code;
         }
     }
-    let mut batch = Vec::with_capacity(16);
+    let mut batch = Vec::with_capacity(4);
     loop {
         let timeout = l.machine.deadline().map(|at| at.saturating_sub(l.now()));
-        match l.io.sigfd.wait(timeout) {
-            Ok(true) => {
-                if let Err(e) = l.io.sigfd.read(&mut batch) {
-                    error!("reading signals failed: {e}");
-                }
+        match l.io.sigfd.wait_and_read(timeout, &mut batch) {
+            Ok(()) => {
                 for r in &batch {
                     let event = Event::Signal {
                         signal: r.signal,
@@ -97,7 +94,6 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
                     }
                 }
             }
-            Ok(false) => {}
             Err(e) => {
                 error!("waiting for signals failed: {e}");
                 sleep(WAIT_FAILED_PAUSE);
@@ -224,6 +220,10 @@ impl Loop<'_> {
 
     /// One action's I/O; returns the event it leads to, if any.
     fn act(&mut self, action: Action) -> Option<Event> {
+        // The listing serves only SignalTree actions that follow each other.
+        if !matches!(action, Action::SignalTree(_)) {
+            self.tree = None;
+        }
         match action {
             Action::Start(id) => Some(match self.spawn(id).map(Pid::new) {
                 Ok(Some(pid)) => {

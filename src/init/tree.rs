@@ -46,19 +46,30 @@ pub fn proc_is_ours() -> bool {
         == Some(getpid())
 }
 
-/// Pids of every living descendant of `root` (not `root` itself), from /proc.
-/// Empty when /proc is not mounted.
+/// Pids of every living descendant of `root` (not `root` itself), from /proc,
+/// each once. Empty when /proc is not mounted.
 ///
 /// Follows each process's `task/TID/children` lists down from `root`: the
-/// cost grows with the tree, not with every process on the machine. Kernels
-/// without CONFIG_PROC_CHILDREN have no such file: then every /proc/PID/stat
-/// is read for its parent. Either way it is a snapshot: a process forked
-/// meanwhile can be missed, as it can by any /proc reader.
+/// cost grows with the tree, not with every process on the machine. The
+/// kernel calls those lists imprecise: a child that exits while its parent's
+/// list is read can make the next sibling (and its subtree) be skipped, and
+/// a thread's exit moves its children to another thread. So the walk is
+/// done twice and the two merged: a process is missed only if both walks
+/// lose it. Kernels without CONFIG_PROC_CHILDREN have no such file: then
+/// every /proc/PID/stat is read for its parent. Either way it is a snapshot:
+/// a process forked meanwhile can be missed, as it can by any /proc reader.
 pub fn descendants(root: i32) -> Vec<i32> {
-    match children_of(root) {
-        Some(first) => follow_children(first),
-        None => descendants_by_parent(root),
+    let Some(first) = children_of(root) else {
+        return descendants_by_parent(root);
+    };
+    let mut found = follow_children(first);
+    if let Some(again) = children_of(root) {
+        found.extend(follow_children(again));
     }
+    // A heap sorts in less code than slice::sort_unstable (see below).
+    let mut found = BinaryHeap::from(found).into_sorted_vec();
+    found.dedup();
+    found
 }
 
 /// Every descendant, given `root`'s children: each process's children in
@@ -68,9 +79,8 @@ fn follow_children(first: Vec<i32>) -> Vec<i32> {
     let mut stack = first;
     while let Some(pid) = stack.pop() {
         // No process has two parents, but pids are reused while we read: a
-        // bound no real tree reaches (the kernel's largest pid_max) keeps a
-        // freak cycle from looping forever.
-        if found.len() >= PID_MAX_LIMIT {
+        // bound no real tree reaches keeps a freak cycle from looping forever.
+        if found.len() >= MAX_TREE {
             break;
         }
         found.push(pid);
@@ -79,8 +89,9 @@ fn follow_children(first: Vec<i32>) -> Vec<i32> {
     found
 }
 
-/// The largest pid_max Linux allows (PID_MAX_LIMIT on 64-bit).
-const PID_MAX_LIMIT: usize = 4 << 20;
+/// The largest pid_max Linux allows (PID_MAX_LIMIT on 64-bit): no tree
+/// holds more processes.
+const MAX_TREE: usize = 4 << 20;
 
 /// The children of every thread of `pid`, from /proc/PID/task/TID/children;
 /// None when the process is gone or no thread's file could be read (a kernel
@@ -98,7 +109,8 @@ fn children_of(pid: i32) -> Option<Vec<i32>> {
         any = true;
         kids.extend(
             list.split(|&b| b == b' ' || b == b'\n')
-                .filter_map(|n| core::str::from_utf8(n).ok()?.parse::<i32>().ok()),
+                .filter_map(|n| core::str::from_utf8(n).ok()?.parse::<i32>().ok())
+                .filter(|&n| n > 0),
         );
     }
     any.then_some(kids)

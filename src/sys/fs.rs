@@ -38,8 +38,13 @@ pub fn read(path: &CStr) -> Result<Vec<u8>> {
     let fd = open(path, libc::O_RDONLY)?;
     let mut out = Vec::new();
     while out.len() < LIMIT {
+        // Grow only when little room is left: a short read must not double
+        // the block for the end-of-file read that follows.
+        if out.capacity() - out.len() < CHUNK / 4 {
+            out.reserve(CHUNK);
+        }
         let start = out.len();
-        out.resize(start + CHUNK, 0);
+        out.resize(out.capacity(), 0);
         let n = fd.read(&mut out[start..])?;
         out.truncate(start + n);
         if n == 0 {
@@ -50,7 +55,7 @@ pub fn read(path: &CStr) -> Result<Vec<u8>> {
 }
 
 /// The target of the symbolic link at `path` (such as /proc/self), read into
-/// `buf` (cut at its length).
+/// `buf`; ENAMETOOLONG when it fills `buf` (it may be longer).
 pub fn read_link<'b>(path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
     // SAFETY: `path` is NUL-terminated; the kernel writes at most buf.len()
     // bytes into `buf`.
@@ -65,6 +70,9 @@ pub fn read_link<'b>(path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
     };
     if n < 0 {
         return Err(Errno::last());
+    }
+    if n as usize == buf.len() {
+        return Err(Errno(libc::ENAMETOOLONG)); // perhaps cut short
     }
     Ok(&buf[..n as usize])
 }
