@@ -6,7 +6,8 @@ Waits (at most 10 s) for a descendant named `sleep` (found in /proc), types ^Z
 and prints "stopped yes" if that sleep's state becomes T within 2 s ("stopped
 no" otherwise), sends it SIGCONT and prints "continued yes|no", types ^C, and
 waits (at most 10 s) for the command to exit. Prints what the terminal showed
-after that. Exit status: the command's (3 if it had to be killed).
+after that (and, if the command had to be killed, what each of its processes
+was doing). Exit status: the command's (3 if it had to be killed).
 """
 import os
 import pty
@@ -63,6 +64,20 @@ def find_sleep():
     return None
 
 
+def descends(p):
+    """Whether process p descends from the command."""
+    seen = 0
+    while p > 1 and seen < 64:
+        try:
+            p = stat(p)[2]
+        except (OSError, ValueError):
+            return False
+        if p == pid:
+            return True
+        seen += 1
+    return False
+
+
 def state_becomes(p, want, seconds):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -102,6 +117,22 @@ while time.monotonic() < end:
 sys.stdout.write(seen.decode(errors="replace"))
 sys.stdout.flush()
 if status is None:
+    # Before the kill: what each process of the tree is doing, for the log.
+    print(f"\nstill running 10 s after ^C; terminal foreground group {os.tcgetpgrp(fd)}")
+    for p in [pid] + [q for q in map(int, filter(str.isdigit, os.listdir("/proc")))
+                      if q != pid and descends(q)]:
+        try:
+            with open(f"/proc/{p}/status") as f:
+                keep = ("Name", "State", "PPid", "SigPnd", "ShdPnd", "SigBlk")
+                fields = [x.strip() for x in f if x.split(":")[0] in keep]
+            with open(f"/proc/{p}/wchan") as f:
+                fields.append("wchan " + f.read())
+            with open(f"/proc/{p}/syscall") as f:
+                fields.append("syscall " + f.read().split(" ")[0])
+            print(p, os.getpgid(p), "; ".join(fields))
+        except OSError as e:
+            print(p, e)
+    sys.stdout.flush()
     os.kill(pid, signal.SIGKILL)
     sys.exit(3)
 sys.exit(status if status >= 0 else 128 - status)
