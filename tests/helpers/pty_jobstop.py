@@ -19,6 +19,12 @@ import time
 cmd = sys.argv[sys.argv.index("--") + 1:]
 pid, fd = pty.fork()
 if pid == 0:
+    # As in a terminal session, ^C and ^\ act: a background job of a
+    # non-interactive shell (`nohup .ci/run &`) inherits SIGINT and SIGQUIT
+    # ignored, and an ignored signal stays ignored across exec, down to
+    # `sleep` (vigil, like tini, leaves dispositions as it found them).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
     os.execvp(cmd[0], cmd)
 
 
@@ -123,7 +129,7 @@ if status is None:
                       if q != pid and descends(q)]:
         try:
             with open(f"/proc/{p}/status") as f:
-                keep = ("Name", "State", "PPid", "SigPnd", "ShdPnd", "SigBlk")
+                keep = ("Name", "State", "PPid", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")
                 fields = [x.strip() for x in f if x.split(":")[0] in keep]
             with open(f"/proc/{p}/wchan") as f:
                 fields.append("wchan " + f.read())
