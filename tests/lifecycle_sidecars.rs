@@ -13,8 +13,9 @@ use lifecycle::{Leftovers, alive, app, cmdline, free_port, get, python, tag};
 const T: Duration = Duration::from_secs(20);
 
 /// The pid in a "NAME ready PID" line, as this test sees it: in PID 1 mode the
-/// app reports its pid inside the namespace, so look it up by its cmdline.
-fn host_pid(mode: Mode, line: &str, marker: &str) -> i32 {
+/// app reports its pid inside the namespace, so look it up by its cmdline
+/// (this test's tag too: other tests' namespaces run the same names).
+fn host_pid(mode: Mode, line: &str, tag: &str, marker: &str) -> i32 {
     let inside: i32 = line.rsplit(' ').next().unwrap().parse().unwrap();
     if mode == Mode::Plain {
         return inside;
@@ -24,7 +25,9 @@ fn host_pid(mode: Mode, line: &str, marker: &str) -> i32 {
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .filter(|pid: &i32| {
             let words = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            String::from_utf8_lossy(&words).contains(marker)
+            let words = String::from_utf8_lossy(&words);
+            words.contains(tag)
+                && words.contains(marker)
                 && std::fs::read_to_string(format!("/proc/{pid}/status"))
                     .unwrap_or_default()
                     .lines()
@@ -55,7 +58,7 @@ fn two_servers_run_and_the_sidecars_cmdline_is_exactly_its_words() {
         v.expect("main ready", T);
         assert_eq!(get(main_port, "/"), Some(200), "{mode:?}");
         assert_eq!(get(side_port, "/"), Some(200), "{mode:?}");
-        let pid = host_pid(mode, &side, "--name=side");
+        let pid = host_pid(mode, &side, &tag, "--name=side");
         let side_port_arg = format!("--port={side_port}");
         assert_eq!(
             cmdline(pid),
@@ -167,7 +170,7 @@ fn a_sidecar_that_ignores_term_is_killed_at_the_grace_limit() {
         );
         let side = v.expect("side ready", T);
         v.expect("main ready", T);
-        let pid = host_pid(mode, &side, "--name=side");
+        let pid = host_pid(mode, &side, &tag, "--name=side");
         let sent = Instant::now();
         v.signal(libc::SIGTERM);
         v.expect("main got 15", T);
