@@ -22,7 +22,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use cli::{Command, Mode};
-use sys::signalfd::{Mask, set_mask};
+use sys::sigwait::{Mask, set_mask};
 
 /// Runs vigil with its full argv and the signal mask it was started with (the
 /// entry point blocked every signal before anything else): parses, runs the

@@ -30,7 +30,7 @@ extern "C" fn main(
 ) -> core::ffi::c_int {
     // Entered some other way (a link without build.rs's entry point): block now.
     let started_mask =
-        vigil::sys::entry::started_mask().unwrap_or_else(vigil::sys::signalfd::block_all);
+        vigil::sys::entry::started_mask().unwrap_or_else(vigil::sys::sigwait::block_all);
     // SAFETY: libc passes argv[0..argc] as NUL-terminated strings that live
     // for the whole process.
     let args = unsafe { vigil::sys::env::args(argc, argv) };

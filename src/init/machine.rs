@@ -235,7 +235,7 @@ pub enum StartError {
 /// What the loop tells the machine.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
-    /// A signal read from the signalfd: its sender's pid (0 from the kernel),
+    /// A signal taken by rt_sigtimedwait: its sender's pid (0 from the kernel),
     /// and whether `si_code` says the kernel (a terminal) generated it.
     Signal {
         signal: Signal,

@@ -1,6 +1,6 @@
-//! The supervisor's I/O loop, tini's main loop in shape: sleep on the signalfd
-//! until a signal or the machine's deadline, read signals, reap, tick the
-//! clock; feed each to the machine (`machine.rs`) and carry out its actions.
+//! The supervisor's I/O loop, tini's main loop in shape: sleep in
+//! rt_sigtimedwait until a signal or the machine's deadline, take it, reap,
+//! tick the clock; feed each to the machine (`machine.rs`) and carry out its actions.
 
 use alloc::ffi::CString;
 use alloc::string::ToString;
@@ -14,18 +14,19 @@ use crate::probe::{CheckOptions, Deadline, Target, probe};
 use crate::sys::errno::Errno;
 use crate::sys::process::{self, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
 use crate::sys::signal::Signal;
-use crate::sys::signalfd::{Mask, SignalFd, group_exists, kill};
+use crate::sys::sigwait::{self, Mask, group_exists, kill};
 use crate::sys::time::{Instant, sleep};
 use crate::sys::wait::{ExitStatus, Pid, Reaped, reap_one};
 use crate::{debug, error, warn};
 
-/// How long to pause when waiting on the signalfd fails (never seen), rather
+/// How long to pause when waiting for a signal fails (never seen), rather
 /// than spin.
 const WAIT_FAILED_PAUSE: Duration = Duration::from_millis(100);
 
 /// What the loop needs to carry out the machine's actions.
 pub struct Io<'a> {
-    pub sigfd: SignalFd,
+    /// The working directory vigil was started in; `None` if it has no path.
+    pub cwd: Option<CString>,
     /// How to start PROGRAM.
     pub spawn: Spawn<'a>,
     /// The `--with` sidecars' argv, in order: started like PROGRAM, each in
@@ -51,6 +52,9 @@ struct Loop<'a> {
     /// Not PID 1: the descendants listed for a run of SignalTree actions. The
     /// machine sends TERM then CONT to the tree; one /proc walk serves both.
     tree: Option<Vec<i32>>,
+    /// PROGRAM has started once, and vigil has closed what it inherited and
+    /// left its working directory: later starts enter `io.cwd` themselves.
+    settled: bool,
 }
 
 /// Runs the machine until it exits; returns vigil's exit status.
@@ -63,6 +67,7 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
         origin,
         probes: Vec::new(),
         tree: None,
+        settled: false,
     };
     if let Some(code) = l.carry_out(first) {
         return code;
@@ -78,20 +83,19 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
             return code;
         }
     }
-    let mut batch = Vec::with_capacity(4);
+    let every = Mask::all_blockable();
     loop {
         let timeout = l.machine.deadline().map(|at| at.saturating_sub(l.now()));
-        match l.io.sigfd.wait_and_read(timeout, &mut batch) {
-            Ok(()) => {
-                for r in &batch {
-                    let event = Event::Signal {
-                        signal: r.signal,
-                        sender: r.pid,
-                        from_kernel: r.from_kernel,
-                    };
-                    if let Some(code) = l.feed(event) {
-                        return code;
-                    }
+        match sigwait::wait(every, timeout) {
+            Ok(None) => {}
+            Ok(Some(r)) => {
+                let event = Event::Signal {
+                    signal: r.signal,
+                    sender: r.pid,
+                    from_kernel: r.from_kernel,
+                };
+                if let Some(code) = l.feed(event) {
+                    return code;
                 }
             }
             Err(e) => {
@@ -200,7 +204,14 @@ impl Loop<'_> {
     /// Forks and execs PROGRAM or a sidecar (same environment, `--user` and
     /// `--no-new-privs`; a sidecar in its own process group, never the terminal's).
     fn spawn(&self, id: ProcId) -> Result<i32, SpawnError> {
-        let main = &self.io.spawn;
+        let main = &Spawn {
+            cwd: if self.settled {
+                self.io.cwd.as_deref()
+            } else {
+                None
+            },
+            ..self.io.spawn
+        };
         let Some(argv) = id.0.checked_sub(1).map(|i| self.io.sidecars.get(i)) else {
             return process::spawn(main);
         };
@@ -215,6 +226,7 @@ impl Loop<'_> {
             creds: main.creds,
             no_new_privs: main.no_new_privs,
             ignore_chld: main.ignore_chld,
+            cwd: main.cwd,
         })
     }
 
@@ -227,10 +239,17 @@ impl Loop<'_> {
         match action {
             Action::Start(id) => Some(match self.spawn(id).map(Pid::new) {
                 Ok(Some(pid)) => {
-                    // The child has its own copies now; vigil pins no fd and no mount.
-                    process::close_fds_from_3_except(self.io.sigfd.raw());
-                    if let Err(e) = crate::sys::env::chdir_root() {
-                        debug!("cannot chdir to /: {e}");
+                    // PROGRAM (and the sidecars, started before it) have their
+                    // own copies now; vigil pins no fd and no mount. Not
+                    // before: a sidecar started first must not take them away.
+                    if id == ProcId::MAIN && !self.settled {
+                        self.settled = true;
+                        process::close_fds_from_3();
+                        if self.io.cwd.is_some()
+                            && let Err(e) = crate::sys::env::chdir_root()
+                        {
+                            debug!("cannot chdir to /: {e}");
+                        }
                     }
                     Event::Started { id, pid }
                 }
@@ -332,6 +351,9 @@ fn start_error(e: SpawnError) -> StartError {
             error: e.to_string(),
         },
         SpawnError::Fork(e) => StartError::Fork(e.to_string()),
+        SpawnError::Chdir(e) => StartError::Fork(alloc::format!(
+            "cannot enter the working directory vigil was started in: {e}"
+        )),
     }
 }
 

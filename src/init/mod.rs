@@ -1,4 +1,4 @@
-//! Init mode: validate options, become a subreaper, create the signalfd,
+//! Init mode: validate options, become a subreaper, block every signal,
 //! resolve `--user`, then run the supervisor (`main_loop.rs` around `machine.rs`).
 
 pub mod config;
@@ -23,7 +23,7 @@ use crate::sys::disposition;
 use crate::sys::entry;
 use crate::sys::process::{self, Spawn};
 use crate::sys::signal::Signal;
-use crate::sys::signalfd::{Mask, SignalFd, pending};
+use crate::sys::sigwait::{Mask, pending};
 use crate::{debug, error, log, warn};
 use machine::{Machine, Rules};
 use restart_policy::RestartRules;
@@ -79,11 +79,6 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             parent_gone = Some((sig, started_under));
         }
     }
-    // Created before the child so a failure starts nothing; close-on-exec.
-    let sigfd = SignalFd::new(Mask::all_blockable()).map_err(|e| {
-        error!("cannot create a signalfd: {e}");
-        FAILURE
-    })?;
     // Resolved before anything waits or forks: an unknown user fails at once.
     let creds = match &opts.user {
         Some(spec) => Some(user::resolve(spec).map_err(|e| {
@@ -120,8 +115,13 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             }
         );
     }
+    // Restarts and sidecars started after PROGRAM enter it again; without a
+    // path (removed, or too long) vigil stays there rather than lose it.
+    let cwd = crate::sys::env::current_dir()
+        .map_err(|e| debug!("no path for the working directory ({e}): vigil stays in it"))
+        .ok();
     let io = main_loop::Io {
-        sigfd,
+        cwd,
         spawn: Spawn {
             argv,
             new_group: opts.group || on_terminal,
@@ -130,6 +130,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             creds: creds.as_ref(),
             no_new_privs: opts.no_new_privs,
             ignore_chld,
+            cwd: None,
         },
         sidecars: &sidecars,
         wait_for: &opts.wait_for,

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use crate::sys::process::getpid;
 use crate::sys::signal::Signal;
-use crate::sys::signalfd::kill;
+use crate::sys::sigwait::kill;
 
 /// As PID 1, every process vigil is responsible for is the whole PID
 /// namespace: kill(-1) reaches every process but ourselves (kill(2)).

@@ -1,5 +1,5 @@
 //! Signal dispositions (sigaction(2)): what vigil does with a signal when it
-//! is delivered, as opposed to the mask (blocked or not, in signalfd.rs).
+//! is delivered, as opposed to the mask (blocked or not, in sigwait.rs).
 
 use super::errno::{Result, check};
 use super::signal::Signal;

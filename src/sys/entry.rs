@@ -13,7 +13,7 @@
 //! The registers libc's `_start` reads (x86_64: rsp and rdx; aarch64: sp and
 //! x0) are as the kernel or dynamic linker left them.
 
-use super::signalfd::Mask;
+use super::sigwait::Mask;
 
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(

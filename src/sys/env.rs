@@ -46,6 +46,35 @@ pub fn var(name: &str) -> Option<&'static [u8]> {
     })
 }
 
+/// The working directory's path (getcwd(2)), or why there is none: it was
+/// removed, lies outside this root, or is longer than PATH_MAX.
+///
+/// The raw syscall, not musl's getcwd, which would link in a second malloc
+/// for its strdup; the buffer starts small and doubles, so a short path
+/// touches no new heap page.
+pub fn current_dir() -> super::errno::Result<alloc::ffi::CString> {
+    let mut size = 128;
+    loop {
+        let mut buf = alloc::vec![0u8; size];
+        // SAFETY: getcwd writes at most `buf.len()` bytes, NUL included, into
+        // `buf`, and fails with ERANGE when the path does not fit.
+        let n = unsafe { libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()) };
+        if n < 0 {
+            let err = super::errno::Errno::last();
+            if err.0 != libc::ERANGE || size >= libc::PATH_MAX as usize {
+                return Err(err);
+            }
+            size *= 2;
+            continue;
+        }
+        // Outside this root the kernel answers "(unreachable)/...", no path.
+        return match CStr::from_bytes_until_nul(&buf) {
+            Ok(path) if path.to_bytes().first() == Some(&b'/') => Ok(path.into()),
+            _ => Err(super::errno::Errno(libc::ENOENT)),
+        };
+    }
+}
+
 /// chdir(2) to `/`.
 pub fn chdir_root() -> super::errno::Result<()> {
     // SAFETY: a NUL-terminated literal path.

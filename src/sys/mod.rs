@@ -14,7 +14,7 @@ pub mod heap;
 pub mod net;
 pub mod process;
 pub mod signal;
-pub mod signalfd;
+pub mod sigwait;
 pub mod stdio;
 pub mod time;
 pub mod unix_socket;

@@ -5,12 +5,12 @@ use alloc::borrow::ToOwned;
 use alloc::ffi::CString;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::ffi::c_char;
+use core::ffi::{CStr, c_char};
 use core::ptr::null;
 
 use super::errno::{Errno, Result, check};
 use super::fd::Fd;
-use super::signalfd::{Mask, set_mask};
+use super::sigwait::{Mask, set_mask};
 
 /// How to start the child.
 pub struct Spawn<'a> {
@@ -29,6 +29,9 @@ pub struct Spawn<'a> {
     /// vigil was started with SIGCHLD ignored and reset it for itself: the
     /// child gets it ignored again, as it would have inherited it.
     pub ignore_chld: bool,
+    /// The directory to enter before anything else, as root (the caller's,
+    /// once vigil has left it for `/`); `None`: stay in vigil's.
+    pub cwd: Option<&'a CStr>,
 }
 
 /// A user to become: ids and supplementary groups, plus HOME when known.
@@ -48,10 +51,21 @@ pub enum SpawnError {
     /// A step of the privilege drop failed in the child (named by the
     /// `&str`: setgroups, setgid, setuid, ...); nothing was exec'd.
     Creds(&'static str, Errno),
+    /// The child could not enter `Spawn::cwd`; nothing was exec'd.
+    Chdir(Errno),
 }
 
 /// The steps a child may fail at before exec, as sent through the error pipe.
-const STEPS: [&str; 5] = ["exec", "setgroups", "setgid", "setuid", "no_new_privs"];
+const STEPS: [&str; 6] = [
+    "exec",
+    "setgroups",
+    "setgid",
+    "setuid",
+    "no_new_privs",
+    "chdir",
+];
+/// STEPS' index of "chdir".
+const CHDIR_STEP: i32 = 5;
 
 /// Forks and execs. Returns only once the child has exec'd (or failed to: the
 /// error comes back through a close-on-exec pipe), so nothing is half-started.
@@ -87,7 +101,8 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         // SAFETY: `ptrs` is a NULL-terminated array of pointers into `req.argv`,
-        // which outlives this call; `groups` points into `req.creds`, likewise;
+        // which outlives this call; `groups` and `cwd` point into `req.creds` and
+        // `req.cwd`, likewise;
         // `envp` is NULL-terminated and points into `environ` and `home`, both
         // alive here, so exec_searching's contract holds (and this is the
         // forked child); all other arguments are plain integers.
@@ -104,7 +119,9 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
             // setuid we no longer may (setgroups(2), setuid(2)). Raw syscalls:
             // musl's wrappers synchronise threads we do not have.
             let mut step = 0;
-            if let Some(c) = req.creds {
+            if req.cwd.is_some_and(|dir| libc::chdir(dir.as_ptr()) != 0) {
+                step = CHDIR_STEP;
+            } else if let Some(c) = req.creds {
                 if libc::syscall(libc::SYS_setgroups, c.groups.len(), c.groups.as_ptr()) != 0 {
                     step = 1;
                 } else if libc::syscall(libc::SYS_setgid, c.gid) != 0 {
@@ -162,6 +179,7 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
         unsafe { libc::waitpid(pid, core::ptr::null_mut(), 0) };
         let err = Errno(msg[1]);
         return Err(match STEPS.get(msg[0] as usize) {
+            Some(_) if msg[0] == CHDIR_STEP => SpawnError::Chdir(err),
             Some(&step) if msg[0] > 0 => SpawnError::Creds(step, err),
             _ => SpawnError::Exec(err),
         });
@@ -273,13 +291,10 @@ pub fn stdin_terminal_is_ours() -> bool {
     unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
 }
 
-/// Closes every fd from 3 up except `keep`: vigil's copies of what it inherited
-/// for the child, so it holds no pipe, socket or file open for the child's lifetime.
-pub fn close_fds_from_3_except(keep: i32) {
-    // `keep` may be below 3 when vigil was started with stdin closed: the
-    // signalfd then took fd 0, and stdout and stderr must still stay open.
-    close_range(3, keep - 1);
-    close_range((keep + 1).max(3), i32::MAX);
+/// Closes every fd from 3 up: vigil's copies of what it inherited for the
+/// child, so it holds no pipe, socket or file open for the child's lifetime.
+pub fn close_fds_from_3() {
+    close_range(3, i32::MAX);
 }
 
 fn close_range(first: i32, last: i32) {
@@ -287,7 +302,7 @@ fn close_range(first: i32, last: i32) {
         return;
     }
     // SAFETY: close_range takes integers. It closes fds we inherited and no Rust
-    // object owns (vigil has opened only `keep`, the signalfd, which is skipped).
+    // object owns (vigil itself has none open at that point).
     let rc = unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
     if rc == 0 {
         return;
