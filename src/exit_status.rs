@@ -8,7 +8,8 @@ use crate::sys::wait::ExitStatus;
 /// Success; also what `-e CODE` turns CODE into.
 pub const SUCCESS: i32 = 0;
 /// Nothing was started: `--wait-for` timed out, `--user` failed, or vigil
-/// itself could not work (fork or `--pdeathsig` failed).
+/// itself could not work (fork or `--pdeathsig` failed). Also a restart that
+/// could not enter the working directory (everything stopped).
 pub const FAILURE: i32 = 1;
 /// Bad usage: unknown option, bad value, no PROGRAM. Nothing was started.
 pub const USAGE: i32 = 2;

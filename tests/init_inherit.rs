@@ -128,7 +128,8 @@ fn a_sidecar_first_and_a_restart_later_leave_program_its_cwd_and_fds() {
     for mode in common::run::modes() {
         let dir = std::env::temp_dir().join(format!("vigil-cwd2-{}-{mode:?}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let report = r#"echo "start $(pwd) $(ls /proc/self/fd | tr '\n' ' ')"; exit 3"#;
+        let report = r#"echo "start $(pwd) $(ls /proc/self/fd | tr '\n' ' ')"
+echo "vigil $(readlink /proc/$PPID/cwd) $(ls /proc/$PPID/fd | tr '\n' ' ')"; exit 3"#;
         let vigil_run = command(
             mode,
             &[
@@ -183,6 +184,19 @@ fn a_sidecar_first_and_a_restart_later_leave_program_its_cwd_and_fds() {
             !starts[1].contains(&"7") && !starts[1].contains(&"9"),
             "{mode:?}: the restart has fd 7 or 9: {lines}"
         );
+        // By the restart, vigil itself has let go of both.
+        let vigil_then: Vec<&str> = lines
+            .lines()
+            .filter_map(|l| l.strip_prefix("vigil "))
+            .nth(1)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        assert_eq!(vigil_then.first(), Some(&"/"), "{mode:?}: {lines}");
+        assert!(
+            !vigil_then.contains(&"7") && !vigil_then.contains(&"9"),
+            "{mode:?}: vigil holds fd 7 or 9: {lines}"
+        );
         assert_eq!(
             out.status.code(),
             Some(3),
@@ -190,6 +204,44 @@ fn a_sidecar_first_and_a_restart_later_leave_program_its_cwd_and_fds() {
             text(&out.stderr)
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn a_restart_whose_directory_is_gone_stops_everything_naming_it() {
+    // PROGRAM removes its own (empty) working directory and fails: the
+    // restart cannot enter it, and that start failure ends vigil with 1.
+    for mode in common::run::modes() {
+        let dir = std::env::temp_dir().join(format!("vigil-gone-{}-{mode:?}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cmd = command(
+            mode,
+            &[
+                "--restart",
+                "on-failure",
+                "--",
+                "sh",
+                "-c",
+                r#"echo start; rmdir "$PWD"; exit 3"#,
+            ],
+        );
+        cmd.current_dir(&dir);
+        let out = output_limit(&mut cmd, T);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(
+            stdout.lines().filter(|l| *l == "start").count(),
+            1,
+            "{mode:?}: {stdout}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "cannot start 'sh': cannot enter the working directory {}: ",
+                dir.display()
+            )),
+            "{mode:?}: {stderr}"
+        );
+        assert_eq!(out.status.code(), Some(1), "{mode:?}: {stderr}");
+        assert!(!dir.exists());
     }
 }
 

@@ -25,8 +25,12 @@ const WAIT_FAILED_PAUSE: Duration = Duration::from_millis(100);
 
 /// What the loop needs to carry out the machine's actions.
 pub struct Io<'a> {
-    /// The working directory vigil was started in; `None` if it has no path.
+    /// The working directory vigil was started in, for restarts: `None`
+    /// when no restart can come, or it has no path.
     pub cwd: Option<CString>,
+    /// Leave the working directory for `/` after PROGRAM's first start
+    /// (false: a restart may come and `cwd` has no path).
+    pub leave_cwd: bool,
     /// How to start PROGRAM.
     pub spawn: Spawn<'a>,
     /// The `--with` sidecars' argv, in order: started like PROGRAM, each in
@@ -242,13 +246,16 @@ impl Loop<'_> {
                     // PROGRAM (and the sidecars, started before it) have their
                     // own copies now; vigil pins no fd and no mount. Not
                     // before: a sidecar started first must not take them away.
+                    // No probe runs yet, so no pipe of vigil's own is open:
+                    // --wait-for's are reaped before PROGRAM starts, --watch
+                    // begins after.
                     if id == ProcId::MAIN && !self.settled {
                         self.settled = true;
                         process::close_fds_from_3();
-                        if self.io.cwd.is_some()
-                            && let Err(e) = crate::sys::env::chdir_root()
-                        {
-                            debug!("cannot chdir to /: {e}");
+                        if self.io.leave_cwd {
+                            if let Err(e) = crate::sys::env::chdir_root() {
+                                debug!("cannot chdir to /: {e}");
+                            }
                         }
                     }
                     Event::Started { id, pid }
@@ -259,7 +266,7 @@ impl Loop<'_> {
                 },
                 Err(e) => Event::StartFailed {
                     id,
-                    error: start_error(e),
+                    error: start_error(e, self.io.cwd.as_ref()),
                 },
             }),
             Action::Forward { signal, to } => {
@@ -335,7 +342,8 @@ fn forward(sig: Signal, to: To) {
     }
 }
 
-fn start_error(e: SpawnError) -> StartError {
+/// `cwd`: the directory a start after the first enters, for its message.
+fn start_error(e: SpawnError, cwd: Option<&CString>) -> StartError {
     match e {
         SpawnError::Exec(e) if matches!(e.0, libc::ENOENT | libc::ENOTDIR) => {
             StartError::NotFound(e.to_string())
@@ -352,7 +360,8 @@ fn start_error(e: SpawnError) -> StartError {
         },
         SpawnError::Fork(e) => StartError::Fork(e.to_string()),
         SpawnError::Chdir(e) => StartError::Fork(alloc::format!(
-            "cannot enter the working directory vigil was started in: {e}"
+            "cannot enter the working directory {}: {e}",
+            cwd.map(|c| c.to_string_lossy()).unwrap_or_default()
         )),
     }
 }

@@ -115,13 +115,25 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             }
         );
     }
-    // Restarts and sidecars started after PROGRAM enter it again; without a
-    // path (removed, or too long) vigil stays there rather than lose it.
-    let cwd = crate::sys::env::current_dir()
-        .map_err(|e| debug!("no path for the working directory ({e}): vigil stays in it"))
-        .ok();
+    // A restart enters the working directory again by its path. Without one
+    // (removed, outside this root, longer than PATH_MAX) vigil stays in it
+    // when a restart may come, rather than lose it; else it leaves for `/`.
+    let restarts = opts.restart != restart_policy::Restart::No
+        || opts.on_unhealthy == restart_policy::OnUnhealthy::Restart;
+    let (cwd, leave_cwd) = if restarts {
+        match crate::sys::env::current_dir() {
+            Ok(path) => (Some(path), true),
+            Err(e) => {
+                debug!("no path for the working directory ({e}): vigil stays in it for restarts");
+                (None, false)
+            }
+        }
+    } else {
+        (None, true)
+    };
     let io = main_loop::Io {
         cwd,
+        leave_cwd,
         spawn: Spawn {
             argv,
             new_group: opts.group || on_terminal,

@@ -29,8 +29,9 @@ pub struct Spawn<'a> {
     /// vigil was started with SIGCHLD ignored and reset it for itself: the
     /// child gets it ignored again, as it would have inherited it.
     pub ignore_chld: bool,
-    /// The directory to enter before anything else, as root (the caller's,
-    /// once vigil has left it for `/`); `None`: stay in vigil's.
+    /// The directory the child enters first, as vigil's own user (before
+    /// any `--user` switch): the caller's, once vigil has left it for `/`;
+    /// `None`: stay in vigil's.
     pub cwd: Option<&'a CStr>,
 }
 
@@ -107,21 +108,23 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
         // alive here, so exec_searching's contract holds (and this is the
         // forked child); all other arguments are plain integers.
         unsafe {
-            if req.new_group {
+            // Fail closed: the first step that fails is reported and the
+            // child never execs. The directory first, so a child that cannot
+            // enter it never takes the terminal. Groups before gid before
+            // uid, since after setuid we no longer may (setgroups(2),
+            // setuid(2)). Raw syscalls: musl's wrappers synchronise threads
+            // we do not have.
+            let mut step = 0;
+            if req.cwd.is_some_and(|dir| libc::chdir(dir.as_ptr()) != 0) {
+                step = CHDIR_STEP;
+            } else if req.new_group {
                 libc::setpgid(0, 0);
                 if req.take_terminal {
                     // SIGTTOU is still blocked here, so a background caller may do this.
                     libc::tcsetpgrp(0, libc::getpid());
                 }
             }
-            // Fail closed: the first step that fails is reported and the
-            // child never execs. Groups before gid before uid, since after
-            // setuid we no longer may (setgroups(2), setuid(2)). Raw syscalls:
-            // musl's wrappers synchronise threads we do not have.
-            let mut step = 0;
-            if req.cwd.is_some_and(|dir| libc::chdir(dir.as_ptr()) != 0) {
-                step = CHDIR_STEP;
-            } else if let Some(c) = req.creds {
+            if let Some(c) = req.creds.filter(|_| step == 0) {
                 if libc::syscall(libc::SYS_setgroups, c.groups.len(), c.groups.as_ptr()) != 0 {
                     step = 1;
                 } else if libc::syscall(libc::SYS_setgid, c.gid) != 0 {

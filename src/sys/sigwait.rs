@@ -83,7 +83,12 @@ pub struct Received {
 }
 
 /// Waits until a signal in `mask` is pending or `timeout` passes (`None`:
-/// forever), then dequeues one (`None` when the time ran out).
+/// forever), then dequeues one (`None` when the time ran out, or the wait
+/// was interrupted without a signal: a stopped vigil was continued).
+///
+/// While vigil waits, the kernel lifts the waited-for signals from its mask
+/// (`SigBlk` in /proc reads 0) and keeps them as `real_blocked`, which still
+/// counts as blocked: a PID-namespace init drops none, and none kills it.
 ///
 /// One rt_sigtimedwait(2), as tini does: the same wake-up as a signalfd's
 /// read(2), without a descriptor. The signals must be blocked (`block_all`),
@@ -121,10 +126,19 @@ pub fn wait(mask: Mask, timeout: Option<Duration>) -> Result<Option<Received>> {
             _ => Err(err),
         };
     }
-    // SAFETY: the kernel filled `info` for signal `n`; si_pid reads the pid
-    // at the offset every layout shares (kill, queue, timer, SIGCHLD), as a
-    // signalfd's ssi_pid did: 0 when the kernel sent the signal itself.
-    let pid = unsafe { info.si_pid() };
+    // Only kill(2)-like senders and SIGCHLD carry a pid in siginfo; a timer,
+    // SIGIO or a fault keeps other data there (a signalfd reported 0 then).
+    let sent = matches!(
+        info.si_code,
+        libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL | libc::SI_MESGQ
+    ) || (n as i32 == libc::SIGCHLD && info.si_code > 0);
+    let pid = if sent {
+        // SAFETY: the kernel filled `info` for signal `n` with a layout that
+        // holds the sender's (or the child's) pid, which si_pid reads.
+        unsafe { info.si_pid() }
+    } else {
+        0
+    };
     Ok(Some(Received {
         signal: Signal(n as i32),
         pid: pid as u32,

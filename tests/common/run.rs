@@ -42,6 +42,18 @@ pub fn sigrecord() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/sigrecord.py")
 }
 
+/// Whether `pid` sleeps in rt_sigtimedwait(2) (/proc/PID/syscall, native
+/// x86_64 or aarch64 numbers): vigil's idle wait, where SigBlk reads 0.
+pub fn in_sigtimedwait(pid: i32) -> bool {
+    let nr = if cfg!(target_arch = "aarch64") {
+        "137"
+    } else {
+        "128"
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .is_ok_and(|s| s.split_whitespace().next() == Some(nr))
+}
+
 /// A command that runs vigil with `args` in `mode`.
 pub fn command(mode: Mode, args: &[&str]) -> Command {
     match mode {
