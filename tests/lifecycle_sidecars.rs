@@ -54,8 +54,7 @@ fn two_servers_run_and_the_sidecars_cmdline_is_exactly_its_words() {
             &["--with", &with, "python3", &a, &tag, "--name=main", &p],
             &[],
         );
-        let side = v.expect("side ready", T);
-        v.expect("main ready", T);
+        let side = v.expect_each(&["side ready", "main ready"], T).remove(0);
         assert_eq!(get(main_port, "/"), Some(200), "{mode:?}");
         assert_eq!(get(side_port, "/"), Some(200), "{mode:?}");
         let pid = host_pid(mode, &side, &tag, "--name=side");
@@ -101,8 +100,7 @@ fn program_gets_term_before_the_sidecar() {
             &["--with", &with, "python3", &a, &tag, "--name=main"],
             &[],
         );
-        v.expect("side ready", T);
-        v.expect("main ready", T);
+        v.expect_each(&["side ready", "main ready"], T);
         v.signal(libc::SIGTERM);
         v.expect("main got 15", T);
         v.expect("side got 15", T);
@@ -132,8 +130,7 @@ fn the_sidecars_get_term_at_half_grace_when_program_outlives_it() {
             ],
             &[],
         );
-        v.expect("side ready", T);
-        v.expect("main ready", T);
+        v.expect_each(&["side ready", "main ready"], T);
         let sent = Instant::now();
         v.signal(libc::SIGTERM);
         v.expect("side got 15", T);
@@ -168,8 +165,7 @@ fn a_sidecar_that_ignores_term_is_killed_at_the_grace_limit() {
             ],
             &[],
         );
-        let side = v.expect("side ready", T);
-        v.expect("main ready", T);
+        let side = v.expect_each(&["side ready", "main ready"], T).remove(0);
         let pid = host_pid(mode, &side, &tag, "--name=side");
         let sent = Instant::now();
         v.signal(libc::SIGTERM);
@@ -274,8 +270,7 @@ fn with_expands_variables_like_vigil_check() {
         &["--with", &with, "python3", &a, &tag, "--name=main"],
         &[("SIDE_NAME", "expanded")],
     );
-    v.expect("expanded ready", T);
-    v.expect("main ready", T);
+    v.expect_each(&["expanded ready", "main ready"], T);
     v.signal(libc::SIGTERM);
     assert_eq!(v.wait(T), 0);
 }

@@ -168,6 +168,32 @@ impl Running {
         }
     }
 
+    /// Waits for one stdout line starting with each of `whats`, in any order
+    /// (processes started together get ready in no fixed order); returns
+    /// them in the order of `whats`.
+    pub fn expect_each(&mut self, whats: &[&str], limit: Duration) -> Vec<String> {
+        let deadline = Instant::now() + limit;
+        let mut found: Vec<Option<String>> = vec![None; whats.len()];
+        while found.iter().any(Option::is_none) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if let Some(i) =
+                        (0..whats.len()).find(|&i| found[i].is_none() && line.starts_with(whats[i]))
+                    {
+                        found[i] = Some(line);
+                    }
+                }
+                Err(_) => panic!(
+                    "no line starting with each of {whats:?} within {limit:?}; saw {:?}",
+                    self.seen
+                ),
+            }
+        }
+        found.into_iter().flatten().collect()
+    }
+
     /// Every further stdout line until vigil's stdout closes (bounded).
     pub fn rest(&mut self, limit: Duration) -> Vec<String> {
         let deadline = Instant::now() + limit;
