@@ -226,11 +226,7 @@ impl Loop<'_> {
             argv,
             new_group: true,
             take_terminal: false,
-            mask: main.mask,
-            creds: main.creds,
-            no_new_privs: main.no_new_privs,
-            ignore_chld: main.ignore_chld,
-            cwd: main.cwd,
+            ..*main
         })
     }
 
