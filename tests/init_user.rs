@@ -33,19 +33,29 @@ notmine:x:6666:bob
 /// The child prints its ids, groups, no_new_privs flag and HOME.
 const SHOW: &str = "grep -E '^(Uid|Gid|Groups|NoNewPrivs):' /proc/self/status; echo \"HOME=$HOME\"";
 
-/// Writes the fake /etc files once per test binary run. Once: tests run in
-/// parallel, and rewriting a file another test has bind-mounted truncates it
-/// under that test's vigil, which then finds no such user.
+/// Writes the fake /etc files once per test binary run, into one fixed
+/// directory under cargo's target tmp dir (so runs leave nothing behind in
+/// /tmp). Each file is written under a name of its own and renamed into
+/// place: tests run in parallel (and so may two runs of this binary), and
+/// rewriting a file another vigil has bind-mounted would truncate it under
+/// that vigil, which then finds no such user; a rename leaves the mounted
+/// file whole.
 fn etc_files() -> (PathBuf, PathBuf) {
     static FILES: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
     FILES
         .get_or_init(|| {
-            let dir = std::env::temp_dir().join(format!("vigil-user-{}", std::process::id()));
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("vigil-user");
             std::fs::create_dir_all(&dir).expect("temp dir");
-            let (p, g) = (dir.join("passwd"), dir.join("group"));
-            std::fs::write(&p, PASSWD).expect("write passwd");
-            std::fs::write(&g, GROUP).expect("write group");
-            (p, g)
+            let place = |name: &str, body: &[u8]| {
+                let (tmp, path) = (
+                    dir.join(format!("{name}.{}", std::process::id())),
+                    dir.join(name),
+                );
+                std::fs::write(&tmp, body).expect("write a fake /etc file");
+                std::fs::rename(&tmp, &path).expect("rename a fake /etc file into place");
+                path
+            };
+            (place("passwd", PASSWD), place("group", GROUP))
         })
         .clone()
 }
