@@ -10,6 +10,8 @@ mod common;
 mod containerd;
 #[path = "containers/engine.rs"]
 mod engine;
+#[path = "containers/leftovers.rs"]
+mod leftovers;
 #[path = "containers/podman.rs"]
 mod podman;
 #[path = "containers/scenarios.rs"]

@@ -11,6 +11,8 @@ mod common;
 mod dockerd;
 #[path = "containers/engine.rs"]
 mod engine;
+#[path = "containers/leftovers.rs"]
+mod leftovers;
 #[path = "containers/podman.rs"]
 mod podman;
 #[path = "containers/scenarios.rs"]

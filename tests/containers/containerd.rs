@@ -25,6 +25,7 @@ impl Containerd {
                 "{tool} missing: install containerd (scripts/test does)"
             );
         }
+        crate::leftovers::sweep("vigil-cd");
         let dir = std::env::temp_dir().join(format!("vigil-cd-{}-{test}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("mkdir containerd dir");

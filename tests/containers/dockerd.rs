@@ -32,6 +32,7 @@ impl Dockerd {
                 "{tool} missing: install docker.io (scripts/test does)"
             );
         }
+        crate::leftovers::sweep("vigil-dk");
         let dir = std::env::temp_dir().join(format!("vigil-dk-{}-{test}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("cli")).expect("mkdir dockerd dir");
