@@ -15,8 +15,8 @@ use crate::common::output_limit;
 
 /// Stops the processes that name a stale `PREFIX-PID-…` directory in their
 /// command line, and their descendants (TERM, then KILL after 20 s),
-/// unmounts what is mounted under it (deepest first, lazily), and removes it
-/// once nothing is mounted there. Left alone: a directory whose PID is this
+/// deletes the runc containers it held, unmounts what is mounted under it
+/// (deepest first, lazily), and removes it once nothing is mounted there. Left alone: a directory whose PID is this
 /// process or a live one, one that is not a real directory owned by our
 /// user, and anything that cannot be read. Once per prefix and test binary
 /// (parallel tests would otherwise sweep the same directory at once, and one
