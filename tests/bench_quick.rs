@@ -87,6 +87,7 @@ fn benches_run_quick_writes_a_report_with_every_peer() {
                 "busybox",
                 "grpc_health_probe",
                 "floor",
+                "gRPC floor",
             ][..],
         ),
         (
@@ -101,7 +102,10 @@ fn benches_run_quick_writes_a_report_with_every_peer() {
             ][..],
         ),
         ("HTTP probe", &["vigil", "curl", "busybox wget"][..]),
-        ("gRPC probe", &["vigil", "grpc_health_probe"][..]),
+        (
+            "gRPC probe",
+            &["vigil", "grpc_health_probe", "gRPC floor"][..],
+        ),
     ] {
         let got = rows(section);
         for name in names {
