@@ -1,8 +1,8 @@
 /* The floor of the gRPC probe rows: the least a probe process can do against
  * 127.0.0.1:PORT. It execs, connects (blocking), writes one fixed Health/Check
  * request (preface, empty SETTINGS, HEADERS, DATA) and reads until the
- * trailers; it exits 0 only if a DATA frame on stream 1 carried SERVING
- * (status = 1) before them. Less than a correct probe does: no deadline, no
+ * trailers; it exits 0 only if a DATA frame on stream 1 (unpadded, one whole
+ * uncompressed message) carried SERVING (status = 1) before them. Less than a correct probe does: no deadline, no
  * SETTINGS or PING acknowledgements, no HPACK decoding, no grpc-status check.
  * No libc: raw system calls, no start-up code.
  * benches/run builds it: cc -nostdlib -static -O2 -ffreestanding
@@ -27,7 +27,7 @@ static long sys3(long n, long a, long b, long c)
     __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
     return x0;
 }
-__asm__(".text\n.globl _start\n_start:\n mov x0, sp\n bl start_c\n");
+__asm__(".text\n.globl _start\n_start:\n mov x0, sp\n bl start_c\n brk #0\n");
 #else
 #error "x86_64 or aarch64 only"
 #endif
@@ -50,7 +50,7 @@ static const unsigned char request[] = {
 
 _Static_assert(sizeof request == 24 + 9 + 9 + 75 + 9 + 5, "HEADERS length");
 
-static unsigned char buf[16384];
+static unsigned char buf[9 + 16384]; /* a frame header and the default maximum payload */
 
 void start_c(long *sp) __attribute__((noreturn, used));
 void start_c(long *sp)
@@ -93,14 +93,17 @@ void start_c(long *sp)
             if (have - at < len + 9)
                 break;
             const unsigned char *p = f + 9;
-            if (f[3] == 0 && stream == 1 && len == 7 && p[4] == 2 && p[5] == 0x08 && p[6] == 1)
-                serving = 1; /* DATA: gRPC message of 2 bytes, field 1 (status) = SERVING */
+            if (f[3] == 0 && stream == 1 && !(f[4] & 8) && len == 7 && p[0] == 0 && p[1] == 0
+                && p[2] == 0 && p[3] == 0 && p[4] == 2 && p[5] == 0x08 && p[6] == 1)
+                serving = 1; /* DATA: one uncompressed message of 2 bytes: status = SERVING */
             if (f[3] == 1 && stream == 1 && (f[4] & 1)) { /* HEADERS with END_STREAM */
                 code = serving ? 0 : 1;
                 goto out;
             }
-            if (f[3] == 3 || f[3] == 7) /* RST_STREAM, GOAWAY */
+            if (f[3] == 3 && stream == 1) /* RST_STREAM */
                 goto out;
+            if (f[3] == 7 && len >= 4 && !(p[0] & 0x7f) && !p[1] && !p[2] && !p[3])
+                goto out; /* GOAWAY that will not answer stream 1 */
             at += len + 9;
         }
         for (unsigned long i = 0; at && i < have - at; i++)
