@@ -1,0 +1,20 @@
+"""The measurements, one class per kind of figure (base.Measurement), and
+ROUND: the order they run in within every round. A new row is a new class
+here, in the module of its report table.
+"""
+from .engines import DockerStop, PodmanStop
+from .inits import EarlyTerm, Reap, RssIdle, Startup, TermLatency
+from .probes import GrpcProbe, HttpNeverAnswering, HttpProbe
+
+ROUND = (
+    Startup,
+    RssIdle,
+    Reap,
+    TermLatency,
+    EarlyTerm,
+    PodmanStop,
+    DockerStop,
+    HttpProbe,
+    HttpNeverAnswering,
+    GrpcProbe,
+)
