@@ -2,7 +2,8 @@
 //! scratch directory; checks the raw JSON, that each table of the report has
 //! a row for vigil and for every peer of that table, and that the Targets
 //! table judges the issue's targets.
-//! No timing is asserted: machines are noisy.
+//! No timing is asserted: machines are noisy. And the committed report is
+//! what `benches/run render` makes of the committed JSON, byte for byte.
 
 mod common;
 
@@ -122,5 +123,37 @@ fn benches_run_quick_writes_a_report_with_every_peer() {
         .filter(|l| l.contains(" failed) |"))
         .collect();
     assert!(failed.is_empty(), "failed runs: {failed:?}\n{report}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A change to the renderer or to a measurement's docstring (the text the
+/// report prints) re-renders docs/benchmarks.md and .svg in the same commit.
+#[test]
+fn benches_run_render_reproduces_the_committed_report() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::env::temp_dir().join(format!("vigil-bench-render-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let mut cmd = Command::new("python3");
+    cmd.arg(format!("{root}/benches/run"))
+        .arg("render")
+        .arg(format!("{root}/docs/benchmarks.json"))
+        .arg("--out")
+        .arg(&out);
+    let run = output_limit(&mut cmd, Duration::from_secs(30));
+    assert!(
+        run.status.success(),
+        "benches/run render failed: {:?}\nstderr:\n{}",
+        run.status,
+        text(&run.stderr)
+    );
+    for file in ["benchmarks.md", "benchmarks.svg"] {
+        let want = std::fs::read(format!("{root}/docs/{file}")).expect("the committed report");
+        let got = std::fs::read(out.join(file)).expect("the rendered report");
+        assert!(
+            got == want,
+            "docs/{file} is not what benches/run renders from docs/benchmarks.json: \
+             re-render it (benches/run render docs/benchmarks.json --out docs)"
+        );
+    }
     let _ = std::fs::remove_dir_all(&out);
 }
