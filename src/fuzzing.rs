@@ -136,8 +136,10 @@ pub fn etc_hosts(input: &[u8]) {
         let _ = black_box(resolve::from_hosts(input, name));
     }
     for line in crate::sys::fs::lines(input) {
-        for name in line.split_ascii_whitespace().skip(1) {
-            let _ = black_box(resolve::from_hosts(input, name));
+        for name in resolve::words(line).skip(1) {
+            if let Ok(name) = core::str::from_utf8(name) {
+                let _ = black_box(resolve::from_hosts(input, name));
+            }
         }
     }
 }
@@ -168,7 +170,8 @@ pub fn etc_passwd_group(input: &[u8]) {
         let _ = black_box(crate::init::user::resolve_in(spec, passwd, group));
     }
     for line in crate::sys::fs::lines(passwd) {
-        if let Some(name) = line.split(':').next().filter(|n| !n.is_empty()) {
+        let name = line.split(|&b| b == b':').next().unwrap_or_default();
+        if let Some(name) = core::str::from_utf8(name).ok().filter(|n| !n.is_empty()) {
             let _ = black_box(crate::init::user::resolve_in(name, passwd, group));
         }
     }

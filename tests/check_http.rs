@@ -448,6 +448,19 @@ fn a_hosts_line_that_is_not_utf8_spoils_only_itself() {
     assert!(stdout(&out).starts_with(&format!("ok {target} 200 OK")));
 }
 
+#[test]
+fn a_latin1_comment_after_a_hosts_name_hid_the_name() {
+    // Fixed in "sys/fs, init/user, probe/resolve: /etc lines split as bytes ...".
+    let (addr, _) = http_server::tcp("127.0.0.1", response("200 OK", ""));
+    let hosts: &[u8] = b"127.0.0.1 db.test # caf\xe9 du coin\n";
+    let target = format!("http://db.test:{}/", addr.port());
+    // Never the host's resolver: a loopback name server nobody runs.
+    let resolv = Some("nameserver 127.0.0.154\n");
+    let out = in_mount_namespace(hosts, resolv, &["-t", "2s", &target]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert!(stdout(&out).starts_with(&format!("ok {target} 200 OK")));
+}
+
 /// A DNS server on 127.0.0.153:53 answering A for `app.test.` (only via the
 /// search domain `svc.test`) with 127.0.0.1, and NXDOMAIN for everything else.
 fn dns_server() -> std::net::UdpSocket {

@@ -13,13 +13,16 @@ use common::{output_limit, text, vigil};
 
 const T: Duration = Duration::from_secs(15);
 
-// Each file holds a line that is not UTF-8 (a Latin-1 name) before alice's:
-// it is skipped alone. Read as text, such a line once hid the whole file, so
-// every --user test here failed with "not in /etc/passwd" (issue 11).
+// Each file holds a line with a byte that is not UTF-8 (a Latin-1 name or
+// GECOS). Read as text, such a line once hid the whole file, so every
+// --user test here failed with "not in /etc/passwd" (issue 11); later it hid
+// the line alone, so bea and caf\xe9 were lost (issue 30): now only the
+// fields vigil compares or uses are looked at.
 const PASSWD: &[u8] = b"root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
 jos\xe9:x:1235:1235:Jos\xe9:/home/jose:/bin/sh
 alice:x:1234:1234:Alice:/home/alice:/bin/sh
+bea:x:1236:1236:B\xe9atrice:/home/bea:/bin/sh
 ";
 const GROUP: &[u8] = b"root:x:0:
 nogroup:x:65534:
@@ -162,7 +165,7 @@ fn supplementary_groups_come_from_the_group_file() {
         );
         assert_eq!(field(&so, "Uid:"), "1234\t1234\t1234\t1234", "{so}");
         assert_eq!(field(&so, "Gid:"), "1234\t1234\t1234\t1234", "{so}");
-        assert_eq!(field(&so, "Groups:"), "1234 4321 5555", "{so}");
+        assert_eq!(field(&so, "Groups:"), "1234 4321 5555 7777", "{so}");
         assert_eq!(field(&so, "HOME="), "/home/alice", "{so}");
         // An explicit group by name becomes the primary group.
         let out = run_with_etc(mode, &["--user", "alice:extra", "sh", "-c", SHOW], &[]);
@@ -174,6 +177,23 @@ fn supplementary_groups_come_from_the_group_file() {
             text(&out.stderr)
         );
         assert_eq!(field(&so, "Gid:"), "4321\t4321\t4321\t4321", "{so}");
+    }
+}
+
+#[test]
+fn a_latin1_gecos_hid_the_user() {
+    // Fixed in "sys/fs, init/user, probe/resolve: /etc lines split as bytes ...".
+    for mode in modes() {
+        let out = run_with_etc(mode, &["--user", "bea", "sh", "-c", SHOW], &[]);
+        let so = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(field(&so, "Uid:"), "1236\t1236\t1236\t1236", "{so}");
+        assert_eq!(field(&so, "HOME="), "/home/bea", "{so}");
     }
 }
 

@@ -1,11 +1,10 @@
 //! `--user USER[:GROUP]`: resolves names and numbers against /etc/passwd and
 //! /etc/group (read as bytes, no NSS), the way `initgroups(3)` would.
 
-use alloc::borrow::ToOwned;
 use alloc::ffi::CString;
 use alloc::vec;
 
-use crate::sys::fs::{self, lines};
+use crate::sys::fs::{self, lines, split};
 use crate::sys::process::Creds;
 
 /// Resolves `spec` in the parent, before fork; the error says what is missing.
@@ -16,26 +15,35 @@ pub fn resolve(spec: &str) -> Result<Creds, &'static str> {
 }
 
 /// A decimal id: digits only, no sign, fits in 32 bits.
-pub fn number(text: &str) -> Option<u32> {
+pub fn number(text: &[u8]) -> Option<u32> {
     if text.is_empty() {
         return None;
     }
-    text.bytes().try_fold(0u32, |n, b| {
+    text.iter().try_fold(0u32, |n, &b| {
         let digit = (b as char).to_digit(10)?;
         n.checked_mul(10)?.checked_add(digit)
     })
 }
 
-/// The first line of a passwd or group file whose fields satisfy `pick`;
-/// fields as `[name, password, id, 4th, 5th, 6th]`, missing ones empty. A
-/// line that is not UTF-8 is skipped, never the whole file.
-fn find<'f>(file: &'f [u8], pick: impl Fn(&[&'f str; 6]) -> bool) -> Option<[&'f str; 6]> {
-    lines(file).map(fields).find(|f| pick(f))
+/// The fields of a passwd or group line as `[name, password, id, 4th, 5th,
+/// 6th]`, missing ones empty. Split as bytes, as getent(1) reads them: a
+/// field vigil never looks at (a Latin-1 GECOS) cannot hide the line.
+type Fields<'f> = [&'f [u8]; 6];
+
+/// The entries of a passwd or group file (passwd(5) and group(5) have no
+/// comments).
+fn entries(file: &[u8]) -> impl Iterator<Item = Fields<'_>> {
+    lines(file).map(fields)
 }
 
-fn fields(line: &str) -> [&str; 6] {
-    let mut out = [""; 6];
-    for (slot, field) in out.iter_mut().zip(line.split(':')) {
+/// The first entry whose fields satisfy `pick`.
+fn find<'f>(file: &'f [u8], pick: impl Fn(&Fields<'f>) -> bool) -> Option<Fields<'f>> {
+    entries(file).find(|f| pick(f))
+}
+
+fn fields(line: &[u8]) -> Fields<'_> {
+    let mut out: Fields<'_> = [b""; 6];
+    for (slot, field) in out.iter_mut().zip(split(line, b':')) {
         *slot = field;
     }
     out
@@ -50,42 +58,43 @@ pub(crate) fn resolve_in(
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
-    let numeric = number(user);
+    let numeric = number(user.as_bytes());
     // A passwd entry by name, or by number when there is one.
     let entry = find(passwd, |f| match numeric {
         Some(n) => number(f[2]) == Some(n),
-        None => f[0] == user,
+        None => f[0] == user.as_bytes(),
     });
-    let (uid, mut gid, name, home) = match (entry, numeric) {
+    let (uid, mut gid, name, home): (_, _, &[u8], &[u8]) = match (entry, numeric) {
         (Some(f), _) => match (number(f[2]), number(f[3])) {
             (Some(uid), Some(gid)) => (uid, gid, f[0], f[5]),
             _ => return Err("bad /etc/passwd entry"),
         },
         // A number without an entry: group 0, as Docker and runc do.
-        (None, Some(n)) => (n, 0, "", ""),
+        (None, Some(n)) => (n, 0, b"", b""),
         (None, None) => return Err("not in /etc/passwd"),
     };
     let group_file = group_file.unwrap_or_default();
     if let Some(g) = group {
-        gid = match number(g) {
+        gid = match number(g.as_bytes()) {
             Some(n) => n,
-            None => find(group_file, |f| f[0] == g)
+            None => find(group_file, |f| f[0] == g.as_bytes())
                 .and_then(|f| number(f[2]))
                 .ok_or("group not in /etc/group")?,
         };
     }
     // initgroups(3): the primary group plus every group listing the user.
     let mut groups = vec![gid];
-    for line in lines(group_file) {
-        let f = fields(line);
-        if !name.is_empty() && f[3].split(',').any(|m| m == name) {
-            if let Some(g) = number(f[2]).filter(|g| !groups.contains(g)) {
-                groups.push(g);
+    if !name.is_empty() {
+        for f in entries(group_file) {
+            if split(f[3], b',').any(|m| m == name) {
+                if let Some(g) = number(f[2]).filter(|g| !groups.contains(g)) {
+                    groups.push(g);
+                }
             }
         }
     }
     let home = (!home.is_empty())
-        .then(|| CString::new(home.to_owned().into_bytes()).ok())
+        .then(|| CString::new(home).ok())
         .flatten();
     Ok(Creds {
         uid,
@@ -98,6 +107,7 @@ pub(crate) fn resolve_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::ffi::CStr;
 
     const PASSWD: &[u8] =
         b"root:x:0:0:root:/root:/bin/sh\nbad:\xff:1:1::/:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nbroken\n";
@@ -106,10 +116,11 @@ mod tests {
 
     #[test]
     fn names_numbers_and_groups() {
+        // Group 9's name is not UTF-8, but only its id and members are used.
         let c = resolve_in("alice", PASSWD, Some(GROUP)).unwrap();
         assert_eq!(
             (c.uid, c.gid, c.groups.clone()),
-            (1000, 1000, vec![1000, 4321])
+            (1000, 1000, vec![1000, 9, 4321])
         );
         assert_eq!(c.home.as_deref(), Some(c"/home/alice"));
         let c = resolve_in("1000:extra", PASSWD, Some(GROUP)).unwrap();
@@ -123,10 +134,25 @@ mod tests {
         assert_eq!((c.uid, c.gid), (77, 0));
         assert!(resolve_in("bob", PASSWD, Some(GROUP)).is_err());
         assert!(resolve_in("alice:nope", PASSWD, Some(GROUP)).is_err());
-        assert_eq!(number("4294967295"), Some(u32::MAX));
-        assert_eq!(number("4294967296"), None);
-        assert_eq!(number("-1"), None);
-        assert_eq!(number("+1"), None);
+        assert_eq!(number(b"4294967295"), Some(u32::MAX));
+        assert_eq!(number(b"4294967296"), None);
+        assert_eq!(number(b"-1"), None);
+        assert_eq!(number(b"+1"), None);
         assert!(resolve_in("alice:nope", PASSWD, None).is_err());
+    }
+
+    // Lines are split as bytes: a Latin-1 GECOS, home or other member no
+    // longer hides the entry (a non-UTF-8 byte anywhere dropped the line).
+    #[test]
+    fn a_byte_that_is_not_utf8_in_an_unused_field_keeps_the_line() {
+        let passwd = b"caf\xe9:x:1:1\nalice:x:1000:1000:Al\xefce:/home/al\xefce:/bin/sh\n";
+        let group = b"extra:x:4321:j\xf6rg,alice\nlatin:\xe9:77:alice\n";
+        let c = resolve_in("alice", passwd, Some(group)).unwrap();
+        assert_eq!((c.uid, c.gid), (1000, 1000));
+        assert_eq!(c.groups, vec![1000, 4321, 77]);
+        assert_eq!(
+            c.home.as_deref().map(CStr::to_bytes),
+            Some(&b"/home/al\xefce"[..])
+        );
     }
 }

@@ -17,7 +17,7 @@ use core::time::Duration;
 use super::deadline::Deadline;
 use super::report::Failure;
 use crate::sys::Errno;
-use crate::sys::fs::{self, lines};
+use crate::sys::fs::{self, lines, split};
 use crate::sys::net::{UdpSocket, recv_from_any};
 use crate::sys::time::wall_subsec_nanos;
 
@@ -60,19 +60,30 @@ pub fn resolve(host: &str, deadline: Deadline) -> Result<Vec<IpAddr>, Failure> {
 }
 
 /// The addresses hosts(5) lists for `name` (any of a line's names, any case).
+/// Lines are bytes with the comment cut first: only the address need be text.
 pub(crate) fn from_hosts(file: &[u8], name: &str) -> Vec<IpAddr> {
     let mut found = Vec::new();
     for line in lines(file) {
-        let line = line.split('#').next().unwrap_or_default();
-        let mut fields = line.split_ascii_whitespace();
-        let Some(addr) = fields.next().and_then(|a| a.parse::<IpAddr>().ok()) else {
+        let line = split(line, b'#').next().unwrap_or_default();
+        let mut fields = words(line);
+        let Some(addr) = fields.next().and_then(text).and_then(|a| a.parse().ok()) else {
             continue;
         };
-        if fields.any(|n| n.eq_ignore_ascii_case(name)) && !found.contains(&addr) {
+        if fields.any(|n| n.eq_ignore_ascii_case(name.as_bytes())) && !found.contains(&addr) {
             found.push(addr);
         }
     }
     found
+}
+
+/// A line's words: bytes between ASCII blanks.
+pub(crate) fn words(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.split(u8::is_ascii_whitespace)
+        .filter(|w| !w.is_empty())
+}
+
+fn text(word: &[u8]) -> Option<&str> {
+    core::str::from_utf8(word).ok()
 }
 
 /// What resolv.conf(5) says that a stub resolver needs.
@@ -89,7 +100,8 @@ impl Conf {
             search: Vec::new(),
             ndots: 1,
         };
-        for line in lines(file) {
+        // Names and options are text: a line that is not UTF-8 is skipped.
+        for line in lines(file).filter_map(text) {
             let mut words = line.split_ascii_whitespace();
             match words.next() {
                 // At most 3 servers, as MAXNS in glibc and musl.
@@ -369,6 +381,16 @@ mod tests {
         assert_eq!(from_hosts(hosts, "web"), vec![IpAddr::from([127, 0, 0, 1])]);
         let conf = Conf::parse(b"search caf\xe9\nnameserver 10.0.0.2\n");
         assert_eq!(conf.servers, vec![IpAddr::from([10, 0, 0, 2])]);
+    }
+
+    // A Latin-1 comment or other name hid the whole line; now only the
+    // address must be UTF-8 (lines split as bytes, comment cut first).
+    #[test]
+    fn a_latin1_comment_after_a_name_keeps_the_name() {
+        let hosts = b"127.0.0.1 db # caf\xe9\n127.0.0.2 caf\xe9 web\n127.0.0.\xb3 db\n";
+        assert_eq!(from_hosts(hosts, "db"), vec![IpAddr::from([127, 0, 0, 1])]);
+        assert_eq!(from_hosts(hosts, "web"), vec![IpAddr::from([127, 0, 0, 2])]);
+        assert!(from_hosts(hosts, "caf").is_empty());
     }
 
     #[test]

@@ -78,12 +78,16 @@ pub fn read_link<'b>(path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
 }
 
 /// The lines of a text file read as bytes, without their `\n` (or `\r\n`).
-/// A line that is not UTF-8 is skipped, never the whole file.
-pub fn lines(file: &[u8]) -> impl Iterator<Item = &str> {
-    file.split(|&b| b == b'\n').filter_map(|line| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        core::str::from_utf8(line).ok()
-    })
+/// Bytes, not text: getent(1) and the libc resolvers read /etc files so, and
+/// a byte that is not UTF-8 in a field nobody uses must not hide the line.
+pub fn lines(file: &[u8]) -> impl Iterator<Item = &[u8]> {
+    split(file, b'\n').map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// The pieces of `bytes` between `sep`s (one instance of the generic split,
+/// for every field of every /etc file).
+pub fn split(bytes: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    bytes.split(move |&b| b == sep)
 }
 
 #[cfg(test)]
@@ -91,9 +95,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_line_that_is_not_utf8_is_skipped_alone() {
-        let got: Vec<&str> = lines(b"one\r\nt\xffwo\nthree").collect();
-        assert_eq!(got, ["one", "three"]);
+    fn lines_are_bytes_without_their_line_ends() {
+        let got: Vec<&[u8]> = lines(b"one\r\nt\xffwo\nthree").collect();
+        assert_eq!(got, [&b"one"[..], b"t\xffwo", b"three"]);
     }
 
     #[test]
