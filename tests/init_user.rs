@@ -181,6 +181,49 @@ fn supplementary_groups_come_from_the_group_file() {
 }
 
 #[test]
+fn an_explicit_group_kept_the_users_supplementary_groups() {
+    // Fixed in "init/user: with --user USER:GROUP the group is the only one; ...".
+    for mode in modes() {
+        for spec in ["alice:extra", "alice:4321", "1234:extra"] {
+            let out = run_with_etc(mode, &["--user", spec, "sh", "-c", SHOW], &[]);
+            let so = text(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{mode:?}: {}",
+                text(&out.stderr)
+            );
+            assert_eq!(field(&so, "Uid:"), "1234\t1234\t1234\t1234", "{so}");
+            assert_eq!(field(&so, "Gid:"), "4321\t4321\t4321\t4321", "{so}");
+            assert_eq!(field(&so, "Groups:"), "4321", "{mode:?} {spec}: {so}");
+        }
+    }
+}
+
+#[test]
+fn a_uid_without_a_passwd_entry_kept_vigils_home() {
+    // Fixed in "init/user: ...; a uid without a passwd entry gets HOME=/ ...".
+    for mode in modes() {
+        for spec in ["4242", "4242:4242"] {
+            let out = run_with_etc(
+                mode,
+                &["--user", spec, "sh", "-c", SHOW],
+                &[("HOME", "/root")],
+            );
+            let so = text(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{mode:?}: {}",
+                text(&out.stderr)
+            );
+            assert_eq!(field(&so, "Uid:"), "4242\t4242\t4242\t4242", "{so}");
+            assert_eq!(field(&so, "HOME="), "/", "{mode:?} {spec}: {so}");
+        }
+    }
+}
+
+#[test]
 fn a_latin1_gecos_hid_the_user() {
     // Fixed in "sys/fs, init/user, probe/resolve: /etc lines split as bytes ...".
     for mode in modes() {

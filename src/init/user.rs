@@ -82,9 +82,12 @@ pub(crate) fn resolve_in(
                 .ok_or("group not in /etc/group")?,
         };
     }
-    // initgroups(3): the primary group plus every group listing the user.
     let mut groups = vec![gid];
-    if !name.is_empty() {
+    // An explicit group is the only one, as gosu, su-exec, runc and Docker's
+    // --user set it (moby's GetExecUser adds supplementary groups only for
+    // USER alone). Else initgroups(3): the primary group plus every group
+    // that lists the user.
+    if group.is_none() && !name.is_empty() {
         for f in entries(group_file) {
             if split(f[3], b',').any(|m| m == name) {
                 if let Some(g) = number(f[2]).filter(|g| !groups.contains(g)) {
@@ -93,14 +96,13 @@ pub(crate) fn resolve_in(
             }
         }
     }
-    let home = (!home.is_empty())
-        .then(|| CString::new(home).ok())
-        .flatten();
+    // No passwd entry (or an empty home): HOME=/, as gosu, su-exec and Docker.
+    let home = if home.is_empty() { b"/" } else { home };
     Ok(Creds {
         uid,
         gid,
         groups,
-        home,
+        home: CString::new(home).ok(),
     })
 }
 
@@ -128,7 +130,7 @@ mod tests {
         let c = resolve_in("65534:65534", b"", None).unwrap();
         assert_eq!(
             (c.uid, c.gid, c.groups, c.home),
-            (65534, 65534, vec![65534], None)
+            (65534, 65534, vec![65534], Some(c"/".into()))
         );
         let c = resolve_in("77", PASSWD, Some(GROUP)).unwrap();
         assert_eq!((c.uid, c.gid), (77, 0));
@@ -139,6 +141,28 @@ mod tests {
         assert_eq!(number(b"-1"), None);
         assert_eq!(number(b"+1"), None);
         assert!(resolve_in("alice:nope", PASSWD, None).is_err());
+    }
+
+    // An explicit group replaces the supplementary list (it kept initgroups').
+    #[test]
+    fn an_explicit_group_is_the_only_group() {
+        for spec in ["alice:extra", "alice:4321", "1000:extra"] {
+            let c = resolve_in(spec, PASSWD, Some(GROUP)).unwrap();
+            assert_eq!((c.gid, c.groups), (4321, vec![4321]), "{spec}");
+        }
+        let c = resolve_in("alice:alice", PASSWD, Some(GROUP)).unwrap();
+        assert_eq!(c.groups, vec![1000]);
+    }
+
+    // A uid with no passwd entry gets HOME=/ (it kept vigil's own HOME).
+    #[test]
+    fn a_uid_without_an_entry_gets_home_slash() {
+        for spec in ["77", "77:5", "65534:65534"] {
+            let c = resolve_in(spec, PASSWD, Some(GROUP)).unwrap();
+            assert_eq!(c.home.as_deref(), Some(c"/"), "{spec}");
+        }
+        let c = resolve_in("nohome", b"nohome:x:5:5:::/bin/sh\n", None).unwrap();
+        assert_eq!(c.home.as_deref(), Some(c"/"));
     }
 
     // Lines are split as bytes: a Latin-1 GECOS, home or other member no
