@@ -195,7 +195,7 @@ pub fn cli_values(input: &[u8]) {
         let _ = black_box(values::init_target(item, &|name| {
             (name == "PORT").then(|| b"80".to_vec())
         }));
-        let _ = black_box(values::timeout(item));
+        let _ = black_box(values::positive(item));
     }
 }
 

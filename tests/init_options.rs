@@ -162,6 +162,44 @@ fn watch_timeout_zero_is_a_usage_error_not_a_watchdog_that_always_fires() {
     );
 }
 
+#[test]
+fn restart_window_zero_turned_the_restart_budget_off() {
+    // Fixed in "cli: --restart-window 0 and a fault signal as --rewrite FROM are usage errors".
+    for window in ["0", "0s", "0ms"] {
+        rejected(
+            &[
+                "--restart",
+                "always",
+                "--max-restarts",
+                "1",
+                "--restart-window",
+                window,
+            ],
+            &[],
+            &["--restart-window", &format!("'{window}'")],
+        );
+    }
+    rejected(
+        &["--restart", "always"],
+        &[("VIGIL_RESTART_WINDOW", "0")],
+        &["VIGIL_RESTART_WINDOW", "'0'"],
+    );
+}
+
+#[test]
+fn a_fault_signal_rewrite_was_accepted_but_never_applied() {
+    // Fixed in "cli: --restart-window 0 and a fault signal as --rewrite FROM are usage errors".
+    for fault in ["SEGV", "BUS", "FPE", "ILL", "TRAP", "SYS", "11", "SIGSEGV"] {
+        let spec = format!("{fault}:TERM");
+        rejected(&["-r", &spec], &[], &["--rewrite", "never forwards"]);
+    }
+    rejected(
+        &[],
+        &[("VIGIL_REWRITE", "TERM:QUIT,SEGV:0")],
+        &["VIGIL_REWRITE", "SIGSEGV", "never forwards"],
+    );
+}
+
 #[cfg(not(feature = "tls"))]
 #[test]
 fn https_and_grpcs_probes_without_tls_are_usage_errors_not_endless_failures() {

@@ -24,7 +24,7 @@ pub const OPTIONS: &[Opt<CheckOptions>] = &[
         env: Some("VIGIL_CHECK_TIMEOUT"),
         repeats: false,
         takes: Takes::Text("DURATION", |o, v, _| {
-            o.timeout = values::timeout(v)?;
+            o.timeout = values::positive(v)?;
             Ok(())
         }),
         help: "deadline for the whole run, retries included\n[5s]",
@@ -317,7 +317,7 @@ mod tests {
         for (args, want) in [
             (
                 &["-t", "0", "http://a/"][..],
-                "--timeout: timeout '0' must be more than 0",
+                "--timeout: duration '0' must be more than 0",
             ),
             (&["-t"][..], "--timeout needs a value"),
             (&["--unix-socket"][..], "--unix-socket needs a value"),
@@ -390,7 +390,7 @@ mod tests {
             parse_with(&["http://a/"], &[("VIGIL_CHECK_TIMEOUT", "0")])
                 .err()
                 .as_deref(),
-            Some("VIGIL_CHECK_TIMEOUT: timeout '0' must be more than 0")
+            Some("VIGIL_CHECK_TIMEOUT: duration '0' must be more than 0")
         );
         let e = parse_with(&["-H", "A: ${NL}", "http://a/"], &[("NL", "x\ny")]);
         assert!(e.is_err_and(|e| e.starts_with("--header: invalid header")));

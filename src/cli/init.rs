@@ -137,7 +137,7 @@ pub const OPTIONS: &[Opt<Init>] = &[
         env: Some("VIGIL_WATCH_TIMEOUT"),
         repeats: false,
         takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.watch_timeout = values::timeout(v)?;
+            s.opts.watch_timeout = values::positive(v)?;
             Ok(())
         }),
         help: "one probe's deadline [5s]",
@@ -236,7 +236,7 @@ pub const OPTIONS: &[Opt<Init>] = &[
         env: Some("VIGIL_RESTART_WINDOW"),
         repeats: false,
         takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.restart_window = values::duration(v)?;
+            s.opts.restart_window = values::positive(v)?;
             Ok(())
         }),
         help: "the window --max-restarts counts in [5m]",
@@ -743,6 +743,7 @@ mod tests {
             &["--restart", "sometimes", "true"],
             &["--max-restarts", "-1", "true"],
             &["--restart-window", "x", "true"],
+            &["--restart-window", "0", "true"],
             &["--on-unhealthy", "ignore", "true"],
         ] {
             let e = error(bad, &[]);

@@ -75,10 +75,10 @@ pub fn rewrite(text: &str) -> Result<(Signal, Option<Signal>), String> {
         format!("invalid rewrite '{text}' (use FROM:TO, e.g. TERM:QUIT or WINCH:0)")
     })?;
     let from = signal(from)?;
-    if [Signal::KILL, Signal::STOP, Signal::CHLD].contains(&from) {
-        return Err(format!(
-            "cannot rewrite {from}: vigil never receives or forwards it"
-        ));
+    // The fault signals are dropped before any rewrite (README "Signals"):
+    // a rewrite of one could never apply.
+    if [Signal::KILL, Signal::STOP, Signal::CHLD].contains(&from) || from.is_synchronous_fault() {
+        return Err(format!("cannot rewrite {from}: vigil never forwards it"));
     }
     let to = if to.trim() == "0" {
         None
@@ -108,11 +108,13 @@ pub fn user(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// A deadline of zero would fail every probe before it starts: refused, as
-/// `vigil check -t 0` and `--watch-timeout 0` (a watchdog that always fires).
-pub fn timeout(text: &str) -> Result<Duration, String> {
+/// A duration above zero. A deadline of zero would fail every probe before it
+/// starts (`vigil check -t 0`, `--watch-timeout 0`: a watchdog that always
+/// fires), and a `--restart-window 0` would silently turn the restart budget
+/// off: refused.
+pub fn positive(text: &str) -> Result<Duration, String> {
     match duration(text)? {
-        d if d.is_zero() => Err(format!("timeout '{text}' must be more than 0")),
+        d if d.is_zero() => Err(format!("duration '{text}' must be more than 0")),
         d => Ok(d),
     }
 }
@@ -215,17 +217,26 @@ mod tests {
         assert_eq!(rewrite("sigwinch:0"), Ok((Signal::WINCH, None)));
         assert!(rewrite("TERM").is_err());
         assert!(rewrite("KILL:TERM").is_err());
+        // A fault as FROM was accepted but could never apply.
+        for fault in ["SEGV", "BUS", "FPE", "ILL", "TRAP", "SYS"] {
+            let e = rewrite(&format!("{fault}:TERM")).unwrap_err();
+            assert_eq!(
+                e,
+                format!("cannot rewrite SIG{fault}: vigil never forwards it")
+            );
+        }
+        assert_eq!(rewrite("TERM:SEGV"), Ok((Signal::TERM, Some(Signal(11)))));
         assert!(rewrite("TERM:NOPE").is_err());
     }
 
     #[test]
-    fn timeouts_are_durations_above_zero() {
-        assert_eq!(timeout("1s"), Ok(Duration::from_secs(1)));
+    fn positive_durations_are_above_zero() {
+        assert_eq!(positive("1s"), Ok(Duration::from_secs(1)));
         assert_eq!(
-            timeout("0ms"),
-            Err("timeout '0ms' must be more than 0".into())
+            positive("0ms"),
+            Err("duration '0ms' must be more than 0".into())
         );
-        assert!(timeout("soon").is_err());
+        assert!(positive("soon").is_err());
     }
 
     #[test]
