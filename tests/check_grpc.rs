@@ -464,6 +464,69 @@ fn hostile_goaway() {
     );
 }
 
+/// GOAWAY(NO_ERROR) with this last-stream-id, as a drain sends it.
+fn goaway_no_error(last: u32) -> Vec<u8> {
+    let mut payload = last.to_be_bytes().to_vec();
+    payload.extend([0, 0, 0, 0]);
+    frame(7, 0, 0, &payload)
+}
+
+#[test]
+fn a_goaway_no_error_covering_stream_1_failed_a_serving_answer() {
+    // Fixed in "probe/grpc: a GOAWAY whose last-stream-id covers stream 1 ...".
+    // A graceful shutdown's two GOAWAYs (2^31-1, then 1: Go's Server.Shutdown,
+    // grpc core), or one with last-stream-id 1 (Envoy's
+    // max_requests_per_connection: 1, nginx http2_max_requests), then SERVING.
+    for goaways in [vec![0x7fff_ffff, 1], vec![1], vec![0x7fff_ffff]] {
+        let peer_goaways = goaways.clone();
+        let (addr, _) = raw_server(Arc::new(move |c: &mut TcpStream| {
+            let mut b = settings();
+            for last in &peer_goaways {
+                b.extend(goaway_no_error(*last));
+            }
+            b.extend(&serving_answer()[15..]);
+            let _ = c.write_all(&b);
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }));
+        let url = format!("grpc://{addr}");
+        let (code, out) = verdict(&["-t", "5s", &url]);
+        assert_eq!(code, 0, "GOAWAYs {goaways:x?}: {out}");
+        assert!(out.starts_with(&format!("ok {url} SERVING ")), "{out}");
+    }
+    // A close before the answer reports the GOAWAY, at once (not a timeout).
+    let (addr, _) = raw_server(Arc::new(|c: &mut TcpStream| {
+        let mut b = settings();
+        b.extend(goaway_no_error(1));
+        let _ = c.write_all(&b);
+        let _ = c.shutdown(std::net::Shutdown::Both);
+    }));
+    let url = format!("grpc://{addr}");
+    assert_line(
+        &["-t", "5s", &url],
+        1,
+        &format!("fail {url} GOAWAY (NO_ERROR) "),
+    );
+}
+
+#[test]
+fn grpcios_graceful_shutdown_failed_a_serving_probe() {
+    // Fixed in "probe/grpc: a GOAWAY whose last-stream-id covers stream 1 ...".
+    // The Check starts server.stop(grace): both GOAWAYs arrive before the
+    // answer. grpc_health_probe, the differential peer, says SERVING too.
+    let s = Server::start(&["grpcio-drain"]);
+    let url = s.url("");
+    assert_line(&["-t", "5s", &url], 0, &format!("ok {url} SERVING "));
+    let s = Server::start(&["grpcio-drain"]);
+    let mut theirs = Command::new(grpc_health_probe())
+        .args(["--addr", &format!("http://127.0.0.1:{}", s.port)])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run grpc_health_probe");
+    assert_eq!(common::wait_limit(&mut theirs, T).code(), Some(0));
+}
+
 #[test]
 fn hostile_stream_reset() {
     hostile(

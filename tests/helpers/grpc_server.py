@@ -9,6 +9,9 @@ Usage: grpc_server.py KIND [CERT KEY]
   grpclib        grpclib's Health with the same services and statuses
   grpcio-unix P  grpcio as above on the unix socket P (prints 0)
   flip FILE      grpcio whose overall status is SERVING while FILE exists
+  grpcio-drain   grpcio whose Check starts a graceful shutdown (server.stop
+                 with a grace period: GOAWAY with last-stream-id 2^31-1, then
+                 one with the last stream) and answers SERVING 0.5 s later
 Runs until killed.
 """
 import os
@@ -79,6 +82,30 @@ def grpclib_server():
     asyncio.run(main())
 
 
+def grpcio_drain_server():
+    import time
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+
+    class Draining(health_pb2_grpc.HealthServicer):
+        def Check(self, request, context):
+            server.stop(grace=10)
+            time.sleep(0.5)
+            return health_pb2.HealthCheckResponse(
+                status=health_pb2.HealthCheckResponse.SERVING)
+
+    health_pb2_grpc.add_HealthServicer_to_server(Draining(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    print(port, flush=True)
+    server.wait_for_termination()
+    # Stopped: stay up (and listening no more) until killed.
+    while True:
+        time.sleep(60)
+
+
 kind = sys.argv[1]
 if kind == "grpcio":
     grpcio_server()
@@ -90,6 +117,8 @@ elif kind == "grpcio-unix":
     grpcio_server(unix=sys.argv[2])
 elif kind == "grpclib":
     grpclib_server()
+elif kind == "grpcio-drain":
+    grpcio_drain_server()
 elif kind == "flip":
     grpcio_server(flip=sys.argv[2])
 else:

@@ -136,6 +136,9 @@ pub struct Client {
     fields: Fields,
     /// The response message, reassembled across DATA frames.
     message: Vec<u8>,
+    /// The error code of a GOAWAY whose last-stream-id covers stream 1: the
+    /// answer may still come (RFC 9113 section 6.8, a graceful drain).
+    goaway: Option<u32>,
 }
 
 impl Client {
@@ -144,8 +147,13 @@ impl Client {
     }
 
     /// Takes bytes read from the server; appends any bytes to send to `out`.
-    /// Returns the verdict once the call has ended one way or another.
+    /// Returns the verdict once the call has ended one way or another. No
+    /// bytes: the server closed the connection, and the verdict is the GOAWAY
+    /// that announced it, if any.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> Option<Verdict> {
+        if bytes.is_empty() {
+            return self.goaway.map(Verdict::GoAway);
+        }
         self.input.extend_from_slice(bytes);
         let input = core::mem::take(&mut self.input);
         let mut at = 0;
@@ -256,10 +264,17 @@ impl Client {
                 };
             }
             GOAWAY => {
-                return match payload.len() {
-                    8.. => Err(Verdict::GoAway(u32_at(payload, 4))),
-                    _ => bad("GOAWAY length"),
-                };
+                if payload.len() < 8 {
+                    return bad("GOAWAY length");
+                }
+                // RFC 9113 section 6.8: streams up to the last-stream-id may
+                // still be answered (a graceful shutdown's first GOAWAY says
+                // 2^31-1); only below 1 has stream 1 been refused.
+                let code = u32_at(payload, 4);
+                if u32_at(payload, 0) & 0x7fff_ffff == 0 {
+                    return Err(Verdict::GoAway(code));
+                }
+                self.goaway = Some(code);
             }
             PUSH_PROMISE => return bad("PUSH_PROMISE, push was disabled"),
             // WINDOW_UPDATE, PRIORITY and unknown types need nothing from a
@@ -582,7 +597,7 @@ mod tests {
         let v = verdict(&b).unwrap();
         assert_eq!(v.to_string(), "stream reset (CANCEL)");
         let mut b = settings();
-        b.extend(frame(GOAWAY, 0, 0, &[0, 0, 0, 0, 0, 0, 0, 11, b'x']));
+        b.extend(frame(GOAWAY, 0, 0, &[0x80, 0, 0, 0, 0, 0, 0, 11, b'x']));
         let v = verdict(&b).unwrap();
         assert_eq!(v.to_string(), "GOAWAY (ENHANCE_YOUR_CALM)");
         assert_eq!(Verdict::GoAway(77).to_string(), "GOAWAY (77)");
@@ -592,6 +607,39 @@ mod tests {
         let mut b = settings();
         b.extend(frame(RST_STREAM, 0, 1, &[0, 0, 8]));
         assert_eq!(verdict(&b), Some(Verdict::Protocol("RST_STREAM length")));
+    }
+
+    // A GOAWAY(NO_ERROR) covering stream 1 failed the probe at once, though
+    // the server then answered SERVING (RFC 9113 section 6.8: keep reading).
+    #[test]
+    fn a_goaway_whose_last_stream_covers_stream_1_waits_for_the_answer() {
+        for last in [
+            [0, 0, 0, 1],
+            [0x7f, 0xff, 0xff, 0xff],
+            [0xff, 0xff, 0xff, 0xff],
+        ] {
+            let mut goaway = last.to_vec();
+            goaway.extend([0, 0, 0, 0]);
+            let mut b = settings();
+            b.extend(frame(GOAWAY, 0, 0, &goaway));
+            let mut client = Client::new();
+            assert_eq!(client.feed(&b, &mut Vec::new()), None, "{last:?}");
+            // The graceful shutdown's second GOAWAY, then the answer.
+            let mut rest = frame(GOAWAY, 0, 0, &[0, 0, 0, 1, 0, 0, 0, 0]);
+            rest.extend(&answer(1)[15..]);
+            assert_eq!(client.feed(&rest, &mut Vec::new()), Some(Verdict::Serving));
+            // Had the server closed instead, the verdict is its GOAWAY.
+            let mut closed = Client::new();
+            closed.feed(&b, &mut Vec::new());
+            assert_eq!(closed.feed(&[], &mut Vec::new()), Some(Verdict::GoAway(0)));
+        }
+        // A later GOAWAY below 1 refuses stream 1 after all.
+        let mut b = settings();
+        b.extend(frame(GOAWAY, 0, 0, &[0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+        b.extend(frame(GOAWAY, 0, 0, &[0, 0, 0, 0, 0, 0, 0, 2]));
+        assert_eq!(verdict(&b), Some(Verdict::GoAway(2)));
+        // Nothing of the kind: a close is just a close.
+        assert_eq!(Client::new().feed(&[], &mut Vec::new()), None);
     }
 
     #[test]

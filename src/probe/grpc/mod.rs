@@ -46,10 +46,13 @@ pub fn exchange(
     // One exit, so the client's buffers are dropped in one place.
     let verdict = loop {
         match stream.read(&mut buf) {
-            Ok(0) => break Err(Failure::Closed),
             Ok(n) => {
+                // 0: the end of the connection, which the client is told too.
                 if let Some(v) = client.feed(&buf[..n], &mut out) {
                     break Ok(v);
+                }
+                if n == 0 {
+                    break Err(Failure::Closed);
                 }
             }
             Err(e) => break Err(e),
