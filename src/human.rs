@@ -1,6 +1,8 @@
-//! Durations written the way users write them (`10s`, `500ms`), without the
-//! `{:?}` formatting machinery: shared by init logs and probe reports.
+//! Durations written the way users write them (`10s`, `500ms`, `3m02s`), read
+//! and shown without the `{:?}` machinery: shared by cli, init logs and probe reports.
 
+use alloc::format;
+use alloc::string::String;
 use core::fmt;
 use core::time::Duration;
 
@@ -14,6 +16,108 @@ impl fmt::Display for Shown {
             write!(f, "{}s", ms / 1000)
         } else {
             write!(f, "{ms}ms")
+        }
+    }
+}
+
+/// `500ms`, `10s`, `2m`, `1h`, compounds like `1m30s`, or a bare number of seconds.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration '{text}' (use e.g. 500ms, 10s, 2m, 1h)");
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(secs) = t.parse::<u64>() {
+        return capped(secs.checked_mul(1000).ok_or_else(bad)?).ok_or_else(bad);
+    }
+    let mut total: u64 = 0; // milliseconds
+    let mut rest = t;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let scale = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_len..];
+        total = number
+            .checked_mul(scale)
+            .and_then(|ms| total.checked_add(ms))
+            .ok_or_else(bad)?;
+    }
+    capped(total).ok_or_else(bad)
+}
+
+/// At most about 136 years (u32 seconds): any `Instant` plus it stays
+/// representable, so deadlines built from user input can never overflow.
+fn capped(ms: u64) -> Option<Duration> {
+    (ms <= u64::from(u32::MAX) * 1000).then(|| Duration::from_millis(ms))
+}
+
+/// Displays how long ago, or for how long: `3.42s` under 10 s, then `41s`,
+/// `3m02s`, `2h05m` (hours grow past a day: `52h10m`).
+pub struct Age(pub Duration);
+
+impl fmt::Display for Age {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let s = self.0.as_secs();
+        let (big, small, units) = match s {
+            ..10 => return write!(f, "{s}.{:02}s", self.0.subsec_millis() / 10),
+            10..60 => return write!(f, "{s}s"),
+            60..3600 => (s / 60, s % 60, "ms"),
+            _ => (s / 3600, s / 60 % 60, "hm"),
+        };
+        write!(f, "{big}{}{small:02}{}", &units[..1], &units[1..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn ages_show_the_two_largest_units() {
+        let age =
+            |s: u64, ms: u64| Age(Duration::from_secs(s) + Duration::from_millis(ms)).to_string();
+        assert_eq!(age(3, 427), "3.42s");
+        assert_eq!(age(0, 4), "0.00s");
+        assert_eq!(age(41, 900), "41s");
+        assert_eq!(age(182, 0), "3m02s");
+        assert_eq!(age(2 * 3600 + 5 * 60 + 9, 0), "2h05m");
+        assert_eq!(age(3 * 86_400 + 4 * 3600, 0), "76h00m");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("7"), Ok(Duration::from_secs(7)));
+        assert_eq!(duration("0"), Ok(Duration::ZERO));
+        for bad in [
+            "",
+            "s",
+            "10x",
+            "-1",
+            "1.5s",
+            "10 s",
+            "99999999999999999999h",
+            "18446744073709551615",
+            "5000000000",
+            "ms10",
+        ] {
+            assert!(duration(bad).is_err(), "{bad}");
         }
     }
 }

@@ -32,7 +32,8 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
     let env = |name: &str| sys::env::var(name).map(<[u8]>::to_vec);
     match cli::parse(args, &env) {
         Ok(Command::Init(opts)) => init::main(opts, started_mask),
-        Ok(Command::Check(opts)) => {
+        Ok(Command::Check(mut opts)) => {
+            opts.exec_mask = started_mask;
             // A probe is an ordinary process: it takes signals the ordinary way,
             // except SIGPIPE: a peer that closes while we write must not kill
             // it (unix sockets and stdout use write(2)); blocked, the write

@@ -11,7 +11,7 @@ use super::argv::{Arg, Lexer};
 use super::opt::{self, Opt, Stop, Takes, env_text};
 use super::{Command, Env, Mode, help, values};
 use crate::probe::target;
-use crate::probe::{CheckOptions, StatusSet, Target};
+use crate::probe::{CheckOptions, StatusSet};
 
 /// At most this many retries: more is a typo, the deadline bounds them anyway.
 const MAX_RETRIES: u32 = 1000;
@@ -151,10 +151,11 @@ Usage: vigil check [OPTIONS] [TARGET...]
 
 TARGET is http://HOST[:PORT][/PATH[?QUERY]], https://..., tcp://HOST:PORT,
 or grpc://HOST:PORT[/SERVICE] and grpcs://... (grpc.health.v1 Check: healthy
-when SERVING), IPv6 literals in brackets. With no TARGET, the whitespace-
-separated list in VIGIL_CHECK. ${VAR} and ${VAR:-default} are expanded in
-targets and header values ($$ is a literal $). Every address a name resolves
-to is tried.
+when SERVING), IPv6 literals in brackets; file:///PATH[?max-age=DURATION]
+(exists, modified within DURATION); exec:CMD ARG... (exits 0; split as
+--with splits, no shell). With no TARGET, the whitespace-separated list in
+VIGIL_CHECK. ${VAR} and ${VAR:-default} are expanded in targets and header
+values ($$ is a literal $). Every address a name resolves to is tried.
 
 Options:
 ";
@@ -208,10 +209,7 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
         );
     }
     for text in &texts {
-        let expanded =
-            target::expand(text, &|name| values::variable(env, name)).map_err(|e| e.0)?;
-        opts.targets
-            .push(Target::parse(&expanded).map_err(|e| e.0)?);
+        opts.targets.push(values::target(text, env)?);
     }
     opt::apply_twins(OPTIONS, &seen, &mut opts, env)?;
     Ok(Command::Check(opts))

@@ -11,47 +11,9 @@ use super::Env;
 use crate::probe::target::{self, BadTarget, Scheme, Target};
 use crate::sys::signal::Signal;
 
-/// `500ms`, `10s`, `2m`, `1h`, compounds like `1m30s`, or a bare number of seconds.
-pub fn duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration '{text}' (use e.g. 500ms, 10s, 2m, 1h)");
-    let t = text.trim();
-    if t.is_empty() {
-        return Err(bad());
-    }
-    if let Ok(secs) = t.parse::<u64>() {
-        return capped(secs.checked_mul(1000).ok_or_else(bad)?).ok_or_else(bad);
-    }
-    let mut total: u64 = 0; // milliseconds
-    let mut rest = t;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(bad());
-        }
-        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let scale = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit_len..];
-        total = number
-            .checked_mul(scale)
-            .and_then(|ms| total.checked_add(ms))
-            .ok_or_else(bad)?;
-    }
-    capped(total).ok_or_else(bad)
-}
-
-/// At most about 136 years (u32 seconds): any `Instant` plus it stays
-/// representable, so deadlines built from user input can never overflow.
-fn capped(ms: u64) -> Option<Duration> {
-    (ms <= u64::from(u32::MAX) * 1000).then(|| Duration::from_millis(ms))
-}
+/// `500ms`, `10s`, `2m`, `1h`, compounds like `1m30s`, or a bare number of
+/// seconds: parsed where `file://` targets' `max-age` is too.
+pub use crate::human::duration;
 
 /// `1/true/yes` and `0/false/no`, any case; anything else is an error, never "on".
 pub fn boolean(text: &str) -> Result<bool, String> {
@@ -119,13 +81,25 @@ pub fn positive(text: &str) -> Result<Duration, String> {
     }
 }
 
-/// A target of `--wait-for` or `--watch`, after `${VAR}` / `${VAR:-default}`
-/// expansion as `vigil check` does. One this build cannot probe (https or
-/// grpcs without TLS) is refused: it could never pass, so the wait would run
-/// to its timeout and the watchdog would stop a healthy program.
+/// A target of `vigil check`: `exec:CMD ARG...` split as `--with` splits a
+/// command line, any other after `${VAR}` / `${VAR:-default}` expansion.
+pub fn target(text: &str, env: Env) -> Result<Target, String> {
+    let lookup = |name: &str| variable(env, name);
+    if let Some(line) = text.strip_prefix("exec:") {
+        let words = super::command_words::split(line, &lookup)
+            .map_err(|e| format!("target '{text}': {e}"))?;
+        return Ok(Target::exec(text, words));
+    }
+    let expanded = target::expand(text, &lookup).map_err(|e| e.0)?;
+    Target::parse(&expanded).map_err(|e| e.0)
+}
+
+/// A target of `--wait-for`, `--watch` or `--ready`, as `vigil check` takes
+/// it. One this build cannot probe (https or grpcs without TLS) is refused:
+/// it could never pass, so the wait would run to its timeout and the
+/// watchdog would stop a healthy program.
 pub fn init_target(text: &str, env: Env) -> Result<Target, String> {
-    let expanded = target::expand(text, &|name| variable(env, name)).map_err(|e| e.0)?;
-    let parsed = Target::parse(&expanded).map_err(|e| e.0)?;
+    let parsed = target(text, env)?;
     if matches!(parsed.scheme, Scheme::Https | Scheme::Grpcs) && cfg!(not(feature = "tls")) {
         return Err(format!(
             "target '{text}': https and grpcs need TLS, and this vigil was built without TLS"
@@ -171,31 +145,6 @@ mod tests {
         assert_eq!(retries(" 5 "), Ok(5));
         for bad in ["0", "-1", "x", "4294967296"] {
             assert_eq!(retries(bad), Err(format!("invalid count '{bad}'")));
-        }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(duration("7"), Ok(Duration::from_secs(7)));
-        assert_eq!(duration("0"), Ok(Duration::ZERO));
-        for bad in [
-            "",
-            "s",
-            "10x",
-            "-1",
-            "1.5s",
-            "10 s",
-            "99999999999999999999h",
-            "18446744073709551615",
-            "5000000000",
-            "ms10",
-        ] {
-            assert!(duration(bad).is_err(), "{bad}");
         }
     }
 
@@ -249,6 +198,17 @@ mod tests {
         assert_eq!(
             init_target("tcp://db:${NOPE}", &env).unwrap_err(),
             "'tcp://db:${NOPE}': variable NOPE is not set (use ${NOPE:-default} for a default)"
+        );
+        let t = init_target("exec:pg_isready -h \"${NOPE:-a b}\" '${X}'", &env).unwrap();
+        assert_eq!(t.words, ["pg_isready", "-h", "a b", "${X}"]);
+        assert_eq!(t.as_str(), "exec:pg_isready -h \"${NOPE:-a b}\" '${X}'");
+        assert_eq!(
+            init_target("exec:a 'b", &env).unwrap_err(),
+            "target 'exec:a 'b': unclosed single quote"
+        );
+        assert_eq!(
+            init_target("exec: ", &env).unwrap_err(),
+            "target 'exec: ': empty command"
         );
         for tls in ["https://h/", "grpcs://h:1"] {
             let r = init_target(tls, &env);

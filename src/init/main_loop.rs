@@ -372,7 +372,8 @@ fn start_probe(
 ) -> crate::sys::errno::Result<ProbeChild> {
     let mask = Mask(started.0 | 1u64 << (libc::SIGPIPE - 1));
     fork_probe(mask, || {
-        let opts = CheckOptions::new(Vec::new());
+        let mut opts = CheckOptions::new(Vec::new());
+        opts.exec_mask = started;
         let report = probe(target, &opts, Deadline::after(timeout));
         (report.ok(), report.to_string())
     })

@@ -143,6 +143,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             no_new_privs: opts.no_new_privs,
             ignore_chld,
             cwd: None,
+            quiet: false,
         },
         sidecars: &sidecars,
         wait_for: &opts.wait_for,

@@ -1,7 +1,10 @@
-//! `vigil check`: probe http://, https://, tcp://, grpc:// and grpcs:// targets
-//! under one hard deadline; also the library entry (`probe_all`) init mode reuses.
+//! `vigil check`: probe http://, https://, tcp://, grpc://, grpcs://, file://
+//! and exec: targets under one hard deadline; also the library entry
+//! (`probe_all`) init mode reuses.
 
 pub mod deadline;
+pub mod exec;
+pub mod file;
 pub mod grpc;
 pub mod http;
 pub mod net;
@@ -22,6 +25,7 @@ pub use http::StatusSet;
 pub use report::{Failure, Passed, Report};
 pub use target::{BadTarget, Scheme, Target};
 
+use crate::sys::sigwait::Mask;
 use crate::sys::time::{Instant, sleep};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,6 +48,9 @@ pub struct CheckOptions {
     pub retries: u32,
     pub retry_delay: Duration,
     pub quiet: bool,
+    /// The signal mask an `exec:` target's command starts with: the one vigil
+    /// was started with.
+    pub exec_mask: Mask,
 }
 
 impl CheckOptions {
@@ -59,6 +66,7 @@ impl CheckOptions {
             retries: 0,
             retry_delay: DEFAULT_RETRY_DELAY,
             quiet: false,
+            exec_mask: Mask(0),
         }
     }
 }
@@ -146,8 +154,11 @@ pub fn probe(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Report
 
 /// One connection, one request.
 fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<Passed, Failure> {
-    if matches!(target.scheme, Scheme::Https | Scheme::Grpcs) && cfg!(not(feature = "tls")) {
-        return Err(Failure::NoTls);
+    match target.scheme {
+        Scheme::File => return file::check(target),
+        Scheme::Exec => return exec::run(target, opts, deadline),
+        Scheme::Https | Scheme::Grpcs if cfg!(not(feature = "tls")) => return Err(Failure::NoTls),
+        _ => {}
     }
     let socket = net::connect(target, opts.unix_socket.as_deref(), deadline)?;
     let mut stream = net::Bounded::new(socket, deadline);
@@ -172,6 +183,7 @@ fn attempt(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
         }
         #[cfg(not(feature = "tls"))]
         Scheme::Https | Scheme::Grpcs => return Err(Failure::NoTls),
+        Scheme::File | Scheme::Exec => return Err(Failure::BadResponse("not a network target")),
     };
     if !opts.statuses.contains(answer.code) {
         Err(Failure::Status(answer.code, answer.reason))

@@ -9,7 +9,9 @@ use core::time::Duration;
 
 use super::deadline::Deadline;
 use super::grpc::client::Verdict;
+use crate::human::{Age, Shown};
 use crate::sys::Errno;
+use crate::sys::signal::Signal;
 
 /// Longest target text and error text a line shows: Docker keeps only the
 /// first 4096 bytes of a probe's output, so every line stays short.
@@ -44,12 +46,37 @@ pub enum Failure {
     BodyMismatch(u16, String),
     /// A gRPC health check that did not answer SERVING: what it said instead.
     Grpc(Verdict),
+    /// `file://`: no such path.
+    Missing,
+    /// `file://`: stat failed otherwise (a directory we may not search).
+    Stat(Errno),
+    /// `file://...?max-age=`: modified `age` ago, more than `max`.
+    Stale {
+        age: Duration,
+        max: Duration,
+    },
+    /// `file://`: modified this far ahead of the wall clock.
+    Future(Duration),
+    /// `exec:`: it could not be started (not found, not executable).
+    Spawn(Errno),
+    /// `exec:`: it exited with this status.
+    Exit(u8),
+    /// `exec:`: a signal ended it.
+    Killed(Signal),
 }
 
 impl Failure {
     /// The deadline passed: retrying cannot help.
     pub fn timed_out(&self) -> bool {
         matches!(self, Failure::TimedOut(_) | Failure::BodyTimedOut(_))
+    }
+
+    /// A `file://` verdict, shown without a time taken.
+    fn about_a_file(&self) -> bool {
+        matches!(
+            self,
+            Failure::Missing | Failure::Stat(_) | Failure::Stale { .. } | Failure::Future(_)
+        )
     }
 
     /// Names an OS error the way a probe's reader wants to see it.
@@ -69,13 +96,11 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Failure::TimedOut(total) => {
-                write!(f, "timed out after {}", crate::human::Shown(*total))
+                write!(f, "timed out after {}", Shown(*total))
             }
-            Failure::BodyTimedOut(total) => write!(
-                f,
-                "timed out after {} reading the body",
-                crate::human::Shown(*total)
-            ),
+            Failure::BodyTimedOut(total) => {
+                write!(f, "timed out after {} reading the body", Shown(*total))
+            }
             Failure::Refused => f.write_str("refused"),
             Failure::Reset => f.write_str("connection reset"),
             Failure::Unreachable => f.write_str("unreachable"),
@@ -98,6 +123,15 @@ impl fmt::Display for Failure {
             }
             // Bounded already: grpc-message is cut at 100 bytes.
             Failure::Grpc(verdict) => fmt::Display::fmt(verdict, f),
+            Failure::Missing => f.write_str("missing"),
+            Failure::Stat(e) => write!(f, "cannot stat: {e}"),
+            Failure::Stale { age, max } => {
+                write!(f, "stale: age {} > {}", Age(*age), Shown(*max))
+            }
+            Failure::Future(ahead) => write!(f, "modified {} in the future", Age(*ahead)),
+            Failure::Spawn(e) => write!(f, "cannot run: {e}"),
+            Failure::Exit(code) => write!(f, "exit {code}"),
+            Failure::Killed(sig) => write!(f, "killed by {sig}"),
         }
     }
 }
@@ -109,6 +143,10 @@ pub enum Passed {
     Status(u16, String),
     Connected,
     Serving,
+    /// `file://`: the path exists, modified this long ago.
+    Age(Duration),
+    /// `exec:`: the command exited 0.
+    Exited,
 }
 
 /// One target's outcome and how long it took, retries included.
@@ -137,8 +175,11 @@ impl fmt::Display for Report {
             }
             Ok(Passed::Connected) => f.write_str("connected ")?,
             Ok(Passed::Serving) => f.write_str("SERVING ")?,
+            Ok(Passed::Exited) => f.write_str("exit 0 ")?,
+            // A stat takes no time worth showing; the age is what counts.
+            Ok(Passed::Age(age)) => return write!(f, "age {}", Age(*age)),
             // The budget it quotes is the time taken.
-            Err(e) if e.timed_out() => return write!(f, "{e}"),
+            Err(e) if e.timed_out() || e.about_a_file() => return write!(f, "{e}"),
             Err(e) => write!(f, "{e} ")?,
         }
         write_elapsed(f, self.elapsed)
@@ -249,6 +290,36 @@ mod tests {
                 1_000_100
             ),
             "fail http://127.0.0.1:8080/healthz timed out after 1s reading the body"
+        );
+    }
+
+    #[test]
+    fn file_lines_show_the_age_and_no_time_taken() {
+        let file = |result| {
+            Report {
+                target: "file:///tmp/hb".into(),
+                result,
+                elapsed: Duration::from_micros(40),
+            }
+            .to_string()
+        };
+        let s = Duration::from_secs;
+        assert_eq!(file(Ok(Passed::Age(s(12)))), "ok file:///tmp/hb age 12s");
+        assert_eq!(
+            file(Err(Failure::Stale {
+                age: s(182),
+                max: s(90)
+            })),
+            "fail file:///tmp/hb stale: age 3m02s > 90s"
+        );
+        assert_eq!(file(Err(Failure::Missing)), "fail file:///tmp/hb missing");
+        assert_eq!(
+            file(Err(Failure::Future(s(40)))),
+            "fail file:///tmp/hb modified 40s in the future"
+        );
+        assert_eq!(
+            file(Err(Failure::Stat(Errno(libc::EACCES)))),
+            "fail file:///tmp/hb cannot stat: Permission denied (os error 13)"
         );
     }
 

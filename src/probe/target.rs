@@ -1,12 +1,14 @@
-//! What to probe: `http://`, `https://`, `tcp://`, `grpc://` and `grpcs://`
-//! targets parsed from text,
-//! after `${VAR}` / `${VAR:-default}` expansion (exec-form HEALTHCHECK has no shell).
+//! What to probe: `http://`, `https://`, `tcp://`, `grpc://`, `grpcs://` and
+//! `file://` targets parsed from text, after `${VAR}` / `${VAR:-default}`
+//! expansion (exec-form HEALTHCHECK has no shell), and `exec:` command lines.
 
 use alloc::borrow::ToOwned;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 use core::net::{IpAddr, Ipv6Addr};
+use core::time::Duration;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Scheme {
@@ -17,17 +19,26 @@ pub enum Scheme {
     Grpc,
     /// The same over TLS with ALPN `h2`.
     Grpcs,
+    /// A path that must exist (and be fresh enough: `max_age`); only stat(2)'d.
+    File,
+    /// A command that must exit 0 within the deadline (`words`).
+    Exec,
 }
 
 /// One parsed target. `host` has no brackets; `path` is what goes on the
 /// request line (path and query, at least `/`; empty for tcp), and for
-/// grpc the service name (without the `/`; empty for the whole server).
+/// grpc the service name (without the `/`; empty for the whole server), and
+/// for file the path on this machine.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Target {
     pub scheme: Scheme,
     pub host: String,
     pub port: u16,
     pub path: String,
+    /// `file://...?max-age=DURATION`: the oldest mtime that passes.
+    pub max_age: Option<Duration>,
+    /// `exec:`: the command's words, split and expanded (no shell).
+    pub words: Vec<String>,
     text: String,
 }
 
@@ -56,7 +67,8 @@ impl Target {
             "tcp" => Scheme::Tcp,
             "grpc" => Scheme::Grpc,
             "grpcs" => Scheme::Grpcs,
-            _ => return bad("scheme must be http, https, tcp, grpc or grpcs"),
+            "file" => return file(text, rest),
+            _ => return bad("scheme must be http, https, tcp, grpc, grpcs or file (or exec:)"),
         };
         // A fragment never goes to the server (RFC 9110 section 7.1).
         let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
@@ -107,9 +119,7 @@ impl Target {
                 Scheme::Http => 80,
                 Scheme::Https => 443,
                 Scheme::Tcp => return bad("tcp:// needs a port: tcp://HOST:PORT"),
-                Scheme::Grpc | Scheme::Grpcs => {
-                    return bad("grpc needs a port: grpc://HOST:PORT[/SERVICE]");
-                }
+                _ => return bad("grpc needs a port: grpc://HOST:PORT[/SERVICE]"),
             },
         };
         if path.bytes().any(|b| b <= b' ' || b == 0x7f) {
@@ -131,8 +141,24 @@ impl Target {
             host: host.to_owned(),
             port,
             path,
+            max_age: None,
+            words: Vec::new(),
             text: text.to_owned(),
         })
+    }
+
+    /// An `exec:` target: `text` as written (variables unexpanded, so the
+    /// report never shows their values) and its words, split by the caller.
+    pub fn exec(text: &str, words: Vec<String>) -> Target {
+        Target {
+            scheme: Scheme::Exec,
+            host: String::new(),
+            port: 0,
+            path: String::new(),
+            max_age: None,
+            words,
+            text: text.to_owned(),
+        }
     }
 
     /// The target as the user wrote it (after `${VAR}` expansion).
@@ -151,7 +177,7 @@ impl Target {
         let default = match self.scheme {
             Scheme::Http => 80,
             Scheme::Https => 443,
-            Scheme::Tcp | Scheme::Grpc | Scheme::Grpcs => 0,
+            _ => 0,
         };
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
@@ -164,6 +190,33 @@ impl Target {
             format!("{host}:{}", self.port)
         }
     }
+}
+
+/// `file:///PATH[?max-age=DURATION]`: `rest` is what follows `file://`. The
+/// path is taken as written (no percent-decoding), up to a `?`; `max-age` is
+/// the only query.
+fn file(text: &str, rest: &str) -> Result<Target, BadTarget> {
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let max_age = match query {
+        "" => None,
+        q => q
+            .strip_prefix("max-age=")
+            .and_then(|d| crate::human::duration(d).ok()),
+    };
+    if !path.starts_with('/') || path.contains('\0') || max_age.is_none() && !query.is_empty() {
+        return Err(BadTarget(format!(
+            "target '{text}': use file:///PATH or file:///PATH?max-age=DURATION (e.g. 90s, 5m)"
+        )));
+    }
+    Ok(Target {
+        scheme: Scheme::File,
+        host: String::new(),
+        port: 0,
+        path: path.to_owned(),
+        max_age,
+        words: Vec::new(),
+        text: text.to_owned(),
+    })
 }
 
 /// The service of a grpc target's path: `""` or `/` for the whole server,
@@ -304,9 +357,37 @@ mod tests {
             "grpc://h:1/a/b",
             "grpc://h:1/svc?x",
             "grpc://h:1/a%20b",
+            "file://tmp/hb",
+            "file://",
+            "file:///hb?max-age=soon",
+            "file:///hb?maxage=1s",
+            "file:///hb?max-age",
         ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn file_targets_take_a_path_and_a_max_age() {
+        let f = t("file:///tmp/hb");
+        assert_eq!(
+            (f.scheme, f.path.as_str(), f.max_age),
+            (Scheme::File, "/tmp/hb", None)
+        );
+        let f = t("FILE:///run/a b#c?max-age=1m30s");
+        assert_eq!(f.path, "/run/a b#c");
+        assert_eq!(f.max_age, Some(Duration::from_secs(90)));
+        assert_eq!(f.as_str(), "FILE:///run/a b#c?max-age=1m30s");
+        let e = Target::parse("file:///hb?max-age=soon").unwrap_err().0;
+        assert_eq!(
+            e,
+            "target 'file:///hb?max-age=soon': use file:///PATH or file:///PATH?max-age=DURATION (e.g. 90s, 5m)"
+        );
+        let e = Target::parse("file:///hb?age=1s").unwrap_err().0;
+        assert!(
+            e.starts_with("target 'file:///hb?age=1s': use file:///PATH"),
+            "{e}"
+        );
     }
 
     fn env(name: &str) -> Result<Option<String>, BadTarget> {

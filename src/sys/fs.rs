@@ -77,6 +77,31 @@ pub fn read_link<'b>(path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
     Ok(&buf[..n as usize])
 }
 
+/// The last modification time of `path` (stat(2), following symbolic links)
+/// as time since the epoch, clamped at 0. Only stat: the file is never opened.
+pub fn modified(path: &CStr) -> Result<core::time::Duration> {
+    // SAFETY: `libc::stat` is plain old data; all-zero is a valid value.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: `path` is NUL-terminated; the kernel writes one struct stat
+    // into `st` (musl's layout is the kernel's on x86_64 and aarch64). The
+    // raw call: musl's stat adds a statx fallback and /proc/self/fd names.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_newfstatat,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            &mut st as *mut libc::stat,
+            0,
+        )
+    };
+    if rc != 0 {
+        return Err(Errno::last());
+    }
+    let secs = u64::try_from(st.st_mtime).unwrap_or(0);
+    let nanos = u32::try_from(st.st_mtime_nsec).unwrap_or(0) % 1_000_000_000;
+    Ok(core::time::Duration::new(secs, nanos))
+}
+
 /// The lines of a text file read as bytes, without their `\n` (or `\r\n`).
 /// Bytes, not text: getent(1) and the libc resolvers read /etc files so, and
 /// a byte that is not UTF-8 in a field nobody uses must not hide the line.
@@ -120,6 +145,24 @@ mod tests {
         let got = read(&name);
         let _ = std::fs::remove_file(&path);
         assert_eq!(got.as_deref(), Ok(&big[..]));
+    }
+
+    #[test]
+    fn modified_is_the_wall_clock_time_of_the_last_write() {
+        let path = std::env::temp_dir().join(format!("vigil-mtime-{}", std::process::id()));
+        let before = crate::sys::time::wall_now();
+        std::fs::write(&path, b"x").expect("write temp file");
+        let name = std::ffi::CString::new(path.to_str().expect("utf-8 temp path")).expect("path");
+        let got = modified(&name);
+        let _ = std::fs::remove_file(&path);
+        let got = got.expect("stat");
+        // The kernel stamps with its coarse clock, up to a tick behind.
+        assert!(
+            got + core::time::Duration::from_millis(20) >= before,
+            "{got:?} {before:?}"
+        );
+        assert!(got <= crate::sys::time::wall_now());
+        assert_eq!(modified(c"/nonexistent"), Err(Errno(libc::ENOENT)));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and `Errno` for errors; nothing here decides an exit status or a message.
 #![allow(unsafe_code)]
 
+pub mod command;
 pub mod dir;
 pub mod disposition;
 pub mod entry;

@@ -33,6 +33,9 @@ pub struct Spawn<'a> {
     /// any `--user` switch): the caller's, once vigil has left it for `/`;
     /// `None`: stay in vigil's.
     pub cwd: Option<&'a CStr>,
+    /// stdin, stdout and stderr on /dev/null (an `exec:` probe's command),
+    /// not vigil's own.
+    pub quiet: bool,
 }
 
 /// A user to become: ids and supplementary groups, plus HOME when known.
@@ -106,7 +109,8 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
         // `req.cwd`, likewise;
         // `envp` is NULL-terminated and points into `environ` and `home`, both
         // alive here, so exec_searching's contract holds (and this is the
-        // forked child); all other arguments are plain integers.
+        // forked child); "/dev/null" is a C string literal; all other
+        // arguments are plain integers.
         unsafe {
             // Fail closed: the first step that fails is reported and the
             // child never execs. The directory first, so a child that cannot
@@ -138,6 +142,17 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
                 && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
             {
                 step = 4;
+            }
+            if req.quiet {
+                let null = libc::syscall(
+                    libc::SYS_openat,
+                    libc::AT_FDCWD,
+                    c"/dev/null".as_ptr(),
+                    libc::O_RDWR,
+                ) as i32;
+                for fd in 0..3 {
+                    libc::dup2(null, fd);
+                }
             }
             let err = if step == 0 {
                 if req.ignore_chld {

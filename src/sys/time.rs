@@ -58,6 +58,12 @@ impl Sub<Duration> for Instant {
     }
 }
 
+/// The wall clock (CLOCK_REALTIME) as time since the epoch: for file ages,
+/// which the kernel stamps from it.
+pub fn wall_now() -> Duration {
+    clock(libc::CLOCK_REALTIME)
+}
+
 /// Nanoseconds of the wall clock's current second: a cheap varying number.
 pub fn wall_subsec_nanos() -> u32 {
     clock(libc::CLOCK_REALTIME).subsec_nanos()

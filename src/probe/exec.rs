@@ -1,0 +1,38 @@
+//! `exec:` targets: a command line, split as `--with` splits it (no shell),
+//! that must exit 0 within the probe's deadline; at the deadline it is killed
+//! with its process group. Its output goes to /dev/null.
+
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+
+use super::report::{Failure, Passed};
+use super::target::Target;
+use super::{CheckOptions, Deadline};
+use crate::sys::Errno;
+use crate::sys::command;
+use crate::sys::process::SpawnError;
+use crate::sys::wait::ExitStatus;
+
+pub fn run(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<Passed, Failure> {
+    let argv = target
+        .words
+        .iter()
+        .map(|w| CString::new(w.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Failure::Spawn(Errno(libc::EINVAL)))?;
+    let left = deadline
+        .remaining()
+        .ok_or(Failure::TimedOut(deadline.total()))?;
+    let ran = command::run(&argv, opts.exec_mask, left).map_err(|e| {
+        Failure::Spawn(match e {
+            SpawnError::Fork(e) | SpawnError::Exec(e) | SpawnError::Chdir(e) => e,
+            SpawnError::Creds(_, e) => e,
+        })
+    })?;
+    match ran {
+        Some(ExitStatus::Exited(0)) => Ok(Passed::Exited),
+        Some(ExitStatus::Exited(code)) => Err(Failure::Exit(code)),
+        Some(ExitStatus::Signaled(sig)) => Err(Failure::Killed(sig)),
+        None => Err(Failure::TimedOut(deadline.total())),
+    }
+}
