@@ -250,7 +250,7 @@ fn healthcheck_with_vigil_check_turns_healthy_and_a_failing_one_unhealthy() {
 }
 
 #[test]
-fn distroless_example_expands_port_in_its_healthcheck_and_turns_healthy() {
+fn distroless_example_turns_healthy_and_its_probe_reads_vigil_check() {
     let _serial = serial();
     let mut s = Scratch::new("distroless");
     let vigil = build_vigil_image(&mut s);
@@ -275,7 +275,7 @@ fn distroless_example_expands_port_in_its_healthcheck_and_turns_healthy() {
         &image,
         &["--build-arg", &a, "--build-arg", &b],
     );
-    scenarios::distroless_port_is_expanded_by_vigil_check(&engine(), &mut s, &image, &[]);
+    scenarios::distroless_probe_reads_vigil_check(&engine(), &mut s, &image, &[]);
 }
 
 #[test]

@@ -356,7 +356,7 @@ fn thirty_healthchecks_leave_no_zombie_under_init_and_as_entrypoint() {
 }
 
 #[test]
-fn distroless_example_builds_unchanged_and_vigil_expands_port_in_its_healthcheck() {
+fn distroless_example_builds_unchanged_and_its_probe_reads_vigil_check() {
     let _serial = serial();
     let d = daemon("distroless");
     let e = &d.engine;
@@ -364,7 +364,7 @@ fn distroless_example_builds_unchanged_and_vigil_expands_port_in_its_healthcheck
     let image = "vigil-example-dl:test";
     d.build_example("distroless.Dockerfile", image);
     assert_eq!(e.inspect(image, "{{.Config.User}}"), "65534:65534");
-    scenarios::distroless_port_is_expanded_by_vigil_check(e, &mut s, image, &FAST_HEALTH);
+    scenarios::distroless_probe_reads_vigil_check(e, &mut s, image, &FAST_HEALTH);
 }
 
 // ---- docker-compose v1 ------------------------------------------------------

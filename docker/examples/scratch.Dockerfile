@@ -1,8 +1,9 @@
 # A FROM-scratch image: vigil is PID 1 and the health probe, busybox's httpd
 # is the app. No shell, no curl, no libc: two static files and the content.
 #
-# Build context: docker/examples/.
-#   docker build -f docker/examples/scratch.Dockerfile -t vigil-example docker/examples
+# Build context: docker/examples/ (build vigil:0.1.0 first: docker/Dockerfile).
+#   docker build -f docker/examples/scratch.Dockerfile -t vigil-example:0.1.0 docker/examples
+# kubernetes.yaml runs that tag.
 # The app is busybox's static binary: the stage `app` takes it from an image;
 # to use Debian's busybox-static instead, hand over a directory holding it:
 #   docker build --build-context app=DIR ...   (DIR/bin/busybox)

@@ -1,7 +1,7 @@
 //! Container scenarios written once and run under each engine (podman, the
 //! Docker engine): stop times and statuses, the grace period, reaping under
 //! thirty health probes, vigil as the runtime's `--init`, and the distroless
-//! example's `${PORT:-8080}`.
+//! example's `VIGIL_CHECK`.
 #![allow(dead_code)]
 
 use std::time::{Duration, Instant};
@@ -332,10 +332,11 @@ pub fn runtime_init_is_vigil(e: &Engine, s: &mut Scratch, image: &str) {
     }
 }
 
-/// The distroless example: its HEALTHCHECK's `${PORT:-8080}` is expanded by
-/// vigil (no shell in the image), so it turns healthy on 8080, and with
-/// `-e PORT=9090` (the app still on 8080) it probes 9090 and fails there.
-pub fn distroless_port_is_expanded_by_vigil_check(
+/// The distroless example: its HEALTHCHECK runs `vigil check` with no target,
+/// so vigil reads `VIGIL_CHECK` itself (no shell in the image): it turns
+/// healthy on 8080, and with `-e VIGIL_CHECK=http://127.0.0.1:9090/` (the app
+/// still on 8080) it probes 9090 and fails there.
+pub fn distroless_probe_reads_vigil_check(
     e: &Engine,
     s: &mut Scratch,
     image: &str,
@@ -348,11 +349,11 @@ pub fn distroless_port_is_expanded_by_vigil_check(
 
     let moved = s.container("moved");
     let mut extra = health.to_vec();
-    extra.extend_from_slice(&["-e", "PORT=9090"]);
+    extra.extend_from_slice(&["-e", "VIGIL_CHECK=http://127.0.0.1:9090/"]);
     e.run_detached(&moved, &extra, image, &[]);
     wait_serving(e, &moved);
     let status = e.health_until(&moved, "unhealthy", Duration::from_secs(20));
     let log = e.health_log(&moved);
-    assert_eq!(status, "unhealthy", "probe ignored PORT=9090: {log}");
+    assert_eq!(status, "unhealthy", "probe ignored VIGIL_CHECK: {log}");
     assert!(log.contains("127.0.0.1:9090"), "log: {log}");
 }
