@@ -1,5 +1,6 @@
-//! Durations written the way users write them (`10s`, `500ms`, `3m02s`), read
-//! and shown without the `{:?}` machinery: shared by cli, init logs and probe reports.
+//! Durations and sizes written the way users write them (`10s`, `500ms`,
+//! `3m02s`, `64 MiB`), read and shown without the `{:?}` or float machinery:
+//! shared by cli, init logs and probe reports.
 
 use alloc::format;
 use alloc::string::String;
@@ -79,6 +80,30 @@ impl fmt::Display for Age {
     }
 }
 
+/// Displays a size in bytes in binary units, rounded to the nearest: `512 B`,
+/// `4 KiB`, `64 MiB`, and GiB with one decimal (`1.5 GiB`, `2 GiB`).
+pub struct Bytes(pub u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let n = u128::from(self.0);
+        let rounded = |unit: u128| (n + unit / 2) / unit;
+        if n >= 1 << 30 {
+            let tenths = (n * 10 + (1 << 29)) >> 30;
+            match tenths % 10 {
+                0 => write!(f, "{} GiB", tenths / 10),
+                d => write!(f, "{}.{d} GiB", tenths / 10),
+            }
+        } else if n >= 1 << 20 {
+            write!(f, "{} MiB", rounded(1 << 20))
+        } else if n >= 1 << 10 {
+            write!(f, "{} KiB", rounded(1 << 10))
+        } else {
+            write!(f, "{n} B")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +144,20 @@ mod tests {
         ] {
             assert!(duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sizes_read_in_binary_units() {
+        let shown = |n: u64| Bytes(n).to_string();
+        assert_eq!(shown(0), "0 B");
+        assert_eq!(shown(1023), "1023 B");
+        assert_eq!(shown(4096), "4 KiB");
+        assert_eq!(shown(64 << 20), "64 MiB");
+        // A peak a page short of the limit reads as the limit.
+        assert_eq!(shown((64 << 20) - 4096), "64 MiB");
+        assert_eq!(shown(255 << 20), "255 MiB");
+        assert_eq!(shown(3 << 29), "1.5 GiB");
+        assert_eq!(shown(2 << 30), "2 GiB");
+        assert_eq!(shown(u64::MAX), "17179869184 GiB");
     }
 }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod machine;
 mod main_loop;
+pub mod memory_cgroup;
 pub mod restart_policy;
 mod tree;
 pub(crate) mod user;

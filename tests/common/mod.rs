@@ -104,4 +104,5 @@ pub fn output_limit(cmd: &mut Command, limit: Duration) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+pub mod memory_cgroup;
 pub mod run;
