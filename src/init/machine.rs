@@ -1,32 +1,87 @@
 //! The supervisor's decisions as a pure state machine: `on(event, now)` moves
-//! the phase and returns the actions (forward, signal the tree, start, exit).
+//! the phase and returns the actions. No I/O and no clock of its own, only
+//! `core` and `alloc`: the loop (`main_loop.rs`) waits, reaps, kills and spawns.
 //!
-//! Where the README's rules live: how a signal is forwarded (`on_signal`), the
-//! stop delay (`on_stop_signal`, `Phase::StopDelay`), when shutdown starts and
-//! the grace period is enforced (`start_stopping`, `on_clock`), the order in
-//! which PROGRAM and the `--with` sidecars stop (`stop_sidecars`), what happens
-//! when a supervised process exits (`on_reaped`, `on_reaped_all`), restarts and
-//! their backoff (`restart_later`, `restart_policy.rs`). `--wait-for` and the
-//! `--watch` watchdog are sub-machines beside it (`wait_for.rs`, `watchdog.rs`).
-//! No I/O, no clock of its own, only `core` and `alloc`: the loop does the
-//! waiting, reaping and killing.
+//! The whole machine, one row per transition (`=`: the phase stays). The
+//! handlers below follow the README's order, one banner per section; the test
+//! `every_row_of_the_transition_table` (machine/tests.rs) drives each row.
+//!
+//! ```text
+//! phase       event             when                                next          actions
+//! ----------  ----------------  ----------------------------------  ------------  -----------------------------
+//! New         start()           --with sidecars                     Starting      Start(the first sidecar)
+//!                               no sidecar                          start PROGRAM
+//! Starting    Started           a sidecar, another one to start     =             Start(the next sidecar)
+//!                               the last sidecar                    start PROGRAM
+//!                               PROGRAM                             Running       (--watch's schedule begins)
+//! WaitingFor  stop signal                                           stop_all      CancelProbe (exit 128+N)
+//!             Clock             a failed attempt's retry is due     =             StartProbe
+//!                               --wait-timeout passed               stop_all      CancelProbe (exit 1)
+//!             ProbeDone         passed, another target to probe     =             StartProbe(the next target)
+//!                               failed                              =             StartProbe, now or at the retry
+//!                               the last target passed              Starting      Start(PROGRAM)
+//!             ProbeStartFailed  a --wait-for probe                  stop_all      (exit 1)
+//! Running     stop signal       SIGTERM, with --stop-delay          StopDelay     (held)
+//!                               PROGRAM runs                        Stopping      Forward(to PROGRAM)
+//!                               PROGRAM awaits its restart          stop_all      (exit 128+N)
+//!             Clock             a --watch probe is due / overran    =             StartProbe / KillProbe
+//!             ProbeDone         --watch fired, --on-unhealthy exit  Stopping      Forward(SIGTERM to PROGRAM)
+//!                               ... --on-unhealthy restart          =             Forward(SIGTERM to PROGRAM)
+//!             ProbeStartFailed  the --watch probe                   =             (the next one an interval later)
+//! StopDelay   stop signal                                           Stopping      Forward(to PROGRAM)
+//!             Clock             the delay is over                   Stopping      Forward(the held SIGTERM)
+//!             Reaped            a sidecar                           stop_all      (exit: its status)
+//! Stopping    Clock             half the grace period passed        =             TERM to the sidecars' groups
+//!                               the grace period is over            Killing       KILL
+//! Running,    ReapedAll         PROGRAM exited, children left       Draining      TERM (KILL at the grace's end)
+//! StopDelay,                    ... as PID 1, only others left      Lingering     TERM
+//! Stopping                      ... nothing left                    Done          Exit(PROGRAM's status)
+//! Stopping,   stop signal       PROGRAM runs                        =             Forward(to PROGRAM), again
+//! Killing
+//! Draining,   ReapedAll         children left / only others left    Draining / Lingering
+//! Lingering                     nothing left                        Done          Exit
+//!             Clock             the grace period is over            Killing       KILL
+//! Killing     Clock             100 ms after the last KILL          =             KILL
+//!             ReapedAll         no child left (blind: none ours)    Done          Exit
+//! Running,    Reaped            --restart restarts it               =             TERM to its group, or none
+//! WaitingFor                    PROGRAM's restart budget is spent   =             (ReapedAll decides: its status)
+//!                               a sidecar's budget is spent         stop_all      (exit: its status)
+//!                               a sidecar that stays down (exit 0)  =             (on-failure)
+//!                               a sidecar that is not restarted     stop_all      (exit: its status)
+//!             Clock, GroupGone  a sidecar's restart is due          =             KILL what is left, Start
+//!                               PROGRAM's restart is due            start PROGRAM
+//!             Started           a restarted sidecar                 =             (it runs)
+//! any         Signal            route(): Drop                       =             (a debug line)
+//!                               route(): ToAll                      =             Forward(to every process)
+//!             Reaped            PROGRAM, a sidecar (not above)      =             (ReapedAll decides)
+//!                               an orphan                           =             (a debug line)
+//!             StartFailed                                           stop_all      (exit 127, 126 or 1)
+//!             any other                                             =             none
+//! Done        any                                                   =             none
+//! ```
+//! - start PROGRAM: with `--wait-for`, WaitingFor and StartProbe(the first
+//!   target); else Starting and Start(PROGRAM).
+//! - stop_all: while PROGRAM runs, Stopping and Forward(SIGTERM to PROGRAM);
+//!   else, while a process runs, Draining and TERM; else Done and Exit.
+//! - stop signal: SIGTERM, SIGINT or SIGQUIT, after `--rewrite` (`route()`).
+//! - TERM is SIGTERM then SIGCONT. TERM and KILL go to the tree; without a
+//!   visible tree ("blind"), to what vigil can name: its processes and groups.
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To, log};
 use super::restart_policy::{History, OnUnhealthy, Restart, RestartRules, Verdict};
-use super::wait_for::{Progress, WaitFor};
-use super::watchdog::{Watch, WatchRules, Watchdog};
+use super::supervised::{ProcState, Role, Supervised};
+use super::wait_for::{Progress, Wait};
+use super::watchdog::{WatchRules, WatchState, Watchdog};
 use crate::exit_status;
 use crate::human::Shown;
 use crate::log::Level;
 use crate::sys::signal::Signal;
 use crate::sys::wait::{ExitStatus, Pid};
-
-/// Time since an arbitrary monotonic origin, supplied by the loop.
-pub type Mono = Duration;
 
 /// How often SIGKILL is repeated once the grace period is over, in case
 /// something forked between the kill and its death.
@@ -73,96 +128,6 @@ pub struct Rules {
     pub on_unhealthy: OnUnhealthy,
 }
 
-/// Which supervised process: an index into the machine's process table.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct ProcId(pub usize);
-
-impl ProcId {
-    /// PROGRAM: its exit ends vigil, and vigil's status is its status.
-    pub const MAIN: ProcId = ProcId(0);
-
-    /// The `n`th `--with` sidecar, counted from 0.
-    pub const fn sidecar(n: usize) -> ProcId {
-        ProcId(n + 1)
-    }
-}
-
-/// What a supervised process is to vigil.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Role {
-    /// PROGRAM.
-    Main,
-    /// Started before PROGRAM in its own process group (`--with`).
-    Sidecar,
-}
-
-/// Where one supervised process is in its life.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ProcState {
-    /// Not started yet (`--wait-for` still running, or an earlier sidecar starting).
-    NotStarted,
-    /// A `Start` action went out; the loop reports `Started` or `StartFailed`.
-    Starting,
-    Running(Pid),
-    /// A sidecar that got SIGTERM during shutdown; it still runs.
-    Stopping(Pid),
-    /// The watchdog stopped PROGRAM to restart it (`--on-unhealthy restart`):
-    /// the stop signal went out; SIGKILL at `kill_at`.
-    Replacing {
-        pid: Pid,
-        kill_at: Mono,
-    },
-    /// Exited, to be restarted: what is left of its process group got SIGTERM.
-    /// It restarts once the group is gone (SIGKILL at `kill_at`), not before `restart_at`.
-    Clearing {
-        last: ExitStatus,
-        group: Pid,
-        kill_at: Mono,
-        restart_at: Mono,
-    },
-    /// Exited; restarts at `restart_at` (the backoff).
-    Backoff {
-        last: ExitStatus,
-        restart_at: Mono,
-    },
-    /// Reaped, with how it ended, and stays down. Only the first reap counts: a
-    /// later process that reuses the pid is an orphan like any other.
-    Exited(ExitStatus),
-}
-
-/// One process vigil starts and supervises.
-#[derive(Clone, Debug)]
-pub struct Supervised {
-    /// For messages: PROGRAM (or the sidecar's command) as written.
-    pub name: String,
-    pub role: Role,
-    pub restart: Restart,
-    pub state: ProcState,
-    /// When it last started, for the backoff reset.
-    pub started_at: Mono,
-    pub history: History,
-}
-
-impl Supervised {
-    /// Its pid while it runs.
-    fn pid(&self) -> Option<Pid> {
-        match self.state {
-            ProcState::Running(pid) | ProcState::Stopping(pid) => Some(pid),
-            ProcState::Replacing { pid, .. } => Some(pid),
-            _ => None,
-        }
-    }
-
-    /// The last status of a process that exited (and may be restarted).
-    fn last_status(&self) -> Option<ExitStatus> {
-        match self.state {
-            ProcState::Clearing { last, .. } | ProcState::Backoff { last, .. } => Some(last),
-            ProcState::Exited(last) => Some(last),
-            _ => None,
-        }
-    }
-}
-
 /// Where vigil as a whole is. Each phase holds the deadlines it needs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Phase {
@@ -171,7 +136,7 @@ pub enum Phase {
     /// The sidecars are being started in order, then PROGRAM.
     Starting,
     /// Probing `--wait-for` targets; PROGRAM is not running (sidecars may be).
-    WaitingFor(WaitFor),
+    WaitingFor(Wait),
     /// Supervising; nothing asked for a stop. The watchdog, if any, runs, and
     /// processes that exit are restarted as `--restart` says.
     Running,
@@ -193,6 +158,53 @@ pub enum Phase {
     Done(i32),
 }
 
+/// What happens to a signal vigil received (README "Signals", "What gets
+/// forwarded"): `Machine::route`'s answer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// Not forwarded, for this reason (one debug line).
+    Drop(Dropped),
+    /// SIGTERM, SIGINT or SIGQUIT: a shutdown starts, or hurries; this
+    /// signal (the rewrite) goes to PROGRAM (README "Shutdown", 1).
+    Stop(Signal),
+    /// Any other signal: this one (the rewrite) goes to PROGRAM and to every
+    /// sidecar, each to its group with `-g`.
+    ToAll(Signal),
+}
+
+/// Why a received signal is not forwarded.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dropped {
+    /// SIGCHLD: the loop reaps after every wake-up (no line).
+    Chld,
+    /// vigil raised it itself (SIGPIPE once stderr's reader is gone, SIGXFSZ):
+    /// it is vigil's, not the app's.
+    Raised,
+    /// PROGRAM has exited and the rest is being stopped.
+    AfterExit,
+    /// A terminal's ^C, ^\, ^Z or resize (`si_code == SI_KERNEL`) when the
+    /// child shares vigil's group: the child has it already.
+    FromTerminal,
+    /// SEGV, BUS, FPE, ILL, TRAP, SYS: a fault is the faulting thread's own.
+    Fault,
+    /// `--rewrite SIG:0`.
+    Rewrite,
+}
+
+impl Dropped {
+    /// The end of the debug line, and whether the line names the sender.
+    fn why(self) -> (bool, &'static str) {
+        match self {
+            Dropped::Chld => (false, ""),
+            Dropped::Raised => (false, " raised by vigil itself: not forwarded"),
+            Dropped::AfterExit => (true, " after the child exited: not forwarded"),
+            Dropped::FromTerminal => (false, " from the terminal: the child has it already"),
+            Dropped::Fault => (true, " ignored: a fault signal is not forwarded"),
+            Dropped::Rewrite => (true, " dropped by --rewrite"),
+        }
+    }
+}
+
 /// What a drain's SIGTERM reached, for the log.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Reach {
@@ -212,132 +224,6 @@ enum ExitWith {
     Status(i32),
 }
 
-/// Which probe: a `--wait-for` target (by index) or the `--watch` watchdog's.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ProbeId {
-    WaitFor(usize),
-    Watch,
-}
-
-/// Why a process could not be started; the texts are the system's error.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum StartError {
-    /// exec failed: no such file (ENOENT, ENOTDIR).
-    NotFound(String),
-    /// exec failed for another reason (EACCES, ENOEXEC, ...).
-    NotExecutable(String),
-    /// A step of the privilege drop failed (setgroups, setgid, ...).
-    Creds { step: &'static str, error: String },
-    /// fork failed.
-    Fork(String),
-}
-
-/// What the loop tells the machine.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Event {
-    /// A signal taken by rt_sigtimedwait: its sender's pid (0 from the kernel),
-    /// and whether `si_code` says the kernel (a terminal) generated it.
-    Signal {
-        signal: Signal,
-        sender: u32,
-        from_kernel: bool,
-    },
-    /// waitpid returned this pid (not a probe's: those come as `ProbeDone`).
-    Reaped {
-        pid: Pid,
-        status: ExitStatus,
-    },
-    /// waitpid has nothing more for now; what is left.
-    ReapedAll {
-        left: Left,
-    },
-    /// After `ReapedAll`: no process is left in this group, one of
-    /// `Machine::clearing_groups` (kill(-group, 0) failed with ESRCH).
-    GroupGone {
-        group: Pid,
-    },
-    /// A wake-up: a deadline may have passed (the loop sends it after every wait).
-    Clock,
-    /// A `Start` succeeded: the process has exec'd.
-    Started {
-        id: ProcId,
-        pid: Pid,
-    },
-    StartFailed {
-        id: ProcId,
-        error: StartError,
-    },
-    /// A probe child was reaped: passed (exit 0) or not, and its one-line report.
-    ProbeDone {
-        probe: ProbeId,
-        passed: bool,
-        report: String,
-    },
-    /// A probe child could not be forked.
-    ProbeStartFailed {
-        probe: ProbeId,
-        error: String,
-    },
-}
-
-/// What is left once waitpid has nothing more.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Left {
-    /// vigil still has children (waitpid returned 0).
-    Children,
-    /// No children (ECHILD), but as PID 1 other processes of the namespace
-    /// remain: ones vigil did not start (`docker exec`, `nsenter`).
-    OthersOnly,
-    /// No process but vigil.
-    Nothing,
-}
-
-/// Whom a forwarded signal goes to.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum To {
-    Process(Pid),
-    /// The process group whose id is this pid (`-g`, and every sidecar's own).
-    Group(Pid),
-}
-
-/// What the machine asks the loop to do, in order.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Start a supervised process (fork, exec; a sidecar in its own process
-    /// group); answer `Started`/`StartFailed`.
-    Start(ProcId),
-    /// Forward a signal vigil received; a failure is logged, never fatal.
-    Forward {
-        signal: Signal,
-        to: To,
-    },
-    /// Send `signal` to one process, ignoring failure (it may be gone).
-    Kill {
-        signal: Signal,
-        pid: Pid,
-    },
-    /// Send `signal` to a process group, ignoring failure (it may be empty).
-    SignalGroup {
-        signal: Signal,
-        group: Pid,
-    },
-    /// Send `signal` to every process vigil is responsible for: the whole PID
-    /// namespace as PID 1, else its descendants.
-    SignalTree(Signal),
-    /// Fork a probe child with this deadline; its reap comes back as `ProbeDone`.
-    StartProbe {
-        probe: ProbeId,
-        timeout: Duration,
-    },
-    /// SIGKILL an overrunning probe; its reap still comes back as `ProbeDone`.
-    KillProbe(ProbeId),
-    /// SIGKILL a probe and reap it now; no result comes back.
-    CancelProbe(ProbeId),
-    Log(Level, String),
-    /// vigil is done: exit with this status.
-    Exit(i32),
-}
-
 /// The supervisor's state: the phase, the supervised processes, the watchdog.
 #[derive(Clone, Debug)]
 pub struct Machine {
@@ -353,12 +239,9 @@ pub struct Machine {
     main_group: Option<Pid>,
 }
 
-/// Shorthand for a log action.
-pub(super) fn log(out: &mut Vec<Action>, level: Level, text: String) {
-    out.push(Action::Log(level, text));
-}
-
 impl Machine {
+    // ==== The machine: its state, its deadline, one event at a time ====
+
     pub fn new(rules: Rules) -> Machine {
         let supervised = |name: &String, role| Supervised {
             name: name.clone(),
@@ -472,6 +355,52 @@ impl Machine {
         out
     }
 
+    /// A wake-up: whatever deadline of the phase has passed.
+    fn on_clock(&mut self, now: Mono, out: &mut Vec<Action>) {
+        match &mut self.phase {
+            Phase::WaitingFor(wait) => {
+                let progress = wait.on_clock(now, out);
+                self.after_wait(progress, now, out);
+                self.restart_timers(now, out);
+            }
+            Phase::Running => {
+                if let Some(w) = self.watchdog.as_mut() {
+                    w.on_clock(now, out);
+                }
+                self.restart_timers(now, out);
+            }
+            Phase::StopDelay { forward_at, signal } => {
+                if now >= *forward_at {
+                    let signal = *signal;
+                    self.release_term(signal, now, out);
+                }
+            }
+            Phase::Stopping {
+                kill_at,
+                sidecars_at,
+            } => {
+                if now >= *kill_at {
+                    self.grace_over(now, out);
+                } else if now >= *sidecars_at {
+                    self.stop_sidecars("half the grace period passed", out);
+                }
+            }
+            Phase::Draining { kill_at } | Phase::Lingering { kill_at, .. } => {
+                if now >= *kill_at {
+                    self.grace_over(now, out);
+                }
+            }
+            Phase::Killing { next_kill } => {
+                if now >= *next_kill {
+                    self.kill_everything(now, out);
+                }
+            }
+            Phase::New | Phase::Starting | Phase::Done(_) => {}
+        }
+    }
+
+    // ---- The process table ----
+
     fn main(&self) -> &Supervised {
         &self.procs[ProcId::MAIN.0]
     }
@@ -508,31 +437,7 @@ impl Machine {
         }
     }
 
-    fn exit(&mut self, code: i32, out: &mut Vec<Action>) {
-        self.phase = Phase::Done(code);
-        out.push(Action::Exit(code));
-    }
-
-    /// The first cause to stop everything decides vigil's status.
-    fn decide(&mut self, code: i32) {
-        if self.exit_with == ExitWith::Program {
-            self.exit_with = ExitWith::Status(code);
-        }
-    }
-
-    /// vigil's exit status once nothing is left (README "Exit status").
-    fn final_code(&self) -> i32 {
-        if let ExitWith::Status(code) = self.exit_with {
-            return code;
-        }
-        if self.watchdog.as_ref().is_some_and(Watchdog::fired) {
-            return exit_status::WATCHDOG;
-        }
-        match self.main().last_status() {
-            Some(status) => exit_status::of_main_child(status, &self.rules.success_exits),
-            None => exit_status::FAILURE,
-        }
-    }
+    // ==== README "Init mode": start the sidecars, wait, start PROGRAM ====
 
     /// Starts the next sidecar that never ran, or, once all run, PROGRAM
     /// (after `--wait-for`).
@@ -549,14 +454,15 @@ impl Machine {
         }
     }
 
+    /// "start PROGRAM" in the table: through `--wait-for` when it is set.
     fn wait_then_start_main(&mut self, now: Mono, out: &mut Vec<Action>) {
         if self.rules.wait_for == 0 {
             self.start_main(out);
             return;
         }
-        let ends = now.saturating_add(self.rules.wait_timeout);
+        let ends = now + self.rules.wait_timeout;
         let (wait, progress) =
-            WaitFor::begin(self.rules.wait_for, ends, self.rules.wait_timeout, now, out);
+            Wait::begin(self.rules.wait_for, ends, self.rules.wait_timeout, now, out);
         self.phase = Phase::WaitingFor(wait);
         self.after_wait(progress, now, out);
     }
@@ -565,17 +471,6 @@ impl Machine {
         self.phase = Phase::Starting;
         self.main_mut().state = ProcState::Starting;
         out.push(Action::Start(ProcId::MAIN));
-    }
-
-    fn after_wait(&mut self, progress: Progress, now: Mono, out: &mut Vec<Action>) {
-        match progress {
-            Progress::Waiting => {}
-            Progress::Ready => self.start_main(out),
-            Progress::GaveUp => {
-                self.decide(exit_status::FAILURE);
-                self.stop_all("--wait-for gave up", now, out);
-            }
-        }
     }
 
     fn on_started(&mut self, id: ProcId, pid: Pid, now: Mono, out: &mut Vec<Action>) {
@@ -604,6 +499,36 @@ impl Machine {
         }
     }
 
+    // ==== README "Exit status" ====
+
+    /// The first cause to stop everything decides vigil's status.
+    fn decide(&mut self, code: i32) {
+        if self.exit_with == ExitWith::Program {
+            self.exit_with = ExitWith::Status(code);
+        }
+    }
+
+    /// vigil's exit status once nothing is left.
+    fn final_code(&self) -> i32 {
+        if let ExitWith::Status(code) = self.exit_with {
+            return code;
+        }
+        if self.watchdog.as_ref().is_some_and(Watchdog::fired) {
+            return exit_status::WATCHDOG;
+        }
+        match self.main().last_status() {
+            Some(status) => exit_status::of_main_child(status, &self.rules.success_exits),
+            None => exit_status::FAILURE,
+        }
+    }
+
+    fn exit(&mut self, code: i32, out: &mut Vec<Action>) {
+        self.phase = Phase::Done(code);
+        out.push(Action::Exit(code));
+    }
+
+    /// 127 not found, 126 not executable, 1 for the rest; whatever runs
+    /// already is stopped.
     fn on_start_failed(&mut self, id: ProcId, error: StartError, now: Mono, out: &mut Vec<Action>) {
         let Some(proc) = self.procs.get_mut(id.0) else {
             return;
@@ -628,12 +553,52 @@ impl Machine {
             StartError::Fork(e) => (exit_status::FAILURE, format!("cannot start '{name}': {e}")),
         };
         log(out, Level::Error, line);
-        // A start-up failure: whatever runs already is stopped.
         self.decide(code);
         self.stop_all("a process could not start", now, out);
     }
 
-    /// A signal vigil received (README "Signals").
+    // ==== README "Signals": what gets forwarded ====
+
+    /// What happens to signal `sig` from pid `sender` (`from_kernel`: a
+    /// terminal generated it), in the README's order.
+    pub fn route(&self, sig: Signal, sender: u32, from_kernel: bool) -> Route {
+        // Before PROGRAM runs, a stop signal ends the wait: no child has it
+        // yet, so only --rewrite can drop it.
+        let ends_wait = is_stop_signal(sig) && matches!(self.phase, Phase::WaitingFor(_));
+        let program_gone = self.main().pid().is_none()
+            && matches!(
+                self.phase,
+                Phase::Draining { .. } | Phase::Lingering { .. } | Phase::Killing { .. }
+            );
+        // A child in a group of its own did not get what went to ours.
+        let child_has_it = from_kernel && !self.rules.own_group && is_terminal_signal(sig);
+        let dropped = if sig == Signal::CHLD {
+            Some(Dropped::Chld)
+        } else if ends_wait {
+            None
+        } else if sender == self.rules.own_pid {
+            Some(Dropped::Raised)
+        } else if program_gone {
+            Some(Dropped::AfterExit)
+        } else if child_has_it {
+            // Forwarding would deliver it twice, and a ^C at an interactive
+            // shell is no reason to shut down.
+            Some(Dropped::FromTerminal)
+        } else if sig.is_synchronous_fault() {
+            Some(Dropped::Fault)
+        } else {
+            None
+        };
+        if let Some(why) = dropped {
+            return Route::Drop(why);
+        }
+        match self.rewritten(sig) {
+            None => Route::Drop(Dropped::Rewrite),
+            Some(to) if is_stop_signal(sig) => Route::Stop(to),
+            Some(to) => Route::ToAll(to),
+        }
+    }
+
     fn on_signal(
         &mut self,
         sig: Signal,
@@ -642,114 +607,60 @@ impl Machine {
         now: Mono,
         out: &mut Vec<Action>,
     ) {
-        if let Phase::WaitingFor(wait) = &self.phase {
-            // PROGRAM is not running: a stop signal ends vigil at once (after
-            // stopping the sidecars, if any), unless --rewrite drops it, as it
-            // would once PROGRAM runs.
-            if is_stop_signal(sig) && self.rewritten(sig).is_none() {
-                log(
-                    out,
-                    Level::Debug,
-                    format!("{sig} from pid {sender} dropped by --rewrite"),
-                );
-                return;
+        match self.route(sig, sender, from_kernel) {
+            Route::Drop(Dropped::Chld) => {}
+            Route::Drop(why) => {
+                let line = match why.why() {
+                    (true, text) => format!("{sig} from pid {sender}{text}"),
+                    (false, text) => format!("{sig}{text}"),
+                };
+                log(out, Level::Debug, line);
             }
-            if is_stop_signal(sig) {
-                log(out, Level::Info, format!("{sig}: not waiting"));
-                if let Some(probe) = wait.running_probe() {
-                    out.push(Action::CancelProbe(probe));
+            Route::Stop(to) => self.on_stop_signal(sig, to, now, out),
+            Route::ToAll(to) => {
+                for pid in self.procs.iter().filter_map(Supervised::pid) {
+                    out.push(Action::Forward {
+                        signal: to,
+                        to: self.target(pid),
+                    });
                 }
-                self.decide(exit_status::signaled(sig));
-                self.stop_all("stop signal", now, out);
-                return;
             }
         }
-        if sig == Signal::CHLD {
-            return; // the loop reaps after every wake-up
-        }
-        if sender == self.rules.own_pid {
-            // vigil's own SIGPIPE (stderr's reader gone) or SIGXFSZ: ours, not the app's.
-            log(
-                out,
-                Level::Debug,
-                format!("{sig} raised by vigil itself: not forwarded"),
-            );
-            return;
-        }
-        if self.main().pid().is_none()
-            && matches!(
-                self.phase,
-                Phase::Draining { .. } | Phase::Lingering { .. } | Phase::Killing { .. }
-            )
-        {
-            log(
-                out,
-                Level::Debug,
-                format!("{sig} from pid {sender} after the child exited: not forwarded"),
-            );
-            return;
-        }
-        if from_kernel && !self.rules.own_group && is_terminal_signal(sig) {
-            // The terminal sent it to the whole foreground group, and the child
-            // shares ours: it has it already. Forwarding would deliver it twice,
-            // and a ^C at an interactive shell is no reason to shut down. (A
-            // child in a group of its own did not get what went to ours.)
-            log(
-                out,
-                Level::Debug,
-                format!("{sig} from the terminal: the child has it already"),
-            );
-            return;
-        }
-        if sig.is_synchronous_fault() {
-            log(
-                out,
-                Level::Debug,
-                format!("{sig} from pid {sender} ignored: a fault signal is not forwarded"),
-            );
-            return;
-        }
-        let Some(to) = self.rewritten(sig) else {
-            log(
-                out,
-                Level::Debug,
-                format!("{sig} from pid {sender} dropped by --rewrite"),
-            );
-            return;
-        };
-        if is_stop_signal(sig) {
-            self.on_stop_signal(sig, to, now, out);
-            return;
-        }
-        // Any other signal goes to PROGRAM and to every sidecar.
-        let pids: Vec<Pid> = self.procs.iter().filter_map(Supervised::pid).collect();
-        for pid in pids {
+    }
+
+    fn forward_to_program(&self, sig: Signal, out: &mut Vec<Action>) {
+        if let Some(pid) = self.main().pid() {
             out.push(Action::Forward {
-                signal: to,
+                signal: sig,
                 to: self.target(pid),
             });
         }
     }
 
+    /// `--rewrite`: what `sig` is delivered as; `None` drops it.
+    fn rewritten(&self, sig: Signal) -> Option<Signal> {
+        match self.rules.rewrites.iter().find(|(from, _)| *from == sig) {
+            Some((_, to)) => *to,
+            None => Some(sig),
+        }
+    }
+
+    // ==== README "Shutdown", 1: start ====
+
     /// SIGTERM, SIGINT or SIGQUIT (`sig`), to be forwarded as `to`.
     fn on_stop_signal(&mut self, sig: Signal, to: Signal, now: Mono, out: &mut Vec<Action>) {
         match self.phase {
+            // README "Beyond tini": PROGRAM is not running: a stop signal ends
+            // vigil at once (after stopping the sidecars, if any).
+            Phase::WaitingFor(_) => {
+                log(out, Level::Info, format!("{sig}: not waiting"));
+                self.cancel_wait_probe(out);
+                self.decide(exit_status::signaled(sig));
+                self.stop_all("stop signal", now, out);
+            }
             Phase::Running if self.main().pid().is_some() => {
                 if sig == Signal::TERM && !self.rules.stop_delay.is_zero() {
-                    // The app keeps serving while its endpoints are removed.
-                    log(
-                        out,
-                        Level::Info,
-                        format!(
-                            "{sig} held {} (--stop-delay), then forwarded",
-                            Shown(self.rules.stop_delay)
-                        ),
-                    );
-                    self.cancel_restarts();
-                    self.phase = Phase::StopDelay {
-                        forward_at: now.saturating_add(self.rules.stop_delay),
-                        signal: to,
-                    };
+                    self.hold_term(to, now, out);
                     return;
                 }
                 self.forward_to_program(to, out);
@@ -778,23 +689,7 @@ impl Machine {
             | Phase::Draining { .. }
             | Phase::Lingering { .. }
             | Phase::Killing { .. } => self.forward_to_program(to, out),
-            Phase::New | Phase::Starting | Phase::WaitingFor(_) | Phase::Done(_) => {}
-        }
-    }
-
-    fn forward_to_program(&self, sig: Signal, out: &mut Vec<Action>) {
-        if let Some(pid) = self.main().pid() {
-            out.push(Action::Forward {
-                signal: sig,
-                to: self.target(pid),
-            });
-        }
-    }
-
-    fn rewritten(&self, sig: Signal) -> Option<Signal> {
-        match self.rules.rewrites.iter().find(|(from, _)| *from == sig) {
-            Some((_, to)) => *to,
-            None => Some(sig),
+            Phase::New | Phase::Starting | Phase::Done(_) => {}
         }
     }
 
@@ -808,8 +703,8 @@ impl Machine {
         self.start_stopping(why, now, out);
     }
 
-    /// The stop signal went to PROGRAM: the grace clock starts (README
-    /// "Shutdown", 1); the sidecars follow at half of it.
+    /// The stop signal went to PROGRAM: the grace clock starts; the sidecars
+    /// follow at half of it.
     fn start_stopping(&mut self, why: &str, now: Mono, out: &mut Vec<Action>) {
         if !matches!(self.phase, Phase::Running | Phase::StopDelay { .. }) {
             return;
@@ -824,13 +719,14 @@ impl Machine {
         );
         self.cancel_restarts();
         self.phase = Phase::Stopping {
-            kill_at: now.saturating_add(self.rules.grace),
-            sidecars_at: now.saturating_add(self.rules.grace / 2),
+            kill_at: now + self.rules.grace,
+            sidecars_at: now + self.rules.grace / 2,
         };
     }
 
-    /// Stops everything without the stop delay: PROGRAM first when it runs,
-    /// else whatever runs at once; exits at once when nothing runs.
+    /// "stop_all" in the table: stops everything without the stop delay:
+    /// PROGRAM first when it runs, else whatever runs at once; exits at once
+    /// when nothing runs.
     fn stop_all(&mut self, why: &str, now: Mono, out: &mut Vec<Action>) {
         self.cancel_restarts();
         match self.phase {
@@ -842,83 +738,13 @@ impl Machine {
             | Phase::Lingering { .. }
             | Phase::Killing { .. } => {}
             _ if self.any_running() => {
-                self.drain(now.saturating_add(self.rules.grace), out);
+                self.drain(now + self.rules.grace, out);
             }
             _ => self.exit(self.final_code(), out),
         }
     }
 
-    /// Pending restarts are dropped once vigil stops: the process stays down.
-    fn cancel_restarts(&mut self) {
-        for p in &mut self.procs {
-            p.state = match p.state {
-                ProcState::Clearing { last, .. } | ProcState::Backoff { last, .. } => {
-                    ProcState::Exited(last)
-                }
-                ProcState::Replacing { pid, .. } => ProcState::Running(pid),
-                other => other,
-            };
-        }
-    }
-
-    /// SIGTERM to the rest of the tree; SIGKILL at `kill_at`. Without a
-    /// visible tree, to what vigil can name: PROGRAM's own group and each
-    /// running sidecar's group. Returns what it reached, for the log.
-    fn drain(&mut self, kill_at: Mono, out: &mut Vec<Action>) -> Reach {
-        self.phase = Phase::Draining { kill_at };
-        // Let them clean up before the grace clock runs out. A stopped
-        // leftover could not act on SIGTERM until the SIGKILL.
-        if self.rules.tree_visible {
-            out.push(Action::SignalTree(Signal::TERM));
-            out.push(Action::SignalTree(Signal::CONT));
-            return Reach::Tree;
-        }
-        let groups = self.nameable_groups();
-        for &group in &groups {
-            for signal in [Signal::TERM, Signal::CONT] {
-                out.push(Action::SignalGroup { signal, group });
-            }
-        }
-        Reach::Groups {
-            main: self.main_group.is_some(),
-            sidecars: groups.len() > usize::from(self.main_group.is_some()),
-        }
-    }
-
-    /// Without a visible tree, the groups vigil can name: PROGRAM's own
-    /// (`Rules::own_group`, kept after it exits), then each running sidecar's.
-    fn nameable_groups(&self) -> Vec<Pid> {
-        self.main_group
-            .into_iter()
-            .chain(self.sidecars().filter_map(|(_, p)| p.pid()))
-            .collect()
-    }
-
-    /// SIGTERM to each running sidecar's group (Kubernetes' order: after PROGRAM).
-    fn stop_sidecars(&mut self, why: &str, out: &mut Vec<Action>) {
-        let mut told = false;
-        for p in self.procs.iter_mut().skip(1) {
-            if let ProcState::Running(pid) = p.state {
-                p.state = ProcState::Stopping(pid);
-                out.push(Action::SignalGroup {
-                    signal: Signal::TERM,
-                    group: pid,
-                });
-                out.push(Action::SignalGroup {
-                    signal: Signal::CONT,
-                    group: pid,
-                });
-                told = true;
-            }
-        }
-        if told {
-            log(
-                out,
-                Level::Info,
-                format!("{why}: sent SIGTERM to the sidecars"),
-            );
-        }
-    }
+    // ==== README "Shutdown", 2: the main child (or a sidecar) exits ====
 
     fn on_reaped(&mut self, pid: Pid, status: ExitStatus, now: Mono, out: &mut Vec<Action>) {
         let code = exit_status::of(status);
@@ -983,103 +809,10 @@ impl Machine {
         self.stop_all(&format!("sidecar '{name}' exited"), now, out);
     }
 
-    fn cancel_wait_probe(&self, out: &mut Vec<Action>) {
-        if let Phase::WaitingFor(wait) = &self.phase {
-            if let Some(probe) = wait.running_probe() {
-                out.push(Action::CancelProbe(probe));
-            }
-        }
-    }
-
-    /// A process exited and its policy (or the watchdog) restarts it: within
-    /// the budget, what is left of its group is cleared, then the backoff runs.
-    fn restart_later(
-        &mut self,
-        id: ProcId,
-        pid: Pid,
-        status: ExitStatus,
-        unhealthy: bool,
-        now: Mono,
-        out: &mut Vec<Action>,
-    ) {
-        let code = exit_status::of(status);
-        let rules = self.rules.restart;
-        let group = self.own_group(id, pid);
-        let proc = &mut self.procs[id.0];
-        let ran = now.saturating_sub(proc.started_at);
-        match proc.history.on_exit(&rules, ran, now) {
-            Verdict::BudgetSpent => {
-                proc.state = ProcState::Exited(status);
-                let line = format!(
-                    "'{}' exited with status {code}; {} restarts within {} spent (--max-restarts): stopping everything",
-                    proc.name,
-                    rules.max,
-                    Shown(rules.window)
-                );
-                log(out, Level::Error, line);
-                self.decide(if unhealthy {
-                    exit_status::WATCHDOG
-                } else {
-                    code
-                });
-                if id != ProcId::MAIN {
-                    self.cancel_wait_probe(out);
-                    self.stop_all("restart budget spent", now, out);
-                }
-                // PROGRAM: on_reaped_all stops the rest.
-            }
-            Verdict::RestartIn { delay, count } => {
-                log(
-                    out,
-                    Level::Warn,
-                    format!(
-                        "'{}' exited with status {code}; restart {count}/{} in {}",
-                        proc.name,
-                        rules.max,
-                        Shown(delay)
-                    ),
-                );
-                let restart_at = now.saturating_add(delay);
-                proc.state = match group {
-                    Some(group) => {
-                        out.push(Action::SignalGroup {
-                            signal: Signal::TERM,
-                            group,
-                        });
-                        out.push(Action::SignalGroup {
-                            signal: Signal::CONT,
-                            group,
-                        });
-                        ProcState::Clearing {
-                            last: status,
-                            group,
-                            kill_at: now.saturating_add(self.rules.grace),
-                            restart_at,
-                        }
-                    }
-                    None => ProcState::Backoff {
-                        last: status,
-                        restart_at,
-                    },
-                };
-                if id == ProcId::MAIN {
-                    // The watch resumes when PROGRAM runs again.
-                    if let Some(w) = self.watchdog.take() {
-                        if matches!(w.state(), Watch::Probing { .. } | Watch::Killed { .. }) {
-                            out.push(Action::CancelProbe(ProbeId::Watch));
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// After each round of reaping (README "Shutdown", 2 and 4).
     fn on_reaped_all(&mut self, left: Left, now: Mono, out: &mut Vec<Action>) {
         // Past the grace period, what vigil did not start is left to the
         // namespace's teardown: SIGKILL has gone to it already.
-        // Without a visible tree, what is left past the grace period cannot
-        // be named: vigil has sent its last SIGKILL and leaves it be.
         let past_grace = matches!(self.phase, Phase::Killing { .. });
         // Without a visible tree, what is left past the grace period cannot
         // be named: once no supervised process runs, vigil has sent its last
@@ -1094,7 +827,7 @@ impl Machine {
                 };
                 match self.phase {
                     Phase::Stopping { kill_at, .. } => (kill_at, true),
-                    _ => (now.saturating_add(self.rules.grace), true),
+                    _ => (now + self.rules.grace, true),
                 }
             }
             Phase::Draining { kill_at } | Phase::Lingering { kill_at, .. } => (kill_at, false),
@@ -1142,10 +875,329 @@ impl Machine {
         self.phase = match left {
             Left::OthersOnly => Phase::Lingering {
                 kill_at,
-                look_at: now.saturating_add(LOOK_INTERVAL),
+                look_at: now + LOOK_INTERVAL,
             },
             _ => Phase::Draining { kill_at },
         };
+    }
+
+    /// SIGTERM to the rest of the tree; SIGKILL at `kill_at`. Without a
+    /// visible tree, to what vigil can name: PROGRAM's own group and each
+    /// running sidecar's group. Returns what it reached, for the log.
+    fn drain(&mut self, kill_at: Mono, out: &mut Vec<Action>) -> Reach {
+        self.phase = Phase::Draining { kill_at };
+        // Let them clean up before the grace clock runs out. A stopped
+        // leftover could not act on SIGTERM until the SIGKILL.
+        if self.rules.tree_visible {
+            out.push(Action::SignalTree(Signal::TERM));
+            out.push(Action::SignalTree(Signal::CONT));
+            return Reach::Tree;
+        }
+        let groups = self.nameable_groups();
+        for &group in &groups {
+            for signal in [Signal::TERM, Signal::CONT] {
+                out.push(Action::SignalGroup { signal, group });
+            }
+        }
+        Reach::Groups {
+            main: self.main_group.is_some(),
+            sidecars: groups.len() > usize::from(self.main_group.is_some()),
+        }
+    }
+
+    /// Without a visible tree, the groups vigil can name: PROGRAM's own
+    /// (`Rules::own_group`, kept after it exits), then each running sidecar's.
+    fn nameable_groups(&self) -> Vec<Pid> {
+        self.main_group
+            .into_iter()
+            .chain(self.sidecars().filter_map(|(_, p)| p.pid()))
+            .collect()
+    }
+
+    // ==== README "Shutdown", 3: the grace period ends ====
+
+    fn grace_over(&mut self, now: Mono, out: &mut Vec<Action>) {
+        let grace = Shown(self.rules.grace);
+        let text = match self.kill_reach() {
+            Some(whom) => format!("grace period of {grace} is over: sending SIGKILL to {whom}"),
+            // Never claim a kill that is not sent.
+            None => format!(
+                "grace period of {grace} is over: the remaining processes cannot be seen and get no SIGKILL; exiting"
+            ),
+        };
+        log(out, Level::Warn, text);
+        self.kill_everything(now, out);
+    }
+
+    /// Whom the grace period's SIGKILL reaches, for the log; `None` when no
+    /// process can be named (no visible tree, nothing supervised runs, no group).
+    fn kill_reach(&self) -> Option<String> {
+        if self.rules.tree_visible {
+            return Some("every remaining process".into());
+        }
+        let running = self.main().pid().is_some();
+        let main = match (running, self.main_group.is_some()) {
+            (true, true) => Some("the child and its process group"),
+            (true, false) => Some("the child"),
+            (false, true) => Some("the child's process group"),
+            (false, false) => None,
+        };
+        let sidecars = self.sidecars().any(|(_, p)| p.pid().is_some());
+        match (main, sidecars) {
+            (Some(main), false) => Some(main.into()),
+            (Some(main), true) => Some(format!("{main}, and the sidecars and their groups")),
+            (None, true) => Some("the sidecars and their groups".into()),
+            (None, false) => None,
+        }
+    }
+
+    /// SIGKILL to the tree, repeated every 100 ms. Without a visible tree, to
+    /// what vigil can name; once nothing it supervises runs, its part is done
+    /// and it exits (README "Shutdown", 4).
+    fn kill_everything(&mut self, now: Mono, out: &mut Vec<Action>) {
+        self.phase = Phase::Killing {
+            next_kill: now + REKILL_INTERVAL,
+        };
+        if self.rules.tree_visible {
+            out.push(Action::SignalTree(Signal::KILL));
+            if self.rules.is_pid1 {
+                return; // kill(-1) reaches every supervised process too
+            }
+        } else {
+            for group in self.nameable_groups() {
+                out.push(Action::SignalGroup {
+                    signal: Signal::KILL,
+                    group,
+                });
+            }
+        }
+        // They are descendants too, but make sure of it even if /proc is missing.
+        for pid in self.procs.iter().filter_map(Supervised::pid) {
+            out.push(Action::Kill {
+                signal: Signal::KILL,
+                pid,
+            });
+        }
+        if !self.rules.tree_visible && !self.any_running() {
+            self.exit(self.final_code(), out);
+        }
+    }
+
+    // ==== README "Beyond tini": --wait-for and --watch ====
+
+    fn after_wait(&mut self, progress: Progress, now: Mono, out: &mut Vec<Action>) {
+        match progress {
+            Progress::Waiting => {}
+            Progress::Ready => self.start_main(out),
+            Progress::GaveUp => {
+                self.decide(exit_status::FAILURE);
+                self.stop_all("--wait-for gave up", now, out);
+            }
+        }
+    }
+
+    fn cancel_wait_probe(&self, out: &mut Vec<Action>) {
+        if let Phase::WaitingFor(wait) = &self.phase {
+            if let Some(probe) = wait.running_probe() {
+                out.push(Action::CancelProbe(probe));
+            }
+        }
+    }
+
+    fn on_probe_done(
+        &mut self,
+        probe: ProbeId,
+        passed: bool,
+        report: String,
+        now: Mono,
+        out: &mut Vec<Action>,
+    ) {
+        match (&mut self.phase, probe) {
+            (Phase::WaitingFor(wait), ProbeId::WaitFor(_)) => {
+                let progress = wait.on_done(passed, report, now, out);
+                self.after_wait(progress, now, out);
+            }
+            // Watching ends once shutdown starts, or the main child is gone.
+            (Phase::Running, ProbeId::Watch)
+                if matches!(self.procs[ProcId::MAIN.0].state, ProcState::Running(_)) =>
+            {
+                let Some(w) = self.watchdog.as_mut() else {
+                    return;
+                };
+                if w.on_done(passed, report, now, out) {
+                    match self.rules.on_unhealthy {
+                        OnUnhealthy::Exit => self.stop_program("--watch", now, out),
+                        OnUnhealthy::Restart => self.replace_program(now, out),
+                    }
+                }
+            }
+            // A probe that ends after its reason is gone (shutdown started).
+            _ => {}
+        }
+    }
+
+    fn on_probe_start_failed(
+        &mut self,
+        probe: ProbeId,
+        error: String,
+        now: Mono,
+        out: &mut Vec<Action>,
+    ) {
+        log(out, Level::Error, format!("cannot start a probe: {error}"));
+        match (&mut self.phase, probe) {
+            (Phase::WaitingFor(_), _) => {
+                self.decide(exit_status::FAILURE);
+                self.stop_all("a probe could not start", now, out);
+            }
+            (Phase::Running, ProbeId::Watch) => {
+                if let Some(w) = self.watchdog.as_mut() {
+                    w.on_start_failed(now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ==== README "Lifecycle": --stop-delay ====
+
+    /// The first SIGTERM (its rewrite `to`) is held: the app keeps serving
+    /// while its endpoints are removed.
+    fn hold_term(&mut self, to: Signal, now: Mono, out: &mut Vec<Action>) {
+        log(
+            out,
+            Level::Info,
+            format!(
+                "SIGTERM held {} (--stop-delay), then forwarded",
+                Shown(self.rules.stop_delay)
+            ),
+        );
+        self.cancel_restarts();
+        self.phase = Phase::StopDelay {
+            forward_at: now + self.rules.stop_delay,
+            signal: to,
+        };
+    }
+
+    /// The delay is over: the held SIGTERM goes, and the grace period starts.
+    fn release_term(&mut self, signal: Signal, now: Mono, out: &mut Vec<Action>) {
+        self.forward_to_program(signal, out);
+        self.start_stopping("SIGTERM (after --stop-delay)", now, out);
+    }
+
+    // ==== README "Lifecycle": --with (stopping; starting is above) ====
+
+    /// SIGTERM to each running sidecar's group (Kubernetes' order: after PROGRAM).
+    fn stop_sidecars(&mut self, why: &str, out: &mut Vec<Action>) {
+        let mut told = false;
+        for p in self.procs.iter_mut().skip(1) {
+            if let ProcState::Running(pid) = p.state {
+                p.state = ProcState::Stopping(pid);
+                out.push(Action::SignalGroup {
+                    signal: Signal::TERM,
+                    group: pid,
+                });
+                out.push(Action::SignalGroup {
+                    signal: Signal::CONT,
+                    group: pid,
+                });
+                told = true;
+            }
+        }
+        if told {
+            log(
+                out,
+                Level::Info,
+                format!("{why}: sent SIGTERM to the sidecars"),
+            );
+        }
+    }
+
+    // ==== README "Lifecycle": --restart, --on-unhealthy restart ====
+
+    /// A process exited and its policy (or the watchdog) restarts it: within
+    /// the budget, what is left of its group is cleared, then the backoff runs.
+    fn restart_later(
+        &mut self,
+        id: ProcId,
+        pid: Pid,
+        status: ExitStatus,
+        unhealthy: bool,
+        now: Mono,
+        out: &mut Vec<Action>,
+    ) {
+        let code = exit_status::of(status);
+        let rules = self.rules.restart;
+        let group = self.own_group(id, pid);
+        let proc = &mut self.procs[id.0];
+        let ran = now - proc.started_at;
+        match proc.history.on_exit(&rules, ran, now) {
+            Verdict::BudgetSpent => {
+                proc.state = ProcState::Exited(status);
+                let line = format!(
+                    "'{}' exited with status {code}; {} restarts within {} spent (--max-restarts): stopping everything",
+                    proc.name,
+                    rules.max,
+                    Shown(rules.window)
+                );
+                log(out, Level::Error, line);
+                self.decide(if unhealthy {
+                    exit_status::WATCHDOG
+                } else {
+                    code
+                });
+                if id != ProcId::MAIN {
+                    self.cancel_wait_probe(out);
+                    self.stop_all("restart budget spent", now, out);
+                }
+                // PROGRAM: on_reaped_all stops the rest.
+            }
+            Verdict::RestartIn { delay, count } => {
+                log(
+                    out,
+                    Level::Warn,
+                    format!(
+                        "'{}' exited with status {code}; restart {count}/{} in {}",
+                        proc.name,
+                        rules.max,
+                        Shown(delay)
+                    ),
+                );
+                let restart_at = now + delay;
+                proc.state = match group {
+                    Some(group) => {
+                        out.push(Action::SignalGroup {
+                            signal: Signal::TERM,
+                            group,
+                        });
+                        out.push(Action::SignalGroup {
+                            signal: Signal::CONT,
+                            group,
+                        });
+                        ProcState::Clearing {
+                            last: status,
+                            group,
+                            kill_at: now + self.rules.grace,
+                            restart_at,
+                        }
+                    }
+                    None => ProcState::Backoff {
+                        last: status,
+                        restart_at,
+                    },
+                };
+                if id == ProcId::MAIN {
+                    // The watch resumes when PROGRAM runs again.
+                    if let Some(w) = self.watchdog.take() {
+                        if matches!(
+                            w.state(),
+                            WatchState::Probing { .. } | WatchState::Killed { .. }
+                        ) {
+                            out.push(Action::CancelProbe(ProbeId::Watch));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn on_group_gone(&mut self, gone: Pid, now: Mono, out: &mut Vec<Action>) {
@@ -1188,7 +1240,7 @@ impl Machine {
                     }
                     self.procs[i].state = ProcState::Replacing {
                         pid,
-                        kill_at: now.saturating_add(REKILL_INTERVAL),
+                        kill_at: now + REKILL_INTERVAL,
                     };
                 }
                 ProcState::Clearing {
@@ -1227,157 +1279,20 @@ impl Machine {
     fn restart_deadline(&self) -> Option<Mono> {
         self.procs
             .iter()
-            .filter_map(|p| match p.state {
-                ProcState::Replacing { kill_at, .. } | ProcState::Clearing { kill_at, .. } => {
-                    Some(kill_at)
-                }
-                ProcState::Backoff { restart_at, .. } => Some(restart_at),
-                _ => None,
-            })
+            .filter_map(Supervised::restart_deadline)
             .min()
     }
 
-    fn on_clock(&mut self, now: Mono, out: &mut Vec<Action>) {
-        match &mut self.phase {
-            Phase::WaitingFor(wait) => {
-                let progress = wait.on_clock(now, out);
-                self.after_wait(progress, now, out);
-                self.restart_timers(now, out);
-            }
-            Phase::Running => {
-                if let Some(w) = self.watchdog.as_mut() {
-                    w.on_clock(now, out);
+    /// Pending restarts are dropped once vigil stops: the process stays down.
+    fn cancel_restarts(&mut self) {
+        for p in &mut self.procs {
+            p.state = match p.state {
+                ProcState::Clearing { last, .. } | ProcState::Backoff { last, .. } => {
+                    ProcState::Exited(last)
                 }
-                self.restart_timers(now, out);
-            }
-            Phase::StopDelay { forward_at, signal } => {
-                if now >= *forward_at {
-                    let signal = *signal;
-                    self.forward_to_program(signal, out);
-                    self.start_stopping("SIGTERM (after --stop-delay)", now, out);
-                }
-            }
-            Phase::Stopping {
-                kill_at,
-                sidecars_at,
-            } => {
-                if now >= *kill_at {
-                    self.grace_over(now, out);
-                } else if now >= *sidecars_at {
-                    self.stop_sidecars("half the grace period passed", out);
-                }
-            }
-            Phase::Draining { kill_at } | Phase::Lingering { kill_at, .. } => {
-                if now >= *kill_at {
-                    self.grace_over(now, out);
-                }
-            }
-            Phase::Killing { next_kill } => {
-                if now >= *next_kill {
-                    self.kill_everything(now, out);
-                }
-            }
-            Phase::New | Phase::Starting | Phase::Done(_) => {}
-        }
-    }
-
-    fn grace_over(&mut self, now: Mono, out: &mut Vec<Action>) {
-        let grace = Shown(self.rules.grace);
-        let text = match self.kill_reach() {
-            Some(whom) => format!("grace period of {grace} is over: sending SIGKILL to {whom}"),
-            // Never claim a kill that is not sent.
-            None => format!(
-                "grace period of {grace} is over: the remaining processes cannot be seen and get no SIGKILL; exiting"
-            ),
-        };
-        log(out, Level::Warn, text);
-        self.kill_everything(now, out);
-    }
-
-    /// Whom the grace period's SIGKILL reaches, for the log; `None` when no
-    /// process can be named (no visible tree, nothing supervised runs, no group).
-    fn kill_reach(&self) -> Option<String> {
-        if self.rules.tree_visible {
-            return Some("every remaining process".into());
-        }
-        let running = self.main().pid().is_some();
-        let main = match (running, self.main_group.is_some()) {
-            (true, true) => Some("the child and its process group"),
-            (true, false) => Some("the child"),
-            (false, true) => Some("the child's process group"),
-            (false, false) => None,
-        };
-        let sidecars = self.sidecars().any(|(_, p)| p.pid().is_some());
-        match (main, sidecars) {
-            (Some(main), false) => Some(main.into()),
-            (Some(main), true) => Some(format!("{main}, and the sidecars and their groups")),
-            (None, true) => Some("the sidecars and their groups".into()),
-            (None, false) => None,
-        }
-    }
-
-    /// README "Shutdown", 3: SIGKILL to the tree, repeated every 100 ms.
-    /// Without a visible tree, to what vigil can name; once nothing it
-    /// supervises runs, its part is done and it exits.
-    fn kill_everything(&mut self, now: Mono, out: &mut Vec<Action>) {
-        self.phase = Phase::Killing {
-            next_kill: now.saturating_add(REKILL_INTERVAL),
-        };
-        if self.rules.tree_visible {
-            out.push(Action::SignalTree(Signal::KILL));
-            if self.rules.is_pid1 {
-                return; // kill(-1) reaches every supervised process too
-            }
-        } else {
-            for group in self.nameable_groups() {
-                out.push(Action::SignalGroup {
-                    signal: Signal::KILL,
-                    group,
-                });
-            }
-        }
-        // They are descendants too, but make sure of it even if /proc is missing.
-        for pid in self.procs.iter().filter_map(Supervised::pid) {
-            out.push(Action::Kill {
-                signal: Signal::KILL,
-                pid,
-            });
-        }
-        if !self.rules.tree_visible && !self.any_running() {
-            // Nothing more can be named: vigil's part is done (README "Shutdown").
-            self.exit(self.final_code(), out);
-        }
-    }
-
-    fn on_probe_done(
-        &mut self,
-        probe: ProbeId,
-        passed: bool,
-        report: String,
-        now: Mono,
-        out: &mut Vec<Action>,
-    ) {
-        match (&mut self.phase, probe) {
-            (Phase::WaitingFor(wait), ProbeId::WaitFor(_)) => {
-                let progress = wait.on_done(passed, report, now, out);
-                self.after_wait(progress, now, out);
-            }
-            // Watching ends once shutdown starts, or the main child is gone.
-            (Phase::Running, ProbeId::Watch)
-                if matches!(self.procs[ProcId::MAIN.0].state, ProcState::Running(_)) =>
-            {
-                let Some(w) = self.watchdog.as_mut() else {
-                    return;
-                };
-                if w.on_done(passed, report, now, out) {
-                    match self.rules.on_unhealthy {
-                        OnUnhealthy::Exit => self.stop_program("--watch", now, out),
-                        OnUnhealthy::Restart => self.replace_program(now, out),
-                    }
-                }
-            }
-            // A probe that ends after its reason is gone (shutdown started).
-            _ => {}
+                ProcState::Replacing { pid, .. } => ProcState::Running(pid),
+                other => other,
+            };
         }
     }
 
@@ -1400,31 +1315,9 @@ impl Machine {
         self.forward_to_program(to, out);
         self.main_mut().state = ProcState::Replacing {
             pid,
-            kill_at: now.saturating_add(self.rules.grace),
+            kill_at: now + self.rules.grace,
         };
         self.watchdog = None;
-    }
-
-    fn on_probe_start_failed(
-        &mut self,
-        probe: ProbeId,
-        error: String,
-        now: Mono,
-        out: &mut Vec<Action>,
-    ) {
-        log(out, Level::Error, format!("cannot start a probe: {error}"));
-        match (&mut self.phase, probe) {
-            (Phase::WaitingFor(_), _) => {
-                self.decide(exit_status::FAILURE);
-                self.stop_all("a probe could not start", now, out);
-            }
-            (Phase::Running, ProbeId::Watch) => {
-                if let Some(w) = self.watchdog.as_mut() {
-                    w.on_start_failed(now);
-                }
-            }
-            _ => {}
-        }
     }
 }
 

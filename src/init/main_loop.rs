@@ -7,7 +7,8 @@ use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::machine::{Action, Event, Left, Machine, Mono, ProbeId, ProcId, StartError, To};
+use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To};
+use super::machine::Machine;
 use super::tree;
 use crate::log;
 use crate::probe::{CheckOptions, Deadline, Target, probe};
@@ -89,7 +90,7 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
     }
     let every = Mask::all_blockable();
     loop {
-        let timeout = l.machine.deadline().map(|at| at.saturating_sub(l.now()));
+        let timeout = l.machine.deadline().map(|at| at - l.now());
         match sigwait::wait(every, timeout) {
             Ok(None) => {}
             Ok(Some(r)) => {
@@ -118,7 +119,7 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
 
 impl Loop<'_> {
     fn now(&self) -> Mono {
-        self.origin.elapsed()
+        Mono::after_origin(self.origin.elapsed())
     }
 
     /// Gives the machine one event and carries out what it decides.

@@ -2,10 +2,12 @@
 //! resolve `--user`, then run the supervisor (`main_loop.rs` around `machine.rs`).
 
 pub mod config;
+pub mod event;
 pub mod machine;
 mod main_loop;
 pub mod memory_cgroup;
 pub mod restart_policy;
+pub mod supervised;
 mod tree;
 pub(crate) mod user;
 pub mod wait_for;

@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::machine::Mono;
+use super::event::Mono;
 use crate::sys::wait::ExitStatus;
 
 /// The first backoff; each restart doubles it, up to `MAX_BACKOFF` (Pebble's schedule).
@@ -81,8 +81,7 @@ impl History {
         if ran >= BACKOFF_RESETS_AFTER || self.next_backoff.is_zero() {
             self.next_backoff = FIRST_BACKOFF;
         }
-        self.restarts
-            .retain(|at| now.saturating_sub(*at) < rules.window);
+        self.restarts.retain(|at| now - *at < rules.window);
         if self.restarts.len() >= rules.max as usize {
             return Verdict::BudgetSpent;
         }
@@ -113,10 +112,12 @@ mod tests {
 
     fn delays(history: &mut History, rules: &RestartRules, n: usize, ran: Duration) -> Vec<u64> {
         (0..n)
-            .map(|i| match history.on_exit(rules, ran, ms(i as u64)) {
-                Verdict::RestartIn { delay, .. } => delay.as_millis() as u64,
-                Verdict::BudgetSpent => 0,
-            })
+            .map(
+                |i| match history.on_exit(rules, ran, Mono::ZERO + ms(i as u64)) {
+                    Verdict::RestartIn { delay, .. } => delay.as_millis() as u64,
+                    Verdict::BudgetSpent => 0,
+                },
+            )
             .collect()
     }
 
@@ -159,17 +160,20 @@ mod tests {
         };
         let mut h = History::default();
         assert!(matches!(
-            h.on_exit(&rules, ms(1), ms(0)),
+            h.on_exit(&rules, ms(1), Mono::ZERO + ms(0)),
             Verdict::RestartIn { count: 1, .. }
         ));
         assert!(matches!(
-            h.on_exit(&rules, ms(1), ms(1_000)),
+            h.on_exit(&rules, ms(1), Mono::ZERO + ms(1_000)),
             Verdict::RestartIn { count: 2, .. }
         ));
-        assert_eq!(h.on_exit(&rules, ms(1), ms(2_000)), Verdict::BudgetSpent);
+        assert_eq!(
+            h.on_exit(&rules, ms(1), Mono::ZERO + ms(2_000)),
+            Verdict::BudgetSpent
+        );
         // The first restart left the window.
         assert!(matches!(
-            h.on_exit(&rules, ms(1), ms(60_000)),
+            h.on_exit(&rules, ms(1), Mono::ZERO + ms(60_000)),
             Verdict::RestartIn { count: 2, .. }
         ));
     }
@@ -178,7 +182,7 @@ mod tests {
     fn a_budget_of_zero_never_restarts() {
         let rules = RestartRules { max: 0, ..RULES };
         assert_eq!(
-            History::default().on_exit(&rules, ms(1), ms(0)),
+            History::default().on_exit(&rules, ms(1), Mono::ZERO + ms(0)),
             Verdict::BudgetSpent
         );
     }

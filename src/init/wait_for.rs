@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::machine::{Action, Mono, ProbeId, log};
+use super::event::{Action, Mono, ProbeId, log};
 use crate::human::Shown;
 use crate::log::Level;
 
@@ -19,7 +19,7 @@ const NO_ATTEMPT: &str = "no attempt finished";
 
 /// Where the wait is.
 #[derive(Clone, Debug, PartialEq)]
-pub struct WaitFor {
+pub struct Wait {
     /// The target being probed (index), and how many there are.
     target: usize,
     targets: usize,
@@ -49,7 +49,7 @@ pub enum Progress {
     GaveUp,
 }
 
-impl WaitFor {
+impl Wait {
     /// Starts the first attempt on the first of `targets` targets.
     pub fn begin(
         targets: usize,
@@ -57,8 +57,8 @@ impl WaitFor {
         timeout: Duration,
         now: Mono,
         out: &mut Vec<Action>,
-    ) -> (WaitFor, Progress) {
-        let mut wait = WaitFor {
+    ) -> (Wait, Progress) {
+        let mut wait = Wait {
             target: 0,
             targets,
             ends,
@@ -86,9 +86,10 @@ impl WaitFor {
     }
 
     fn attempt(&mut self, now: Mono, out: &mut Vec<Action>) -> Progress {
-        let Some(left) = self.ends.checked_sub(now).filter(|d| !d.is_zero()) else {
+        let left = self.ends - now;
+        if left.is_zero() {
             return self.give_up(out);
-        };
+        }
         out.push(Action::StartProbe {
             probe: ProbeId::WaitFor(self.target),
             timeout: left.min(ATTEMPT_TIMEOUT),
@@ -142,7 +143,7 @@ impl WaitFor {
             return self.attempt(now, out);
         }
         self.last = report;
-        let retry_at = begun.saturating_add(RETRY_DELAY);
+        let retry_at = begun + RETRY_DELAY;
         if now >= retry_at || now >= self.ends {
             return self.attempt(now, out);
         }

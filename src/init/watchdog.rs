@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::machine::{Action, Mono, ProbeId, log};
+use super::event::{Action, Mono, ProbeId, log};
 use crate::log::Level;
 
 /// A watch probe that outlives its own timeout by this much is killed.
@@ -25,7 +25,7 @@ pub struct WatchRules {
 
 /// Where the watchdog is.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Watch {
+pub enum WatchState {
     /// The next probe starts at `next`.
     Idle { next: Mono },
     /// A probe started at `begun` runs.
@@ -44,7 +44,7 @@ pub struct Watchdog {
     counts_from: Mono,
     /// Consecutive failures that counted.
     failures: u32,
-    state: Watch,
+    state: WatchState,
 }
 
 impl Watchdog {
@@ -52,59 +52,57 @@ impl Watchdog {
     /// interval later.
     pub fn new(rules: WatchRules, now: Mono) -> Watchdog {
         Watchdog {
-            counts_from: now.saturating_add(rules.start_period),
+            counts_from: now + rules.start_period,
             failures: 0,
-            state: Watch::Idle {
-                next: now.saturating_add(rules.interval),
+            state: WatchState::Idle {
+                next: now + rules.interval,
             },
             rules,
         }
     }
 
-    pub fn state(&self) -> Watch {
+    pub fn state(&self) -> WatchState {
         self.state
     }
 
     pub fn fired(&self) -> bool {
-        self.state == Watch::Fired
+        self.state == WatchState::Fired
     }
 
     fn kill_at(&self, begun: Mono) -> Mono {
-        begun
-            .saturating_add(self.rules.timeout)
-            .saturating_add(PROBE_SLACK)
+        begun + self.rules.timeout + PROBE_SLACK
     }
 
     pub fn deadline(&self) -> Option<Mono> {
         match self.state {
-            Watch::Idle { next } => Some(next),
-            Watch::Probing { begun } => Some(self.kill_at(begun)),
+            WatchState::Idle { next } => Some(next),
+            WatchState::Probing { begun } => Some(self.kill_at(begun)),
             // SIGCHLD wakes the loop for the reap: no timer, so no spinning.
-            Watch::Killed { .. } | Watch::Fired => None,
+            WatchState::Killed { .. } | WatchState::Fired => None,
         }
     }
 
     /// Starts a due probe, or kills one that overran its own deadline.
     pub fn on_clock(&mut self, now: Mono, out: &mut Vec<Action>) {
         match self.state {
-            Watch::Idle { next } if now >= next => {
+            WatchState::Idle { next } if now >= next => {
                 out.push(Action::StartProbe {
                     probe: ProbeId::Watch,
                     timeout: self.rules.timeout,
                 });
-                self.state = Watch::Probing { begun: now };
+                self.state = WatchState::Probing { begun: now };
             }
-            Watch::Probing { begun } if now >= self.kill_at(begun) => {
+            WatchState::Probing { begun } if now >= self.kill_at(begun) => {
                 out.push(Action::KillProbe(ProbeId::Watch));
-                self.state = Watch::Killed { begun };
+                self.state = WatchState::Killed { begun };
             }
             _ => {}
         }
     }
 
     pub fn on_start_failed(&mut self, now: Mono) {
-        self.state = Watch::Idle {
-            next: now.saturating_add(self.rules.interval),
+        self.state = WatchState::Idle {
+            next: now + self.rules.interval,
         };
     }
 
@@ -117,7 +115,7 @@ impl Watchdog {
         now: Mono,
         out: &mut Vec<Action>,
     ) -> bool {
-        let (Watch::Probing { begun } | Watch::Killed { begun }) = self.state else {
+        let (WatchState::Probing { begun } | WatchState::Killed { begun }) = self.state else {
             return false;
         };
         if passed {
@@ -139,12 +137,12 @@ impl Watchdog {
                         self.rules.target, self.failures
                     ),
                 );
-                self.state = Watch::Fired;
+                self.state = WatchState::Fired;
                 return true;
             }
         }
-        self.state = Watch::Idle {
-            next: now.saturating_add(self.rules.interval),
+        self.state = WatchState::Idle {
+            next: now + self.rules.interval,
         };
         false
     }

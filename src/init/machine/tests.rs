@@ -1,20 +1,22 @@
-//! One test per rule of the README's "Signals", "Shutdown", "Exit status" and
-//! "Beyond tini" (`--wait-for`, `--watch`) sections, asserting on the actions.
+//! The machine's unit tests: the fixtures they share, the test that drives
+//! every row of the transition table, and one file per README section.
 
 use super::*;
+use crate::init::event::*;
 use crate::init::restart_policy::{OnUnhealthy, Restart, RestartRules};
-use crate::init::watchdog::Watch;
+use crate::init::supervised::ProcState;
+use crate::init::watchdog::WatchState;
 
 const CHILD: i32 = 100;
 const VIGIL: u32 = 7;
 const GRACE: Duration = Duration::from_secs(10);
 
 fn ms(n: u64) -> Mono {
-    Duration::from_millis(n)
+    Mono::ZERO + Duration::from_millis(n)
 }
 
 fn secs(n: u64) -> Mono {
-    Duration::from_secs(n)
+    Mono::ZERO + Duration::from_secs(n)
 }
 
 fn pid(n: i32) -> Pid {
@@ -34,14 +36,14 @@ fn rules() -> Rules {
         tree_visible: true,
         own_pid: VIGIL,
         wait_for: 0,
-        wait_timeout: secs(60),
+        wait_timeout: Duration::from_secs(60),
         watch: None,
         stop_delay: Duration::ZERO,
         sidecars: Vec::new(),
         restart: RestartRules {
             policy: Restart::No,
             max: 5,
-            window: secs(300),
+            window: Duration::from_secs(300),
         },
         on_unhealthy: OnUnhealthy::Exit,
     }
@@ -50,8 +52,8 @@ fn rules() -> Rules {
 fn watch_rules() -> WatchRules {
     WatchRules {
         target: "http://127.0.0.1:8080/health".into(),
-        interval: secs(10),
-        timeout: secs(5),
+        interval: Duration::from_secs(10),
+        timeout: Duration::from_secs(5),
         retries: 3,
         start_period: Duration::ZERO,
     }
@@ -155,554 +157,75 @@ fn exit_status_after(m: &mut Machine, status: ExitStatus, now: Mono) -> Vec<Acti
     effects(m.on(all_reaped(false), now))
 }
 
-// ---- Signals: what gets forwarded ----
+const SIDE_A: i32 = 200;
+const SIDE_B: i32 = 201;
+const A: ProcId = ProcId::sidecar(0);
+const B: ProcId = ProcId::sidecar(1);
 
-#[test]
-fn every_catchable_signal_is_forwarded_to_the_child() {
-    let mut m = running(rules());
-    for n in [1, 10, 12, 14, 28, 34, 37, 64] {
-        let s = Signal(n);
-        assert_eq!(effects(m.on(sent(s), ms(1))), [forward(s)], "{s}");
-    }
-    assert_eq!(m.phase(), &Phase::Running);
-}
-
-#[test]
-fn with_group_signals_go_to_the_childs_process_group() {
-    let mut m = running(Rules {
-        group: true,
-        own_group: true,
+fn delayed() -> Rules {
+    Rules {
+        stop_delay: Duration::from_secs(5),
         ..rules()
-    });
-    assert_eq!(
-        effects(m.on(sent(Signal::HUP), ms(1))),
-        [Action::Forward {
-            signal: Signal::HUP,
-            to: To::Group(pid(CHILD))
-        }]
-    );
+    }
 }
 
-#[test]
-fn rewrite_applies_before_forwarding() {
-    let mut m = running(Rules {
-        rewrites: vec![(Signal::HUP, Some(Signal::QUIT))],
+fn with_sidecars() -> Rules {
+    Rules {
+        sidecars: vec!["nginx -g 'daemon off;'".into(), "worker".into()],
         ..rules()
-    });
-    assert_eq!(
-        effects(m.on(sent(Signal::HUP), ms(1))),
-        [forward(Signal::QUIT)]
-    );
-    // A rewrite to a stop signal does not make HUP a stop signal.
-    assert_eq!(m.phase(), &Phase::Running);
-}
-
-#[test]
-fn rewrite_to_zero_drops_and_starts_nothing() {
-    let mut m = running(Rules {
-        rewrites: vec![(Signal::TERM, None)],
-        ..rules()
-    });
-    let out = m.on(sent(Signal::TERM), ms(1));
-    assert_eq!(effects(out.clone()), []);
-    assert_eq!(
-        logs(&out),
-        [(
-            Level::Debug,
-            "SIGTERM from pid 42 dropped by --rewrite".into()
-        )]
-    );
-    assert_eq!(m.phase(), &Phase::Running);
-    assert_eq!(m.deadline(), None);
-}
-
-#[test]
-fn chld_is_never_forwarded() {
-    let mut m = running(rules());
-    assert_eq!(m.on(sent(Signal::CHLD), ms(1)), []);
-}
-
-#[test]
-fn fault_signals_are_never_forwarded() {
-    let mut m = running(rules());
-    for n in [
-        libc::SIGSEGV,
-        libc::SIGBUS,
-        libc::SIGFPE,
-        libc::SIGILL,
-        libc::SIGTRAP,
-        libc::SIGSYS,
-    ] {
-        assert_eq!(effects(m.on(sent(Signal(n)), ms(1))), [], "{n}");
     }
 }
 
-#[test]
-fn signals_raised_by_vigil_itself_are_not_forwarded() {
-    let mut m = running(rules());
-    let own = Event::Signal {
-        signal: Signal(libc::SIGPIPE),
-        sender: VIGIL,
-        from_kernel: false,
-    };
-    assert_eq!(effects(m.on(own, ms(1))), []);
-}
-
-#[test]
-fn a_signal_is_forwarded_again_and_again_while_the_child_runs() {
-    // Forwarding has no state: a failed forward (logged by the loop) changes nothing.
-    let mut m = running(rules());
-    for _ in 0..3 {
-        assert_eq!(
-            effects(m.on(sent(Signal(10)), ms(1))),
-            [forward(Signal(10))]
-        );
-    }
-}
-
-// ---- Signals: terminals ----
-
-#[test]
-fn terminal_int_without_group_is_not_forwarded() {
-    let mut m = running(rules());
-    for s in [Signal::INT, Signal::QUIT, Signal::TSTP, Signal::WINCH] {
-        assert_eq!(effects(m.on(typed(s), ms(1))), [], "{s}");
-    }
-}
-
-#[test]
-fn terminal_int_does_not_start_a_shutdown() {
-    let mut m = running(rules());
-    m.on(typed(Signal::INT), ms(1));
-    m.on(typed(Signal::QUIT), ms(1));
-    assert_eq!(m.phase(), &Phase::Running);
-    assert_eq!(m.deadline(), None);
-}
-
-#[test]
-fn terminal_signals_with_group_are_forwarded_to_the_group() {
-    let mut m = running(Rules {
-        group: true,
-        own_group: true,
-        ..rules()
-    });
-    for s in [Signal::TSTP, Signal::WINCH] {
-        assert_eq!(
-            effects(m.on(typed(s), ms(1))),
-            [Action::Forward {
-                signal: s,
-                to: To::Group(pid(CHILD))
-            }]
-        );
-    }
-}
-
-#[test]
-fn terminal_signals_reach_a_child_with_its_own_group_once_without_g() {
-    // Issue 11, item 13: on a terminal the child has a group of its own (and
-    // the foreground) without -g too. A terminal signal that reaches vigil's
-    // group then did not reach the child's: it is forwarded, to the pid.
-    let mut m = running(Rules {
-        own_group: true,
-        ..rules()
-    });
-    for s in [Signal::INT, Signal::TSTP] {
-        assert_eq!(effects(m.on(typed(s), ms(1))), [forward(s)], "{s}");
-    }
-}
-
-#[test]
-fn int_sent_by_a_process_is_forwarded_and_starts_shutdown() {
-    // `docker kill -s INT` comes from a process, not the terminal driver.
-    let mut m = running(rules());
-    assert_eq!(
-        effects(m.on(sent(Signal::INT), ms(1))),
-        [forward(Signal::INT)]
-    );
-    assert!(matches!(m.phase(), Phase::Stopping { .. }));
-}
-
-// ---- Shutdown: start ----
-
-#[test]
-fn term_starts_the_grace_clock_and_is_forwarded() {
-    let mut m = running(rules());
-    let out = m.on(sent(Signal::TERM), secs(3));
-    assert_eq!(
-        logs(&out),
-        [(
-            Level::Info,
-            "SIGTERM: shutting down, grace period 10s".into()
-        )]
-    );
-    assert_eq!(effects(out), [forward(Signal::TERM)]);
-    assert_eq!(
-        m.phase(),
-        &Phase::Stopping {
-            kill_at: secs(13),
-            sidecars_at: secs(8)
-        }
-    );
-    assert_eq!(m.deadline(), Some(secs(13)));
-}
-
-#[test]
-fn int_and_quit_start_the_grace_clock_too() {
-    for s in [Signal::INT, Signal::QUIT] {
-        let mut m = running(rules());
-        assert_eq!(effects(m.on(sent(s), secs(1))), [forward(s)]);
-        assert_eq!(
-            m.phase(),
-            &Phase::Stopping {
-                kill_at: secs(11),
-                sidecars_at: secs(6)
-            },
-            "{s}"
-        );
-    }
-}
-
-#[test]
-fn other_signals_do_not_start_a_shutdown() {
-    let mut m = running(rules());
-    for n in [1, 10, 12, 14, 34] {
-        m.on(sent(Signal(n)), ms(1));
-    }
-    assert_eq!(m.phase(), &Phase::Running);
-}
-
-#[test]
-fn a_second_term_is_forwarded_and_keeps_the_first_deadline() {
-    let mut m = running(rules());
-    m.on(sent(Signal::TERM), secs(1));
-    let out = m.on(sent(Signal::TERM), secs(4));
-    assert_eq!(logs(&out), []);
-    assert_eq!(effects(out), [forward(Signal::TERM)]);
-    assert_eq!(
-        m.phase(),
-        &Phase::Stopping {
-            kill_at: secs(11),
-            sidecars_at: secs(6)
-        }
-    );
-}
-
-#[test]
-fn a_rewritten_term_is_forwarded_as_its_rewrite_and_starts_shutdown() {
-    let mut m = running(Rules {
-        rewrites: vec![(Signal::TERM, Some(Signal::QUIT))],
-        ..rules()
-    });
-    assert_eq!(
-        effects(m.on(sent(Signal::TERM), secs(1))),
-        [forward(Signal::QUIT)]
-    );
-    assert_eq!(
-        m.phase(),
-        &Phase::Stopping {
-            kill_at: secs(11),
-            sidecars_at: secs(6)
-        }
-    );
-}
-
-#[test]
-fn main_exit_starts_the_grace_clock() {
-    let mut m = running(rules());
-    m.on(reaped(CHILD, EXITED_0), secs(2));
-    m.on(all_reaped(true), secs(2));
-    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(12) });
-    assert_eq!(m.deadline(), Some(secs(12)));
-}
-
-// ---- Shutdown: the main child exits ----
-
-#[test]
-fn main_exit_sends_term_and_cont_to_the_remaining_tree() {
-    let mut m = running(rules());
-    assert_eq!(effects(m.on(reaped(CHILD, EXITED_0), secs(2))), []);
-    let out = m.on(all_reaped(true), secs(2));
-    assert_eq!(
-        logs(&out),
-        [(
-            Level::Info,
-            "child exited; sent SIGTERM to the remaining processes, waiting for them".into()
-        )]
-    );
-    assert_eq!(
-        effects(out),
-        [
-            Action::SignalTree(Signal::TERM),
-            Action::SignalTree(Signal::CONT)
-        ]
-    );
-}
-
-#[test]
-fn main_exit_during_stopping_keeps_the_deadline_and_signals_the_tree() {
-    let mut m = running(rules());
-    m.on(sent(Signal::TERM), secs(1));
-    m.on(reaped(CHILD, ExitStatus::Signaled(Signal::TERM)), secs(3));
-    assert_eq!(
-        effects(m.on(all_reaped(true), secs(3))),
-        [
-            Action::SignalTree(Signal::TERM),
-            Action::SignalTree(Signal::CONT)
-        ]
-    );
-    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
-}
-
-#[test]
-fn main_exit_with_nothing_left_exits_at_once_without_signalling() {
-    let mut m = running(rules());
-    assert_eq!(
-        exit_status_after(&mut m, ExitStatus::Exited(4), secs(1)),
-        [Action::Exit(4)]
-    );
-    assert_eq!(m.phase(), &Phase::Done(4));
-    assert_eq!(m.deadline(), None);
-}
-
-#[test]
-fn main_exit_after_the_grace_period_does_not_send_term_again() {
-    let mut m = running(rules());
-    m.on(sent(Signal::TERM), Mono::ZERO);
-    m.on(Event::Clock, secs(10));
-    m.on(
-        reaped(CHILD, ExitStatus::Signaled(Signal::KILL)),
-        ms(10_050),
-    );
-    assert_eq!(effects(m.on(all_reaped(true), ms(10_050))), []);
-    assert!(matches!(m.phase(), Phase::Killing { .. }));
-}
-
-#[test]
-fn signals_after_the_main_child_exited_are_not_forwarded() {
-    let mut m = running(rules());
-    m.on(reaped(CHILD, EXITED_0), secs(1));
-    m.on(all_reaped(true), secs(1));
-    for s in [Signal::TERM, Signal::HUP] {
-        assert_eq!(effects(m.on(sent(s), secs(2))), [], "{s}");
-    }
-    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
-}
-
-#[test]
-fn orphans_are_reaped_and_never_end_vigil() {
-    let mut m = running(rules());
-    let out = m.on(reaped(555, ExitStatus::Exited(9)), secs(1));
-    assert_eq!(
-        logs(&out),
-        [(Level::Debug, "reaped pid 555 (status 9)".into())]
-    );
-    assert_eq!(effects(m.on(all_reaped(true), secs(1))), []);
-    assert_eq!(m.phase(), &Phase::Running);
-}
-
-#[test]
-fn only_the_first_reap_of_the_main_child_counts() {
-    // An orphan that later gets the main child's pid is an orphan.
-    let mut m = running(rules());
-    m.on(reaped(CHILD, EXITED_0), secs(1));
-    m.on(all_reaped(true), secs(1));
-    m.on(reaped(CHILD, ExitStatus::Exited(9)), secs(2));
-    assert_eq!(effects(m.on(all_reaped(true), secs(2))), []);
-    assert_eq!(effects(m.on(all_reaped(false), secs(3))), [Action::Exit(0)]);
-}
-
-// ---- Shutdown: the grace period ends ----
-
-#[test]
-fn grace_end_sends_kill_and_repeats_every_100ms() {
-    let mut m = running(rules());
-    m.on(sent(Signal::TERM), Mono::ZERO);
-    assert_eq!(effects(m.on(Event::Clock, ms(9_999))), []);
-    let out = m.on(Event::Clock, secs(10));
-    assert_eq!(
-        logs(&out),
-        [(
-            Level::Warn,
-            "grace period of 10s is over: sending SIGKILL to every remaining process".into()
-        )]
-    );
-    let kill = [
-        Action::SignalTree(Signal::KILL),
-        Action::Kill {
-            signal: Signal::KILL,
-            pid: pid(CHILD),
+fn restarting(policy: Restart) -> Rules {
+    Rules {
+        restart: RestartRules {
+            policy,
+            ..rules().restart
         },
-    ];
-    assert_eq!(effects(out), kill);
-    assert_eq!(m.deadline(), Some(ms(10_100)));
-    assert_eq!(effects(m.on(Event::Clock, ms(10_050))), []);
-    let again = m.on(Event::Clock, ms(10_100));
-    assert_eq!(logs(&again), [], "the warning is said once");
-    assert_eq!(effects(again), kill);
-    assert_eq!(m.deadline(), Some(ms(10_200)));
-}
-
-#[test]
-fn grace_end_after_main_exit_kills_the_leftovers() {
-    let mut m = running(rules());
-    m.on(reaped(CHILD, EXITED_0), secs(1));
-    m.on(all_reaped(true), secs(1));
-    assert_eq!(
-        effects(m.on(Event::Clock, secs(11))),
-        [Action::SignalTree(Signal::KILL)]
-    );
-}
-
-#[test]
-fn as_pid1_the_grace_end_kill_goes_to_the_tree_only() {
-    // kill(-1) reaches the main child too.
-    let mut m = running(Rules {
-        is_pid1: true,
         ..rules()
-    });
-    m.on(sent(Signal::TERM), Mono::ZERO);
-    assert_eq!(
-        effects(m.on(Event::Clock, secs(10))),
-        [Action::SignalTree(Signal::KILL)]
-    );
-}
-
-#[test]
-fn a_huge_grace_never_overflows_the_clock() {
-    let mut m = running(Rules {
-        grace: Duration::MAX,
-        ..rules()
-    });
-    m.on(sent(Signal::TERM), secs(5));
-    assert_eq!(m.deadline(), Some(Duration::MAX));
-}
-
-// ---- Shutdown: exit ----
-
-#[test]
-fn exit_as_soon_as_no_process_is_left_before_the_grace_ends() {
-    let mut m = running(rules());
-    m.on(sent(Signal::TERM), Mono::ZERO);
-    m.on(reaped(CHILD, EXITED_0), secs(1));
-    m.on(all_reaped(true), secs(1));
-    m.on(reaped(300, EXITED_0), secs(2));
-    assert_eq!(effects(m.on(all_reaped(false), secs(2))), [Action::Exit(0)]);
-}
-
-#[test]
-fn an_idle_vigil_has_no_timer() {
-    let m = running(rules());
-    assert_eq!(m.deadline(), None);
-}
-
-// ---- Exit status ----
-
-#[test]
-fn exit_status_is_the_main_childs() {
-    let mut m = running(rules());
-    assert_eq!(
-        exit_status_after(&mut m, ExitStatus::Exited(3), secs(1)),
-        [Action::Exit(3)]
-    );
-}
-
-#[test]
-fn a_signal_death_exits_128_plus_n() {
-    let mut m = running(rules());
-    assert_eq!(
-        exit_status_after(&mut m, ExitStatus::Signaled(Signal::TERM), secs(1)),
-        [Action::Exit(143)]
-    );
-}
-
-#[test]
-fn the_grace_periods_sigkill_exits_137() {
-    let mut m = running(rules());
-    m.on(sent(Signal::TERM), Mono::ZERO);
-    m.on(Event::Clock, secs(10));
-    assert_eq!(
-        exit_status_after(&mut m, ExitStatus::Signaled(Signal::KILL), ms(10_001)),
-        [Action::Exit(137)]
-    );
-}
-
-#[test]
-fn success_exit_remaps_the_status_to_zero() {
-    for status in [ExitStatus::Exited(3), ExitStatus::Signaled(Signal::TERM)] {
-        let mut m = running(Rules {
-            success_exits: vec![3, 143],
-            ..rules()
-        });
-        assert_eq!(
-            exit_status_after(&mut m, status, secs(1)),
-            [Action::Exit(0)]
-        );
     }
 }
 
-fn start_failure(error: StartError) -> (Vec<(Level, String)>, Vec<Action>) {
-    let mut m = Machine::new(Rules {
-        user: Some("65534:65534".into()),
-        ..rules()
-    });
-    m.start(Mono::ZERO);
-    let out = m.on(
-        Event::StartFailed {
-            id: ProcId::MAIN,
-            error,
-        },
-        Mono::ZERO,
-    );
-    (logs(&out), effects(out))
+fn started(id: ProcId, n: i32) -> Event {
+    Event::Started { id, pid: pid(n) }
 }
 
-#[test]
-fn program_not_found_exits_127_naming_it() {
-    let (logs, out) = start_failure(StartError::NotFound("No such file".into()));
-    assert_eq!(out, [Action::Exit(127)]);
+/// Starts both sidecars (200, 201), then PROGRAM (100), at t=0.
+fn running_with_sidecars(rules: Rules) -> Machine {
+    let mut m = Machine::new(rules);
+    assert_eq!(m.start(Mono::ZERO), [Action::Start(A)]);
     assert_eq!(
-        logs,
-        [(Level::Error, "cannot run 'app': No such file".into())]
+        effects(m.on(started(A, SIDE_A), Mono::ZERO)),
+        [Action::Start(B)]
     );
-}
-
-#[test]
-fn program_not_executable_exits_126_naming_it() {
-    let (logs, out) = start_failure(StartError::NotExecutable("Permission denied".into()));
-    assert_eq!(out, [Action::Exit(126)]);
     assert_eq!(
-        logs,
-        [(Level::Error, "cannot run 'app': Permission denied".into())]
+        effects(m.on(started(B, SIDE_B), Mono::ZERO)),
+        [Action::Start(ProcId::MAIN)]
     );
+    m.on(started(ProcId::MAIN, CHILD), Mono::ZERO);
+    assert_eq!(m.phase(), &Phase::Running);
+    m
 }
 
-#[test]
-fn a_failed_privilege_drop_exits_1_naming_the_user_and_step() {
-    let (logs, out) = start_failure(StartError::Creds {
-        step: "setgroups",
-        error: "Operation not permitted".into(),
-    });
-    assert_eq!(out, [Action::Exit(1)]);
-    assert_eq!(
-        logs,
-        [(
-            Level::Error,
-            "cannot run 'app' as user '65534:65534': setgroups: Operation not permitted".into()
-        )]
-    );
+fn group(signal: Signal, n: i32) -> Action {
+    Action::SignalGroup {
+        signal,
+        group: pid(n),
+    }
 }
 
-#[test]
-fn a_failed_fork_exits_1() {
-    let (logs, out) = start_failure(StartError::Fork("Resource busy".into()));
-    assert_eq!(out, [Action::Exit(1)]);
-    assert_eq!(
-        logs,
-        [(Level::Error, "cannot start 'app': Resource busy".into())]
-    );
-}
+const TREE_TERM: [Action; 2] = [
+    Action::SignalTree(Signal::TERM),
+    Action::SignalTree(Signal::CONT),
+];
 
-// ---- --wait-for ----
+fn warns(actions: &[Action]) -> Vec<String> {
+    logs(actions)
+        .into_iter()
+        .filter(|(level, _)| *level <= Level::Warn)
+        .map(|(_, text)| text)
+        .collect()
+}
 
 fn waiting(targets: usize, timeout: Duration) -> (Machine, Vec<Action>) {
     let mut m = Machine::new(Rules {
@@ -721,149 +244,10 @@ fn probe(i: usize, timeout: Duration) -> Action {
     }
 }
 
-#[test]
-fn wait_for_probes_each_target_in_order_then_starts_program() {
-    let (mut m, out) = waiting(2, secs(60));
-    assert_eq!(out, [probe(0, secs(5))]);
-    assert_eq!(m.procs()[0].state, ProcState::NotStarted);
-    let out = m.on(probe_done(ProbeId::WaitFor(0), true, "ok"), ms(10));
-    assert_eq!(out, [probe(1, secs(5))]);
-    let out = m.on(probe_done(ProbeId::WaitFor(1), true, "ok"), ms(20));
-    assert_eq!(out, [Action::Start(ProcId::MAIN)]);
-    assert_eq!(m.phase(), &Phase::Starting);
-}
-
-#[test]
-fn wait_for_retries_a_failed_attempt_500ms_after_it_began() {
-    let (mut m, _) = waiting(1, secs(60));
-    assert_eq!(
-        m.on(probe_done(ProbeId::WaitFor(0), false, "refused"), ms(100)),
-        []
-    );
-    assert_eq!(m.deadline(), Some(ms(500)));
-    assert_eq!(m.on(Event::Clock, ms(499)), []);
-    assert_eq!(m.on(Event::Clock, ms(500)), [probe(0, secs(5))]);
-}
-
-#[test]
-fn wait_for_retries_at_once_after_a_slow_failed_attempt() {
-    let (mut m, _) = waiting(1, secs(60));
-    assert_eq!(
-        m.on(probe_done(ProbeId::WaitFor(0), false, "timed out"), secs(5)),
-        [probe(0, secs(5))]
-    );
-}
-
-#[test]
-fn wait_for_attempts_last_at_most_5s_and_the_time_left() {
-    let (mut m, out) = waiting(1, secs(7));
-    assert_eq!(out, [probe(0, secs(5))]);
-    let out = m.on(probe_done(ProbeId::WaitFor(0), false, "refused"), secs(5));
-    assert_eq!(out, [probe(0, secs(2))]);
-}
-
-#[test]
-fn wait_for_timeout_cancels_the_probe_and_exits_1_naming_the_last_error() {
-    let (mut m, _) = waiting(1, secs(2));
-    m.on(
-        probe_done(ProbeId::WaitFor(0), false, "fail tcp://db:5432 refused"),
-        ms(100),
-    );
-    m.on(Event::Clock, ms(500));
-    assert_eq!(m.deadline(), Some(secs(2)));
-    assert_eq!(m.on(Event::Clock, ms(1_999)), []);
-    let out = m.on(Event::Clock, secs(2));
-    assert_eq!(
-        logs(&out),
-        [(
-            Level::Error,
-            "--wait-for: not ready after 2s: fail tcp://db:5432 refused".into()
-        )]
-    );
-    assert_eq!(
-        effects(out),
-        [Action::CancelProbe(ProbeId::WaitFor(0)), Action::Exit(1)]
-    );
-}
-
-#[test]
-fn wait_for_that_never_finished_an_attempt_says_so() {
-    let (mut m, _) = waiting(1, secs(1));
-    let out = m.on(Event::Clock, secs(1));
-    assert_eq!(
-        logs(&out),
-        [(
-            Level::Error,
-            "--wait-for: not ready after 1s: no attempt finished".into()
-        )]
-    );
-}
-
-#[test]
-fn wait_for_with_a_zero_timeout_gives_up_at_once() {
-    let (m, out) = waiting(1, Duration::ZERO);
-    assert_eq!(effects(out), [Action::Exit(1)]);
-    assert_eq!(m.phase(), &Phase::Done(1));
-}
-
-#[test]
-fn a_stop_signal_during_wait_for_cancels_the_probe_and_exits_128_plus_n() {
-    for (s, code) in [(Signal::TERM, 143), (Signal::INT, 130), (Signal::QUIT, 131)] {
-        let (mut m, _) = waiting(1, secs(60));
-        let out = m.on(sent(s), ms(100));
-        assert_eq!(logs(&out), [(Level::Info, format!("{s}: not waiting"))]);
-        assert_eq!(
-            effects(out),
-            [Action::CancelProbe(ProbeId::WaitFor(0)), Action::Exit(code)]
-        );
-    }
-}
-
-#[test]
-fn a_stop_signal_between_wait_for_attempts_exits_at_once() {
-    let (mut m, _) = waiting(1, secs(60));
-    m.on(probe_done(ProbeId::WaitFor(0), false, "refused"), ms(100));
-    assert_eq!(
-        effects(m.on(sent(Signal::TERM), ms(200))),
-        [Action::Exit(143)]
-    );
-}
-
-#[test]
-fn other_signals_during_wait_for_are_not_forwarded() {
-    let (mut m, _) = waiting(1, secs(60));
-    for n in [1, 10, 28] {
-        assert_eq!(m.on(sent(Signal(n)), ms(100)), []);
-    }
-    assert!(matches!(m.phase(), Phase::WaitingFor(_)));
-}
-
-#[test]
-fn a_probe_that_cannot_start_during_wait_for_exits_1() {
-    let (mut m, _) = waiting(1, secs(60));
-    let out = m.on(
-        Event::ProbeStartFailed {
-            probe: ProbeId::WaitFor(0),
-            error: "Resource busy".into(),
-        },
-        Mono::ZERO,
-    );
-    assert_eq!(
-        logs(&out),
-        [(Level::Error, "cannot start a probe: Resource busy".into())]
-    );
-    assert_eq!(effects(out), [Action::Exit(1)]);
-}
-
-#[test]
-fn orphans_reaped_during_wait_for_change_nothing() {
-    let (mut m, _) = waiting(1, secs(60));
-    assert_eq!(m.on(reaped(555, EXITED_0), ms(1)), []);
-    assert_eq!(m.on(all_reaped(false), ms(1)), []);
-    assert!(matches!(m.phase(), Phase::WaitingFor(_)));
-}
-
-// ---- --watch ----
+const WATCH_PROBE: Action = Action::StartProbe {
+    probe: ProbeId::Watch,
+    timeout: Duration::from_secs(5),
+};
 
 fn watched(watch: WatchRules) -> Machine {
     running(Rules {
@@ -871,11 +255,6 @@ fn watched(watch: WatchRules) -> Machine {
         ..rules()
     })
 }
-
-const WATCH_PROBE: Action = Action::StartProbe {
-    probe: ProbeId::Watch,
-    timeout: Duration::from_secs(5),
-};
 
 /// Runs one watch probe at `at` that ends `passed` 10 ms later.
 fn watch_round(m: &mut Machine, at: Mono, passed: bool) -> Vec<Action> {
@@ -886,440 +265,393 @@ fn watch_round(m: &mut Machine, at: Mono, passed: bool) -> Vec<Action> {
             passed,
             "fail http://127.0.0.1:8080/health 503",
         ),
-        at + ms(10),
+        at + Duration::from_millis(10),
     )
 }
 
-#[test]
-fn watch_first_probe_runs_one_interval_after_program_starts() {
-    let mut m = watched(watch_rules());
-    assert_eq!(m.deadline(), Some(secs(10)));
-    assert_eq!(m.on(Event::Clock, ms(9_999)), []);
-    assert_eq!(m.on(Event::Clock, secs(10)), [WATCH_PROBE]);
+// ---- The transition table at the top of machine.rs ----
+
+/// The phase's name, as the table writes it.
+fn phase_name(phase: &Phase) -> &'static str {
+    match phase {
+        Phase::New => "New",
+        Phase::Starting => "Starting",
+        Phase::WaitingFor(_) => "WaitingFor",
+        Phase::Running => "Running",
+        Phase::StopDelay { .. } => "StopDelay",
+        Phase::Stopping { .. } => "Stopping",
+        Phase::Draining { .. } => "Draining",
+        Phase::Lingering { .. } => "Lingering",
+        Phase::Killing { .. } => "Killing",
+        Phase::Done(_) => "Done",
+    }
 }
 
-#[test]
-fn watch_next_probe_runs_one_interval_after_the_last_ended() {
-    let mut m = watched(watch_rules());
-    watch_round(&mut m, secs(10), true);
-    assert_eq!(m.deadline(), Some(ms(20_010)));
+/// The actions' kinds, without the log lines.
+fn action_names(actions: &[Action]) -> Vec<&'static str> {
+    actions
+        .iter()
+        .filter_map(|a| {
+            Some(match a {
+                Action::Start(_) => "Start",
+                Action::Forward { .. } => "Forward",
+                Action::Kill { .. } => "Kill",
+                Action::SignalGroup { .. } => "SignalGroup",
+                Action::SignalTree(_) => "SignalTree",
+                Action::StartProbe { .. } => "StartProbe",
+                Action::KillProbe(_) => "KillProbe",
+                Action::CancelProbe(_) => "CancelProbe",
+                Action::Exit(_) => "Exit",
+                Action::Log(..) => return None,
+            })
+        })
+        .collect()
 }
 
-#[test]
-fn watch_retries_consecutive_failures_fire_the_watchdog() {
-    let mut m = watched(watch_rules());
-    assert_eq!(effects(watch_round(&mut m, secs(10), false)), []);
-    assert_eq!(effects(watch_round(&mut m, ms(20_010), false)), []);
-    let out = watch_round(&mut m, ms(30_020), false);
-    assert_eq!(
-        logs(&out)[0],
-        (
-            Level::Error,
-            "--watch http://127.0.0.1:8080/health: 3 failures, last: \
-             fail http://127.0.0.1:8080/health 503; stopping the child"
-                .into()
-        )
-    );
-    assert_eq!(effects(out), [forward(Signal::TERM)]);
+/// One row of the table: what follows its phase column, whitespace folded,
+/// and its "next" cell.
+struct Row {
+    text: String,
+    next: String,
 }
 
-#[test]
-fn watch_a_pass_resets_the_failure_count() {
-    let mut m = watched(watch_rules());
-    watch_round(&mut m, secs(10), false);
-    watch_round(&mut m, ms(20_010), false);
-    watch_round(&mut m, ms(30_020), true);
-    watch_round(&mut m, ms(40_030), false);
-    assert_eq!(effects(watch_round(&mut m, ms(50_040), false)), []);
-    assert_eq!(m.phase(), &Phase::Running);
+/// The table's rows, read from the lines between "```text" and "```". A line
+/// with a phase name alone continues the phase column only.
+fn table_rows() -> Vec<Row> {
+    let source = include_str!("../machine.rs");
+    let mut lines = source
+        .lines()
+        .map(|l| l.strip_prefix("//!").unwrap_or(l))
+        .skip_while(|l| l.trim() != "```text")
+        .skip(1);
+    let header = lines.next().unwrap_or_default();
+    let column = |name| {
+        header
+            .find(name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let (event, next) = (column("event"), column("next"));
+    lines
+        .skip(1)
+        .take_while(|l| l.trim() != "```")
+        .filter_map(|l| {
+            let text = l
+                .get(event..)?
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let next = l.get(next..).unwrap_or_default().split("  ").next()?.into();
+            (!text.is_empty()).then_some(Row { text, next })
+        })
+        .collect()
 }
 
-#[test]
-fn watchdog_fire_stops_like_term_and_exits_75() {
-    let mut m = watched(WatchRules {
-        retries: 1,
-        ..watch_rules()
-    });
-    let out = watch_round(&mut m, secs(10), false);
-    assert_eq!(effects(out), [forward(Signal::TERM)]);
-    assert_eq!(
-        m.phase(),
-        &Phase::Stopping {
-            kill_at: ms(20_010),
-            sidecars_at: ms(15_010)
+/// Whether a row's "next" cell allows moving from phase `from` to `to`.
+fn next_allows(cell: &str, from: &str, to: &str) -> bool {
+    cell.split(['/', ','])
+        .map(str::trim)
+        .any(|next| match next {
+            "=" => to == from,
+            "stop_all" => ["Stopping", "Draining", "Done"].contains(&to),
+            "start PROGRAM" => ["Starting", "WaitingFor"].contains(&to),
+            phase => phase == to,
+        })
+}
+
+/// A machine in each phase the table names, all at t=0 but `killing`.
+struct Fixtures;
+
+impl Fixtures {
+    fn starting() -> Machine {
+        let mut m = Machine::new(with_sidecars());
+        m.start(Mono::ZERO);
+        m
+    }
+
+    fn stop_delay() -> Machine {
+        let mut m = running(delayed());
+        m.on(sent(Signal::TERM), Mono::ZERO);
+        m
+    }
+
+    fn stopping(m: Machine) -> Machine {
+        let mut m = m;
+        m.on(sent(Signal::TERM), Mono::ZERO);
+        m
+    }
+
+    /// PROGRAM exited; `left` remains.
+    fn drained(rules: Rules, left: Left) -> Machine {
+        let mut m = running(rules);
+        m.on(reaped(CHILD, EXITED_0), Mono::ZERO);
+        m.on(Event::ReapedAll { left }, Mono::ZERO);
+        m
+    }
+
+    /// The grace period ended at 10 s while PROGRAM ran.
+    fn killing() -> Machine {
+        let mut m = Fixtures::stopping(running(rules()));
+        m.on(Event::Clock, secs(10));
+        m
+    }
+
+    fn as_pid1() -> Rules {
+        Rules {
+            is_pid1: true,
+            ..rules()
         }
-    );
-    // Even when the child then exits 0.
-    assert_eq!(
-        exit_status_after(&mut m, EXITED_0, secs(11)),
-        [Action::Exit(75)]
-    );
-}
+    }
 
-#[test]
-fn watchdog_fire_honours_rewrite() {
-    let mut m = running(Rules {
-        watch: Some(WatchRules {
-            retries: 1,
-            ..watch_rules()
-        }),
-        rewrites: vec![(Signal::TERM, Some(Signal::QUIT))],
-        ..rules()
-    });
-    assert_eq!(
-        effects(watch_round(&mut m, secs(10), false)),
-        [forward(Signal::QUIT)]
-    );
-}
-
-#[test]
-fn watch_failures_in_the_start_period_do_not_count() {
-    let mut m = watched(WatchRules {
-        retries: 1,
-        start_period: secs(25),
-        ..watch_rules()
-    });
-    assert_eq!(effects(watch_round(&mut m, secs(10), false)), []);
-    assert_eq!(effects(watch_round(&mut m, ms(20_010), false)), []);
-    // Started after the start period: counts, and fires.
-    assert_eq!(
-        effects(watch_round(&mut m, ms(30_020), false)),
-        [forward(Signal::TERM)]
-    );
-}
-
-#[test]
-fn watch_a_pass_ends_the_start_period_early() {
-    let mut m = watched(WatchRules {
-        retries: 1,
-        start_period: secs(600),
-        ..watch_rules()
-    });
-    watch_round(&mut m, secs(10), true);
-    assert_eq!(
-        effects(watch_round(&mut m, ms(20_010), false)),
-        [forward(Signal::TERM)]
-    );
-}
-
-#[test]
-fn watch_an_overrunning_probe_is_killed_once_and_counts_as_a_failure() {
-    let mut m = watched(WatchRules {
-        retries: 1,
-        ..watch_rules()
-    });
-    m.on(Event::Clock, secs(10));
-    // Its own timeout (5s) plus 1s of slack.
-    assert_eq!(m.deadline(), Some(secs(16)));
-    assert_eq!(m.on(Event::Clock, ms(15_999)), []);
-    assert_eq!(
-        m.on(Event::Clock, secs(16)),
-        [Action::KillProbe(ProbeId::Watch)]
-    );
-    // No timer until its reap: never a spin on a deadline that passed.
-    assert_eq!(m.deadline(), None);
-    assert_eq!(m.on(Event::Clock, ms(16_001)), []);
-    let out = m.on(probe_done(ProbeId::Watch, false, ""), ms(16_002));
-    assert!(logs(&out)[0].1.contains("last: probe killed;"), "{out:?}");
-    assert_eq!(effects(out), [forward(Signal::TERM)]);
-}
-
-#[test]
-fn watching_ends_once_shutdown_starts() {
-    let mut m = watched(WatchRules {
-        retries: 1,
-        ..watch_rules()
-    });
-    m.on(Event::Clock, secs(10));
-    m.on(sent(Signal::TERM), secs(11));
-    assert_eq!(m.deadline(), Some(secs(21)), "only the grace clock");
-    let out = m.on(probe_done(ProbeId::Watch, false, "fail"), secs(12));
-    assert_eq!(out, []);
-    assert_eq!(
-        exit_status_after(&mut m, ExitStatus::Signaled(Signal::TERM), secs(13)),
-        [Action::Exit(143)]
-    );
-}
-
-#[test]
-fn watch_probe_reaped_after_the_main_child_does_not_fire() {
-    let mut m = watched(WatchRules {
-        retries: 1,
-        ..watch_rules()
-    });
-    m.on(Event::Clock, secs(10));
-    m.on(reaped(CHILD, ExitStatus::Exited(3)), secs(11));
-    assert_eq!(
-        m.on(probe_done(ProbeId::Watch, false, "fail"), secs(11)),
-        []
-    );
-    assert_eq!(
-        effects(m.on(all_reaped(false), secs(11))),
-        [Action::Exit(3)]
-    );
-}
-
-#[test]
-fn watch_a_probe_that_cannot_start_is_retried_one_interval_later() {
-    let mut m = watched(watch_rules());
-    m.on(Event::Clock, secs(10));
-    let out = m.on(
-        Event::ProbeStartFailed {
-            probe: ProbeId::Watch,
-            error: "Resource busy".into(),
-        },
-        secs(10),
-    );
-    assert_eq!(
-        logs(&out),
-        [(Level::Error, "cannot start a probe: Resource busy".into())]
-    );
-    assert_eq!(
-        m.watchdog().map(|w| w.state()),
-        Some(Watch::Idle { next: secs(20) })
-    );
-    assert_eq!(m.phase(), &Phase::Running);
-}
-
-#[test]
-fn a_rewrite_to_zero_cannot_cancel_the_watchdogs_stop() {
-    // Issue 11, item 10: it drops only the SIGTERMs vigil receives.
-    let mut m = running(Rules {
-        watch: Some(WatchRules {
-            retries: 1,
-            ..watch_rules()
-        }),
-        rewrites: vec![(Signal::TERM, None)],
-        ..rules()
-    });
-    assert_eq!(
-        effects(watch_round(&mut m, secs(10), false)),
-        [forward(Signal::TERM)]
-    );
-    assert_eq!(
-        m.phase(),
-        &Phase::Stopping {
-            kill_at: ms(20_010),
-            sidecars_at: ms(15_010)
+    /// `--restart always --max-restarts max`, with two sidecars.
+    fn restarting_max(max: u32) -> Rules {
+        Rules {
+            restart: RestartRules {
+                policy: Restart::Always,
+                max,
+                ..rules().restart
+            },
+            ..with_sidecars()
         }
-    );
-    assert_eq!(
-        exit_status_after(&mut m, ExitStatus::Signaled(Signal::TERM), secs(11)),
-        [Action::Exit(75)]
-    );
+    }
+
+    /// `--watch` whose first failure fires, at 10 s.
+    fn watching(on_unhealthy: OnUnhealthy) -> Machine {
+        running(Rules {
+            watch: Some(WatchRules {
+                retries: 1,
+                ..watch_rules()
+            }),
+            on_unhealthy,
+            ..rules()
+        })
+    }
 }
 
 #[test]
-fn a_stop_signal_rewritten_to_zero_during_wait_for_is_dropped() {
-    // Issue 11, item 10: as it would be once PROGRAM runs.
-    let mut m = Machine::new(Rules {
+#[rustfmt::skip] // one check a line, as the table has one row a line
+fn every_row_of_the_transition_table() {
+    let rows = table_rows();
+    let mut claimed = vec![0; rows.len()];
+    // One check: `key` names the row (a piece of its text); the machine `m`,
+    // in phase `from`, takes `event` at `now` and ends in `to` having asked
+    // for `actions` (log lines aside).
+    let mut check = |key: &str,
+                     m: &Machine,
+                     from: &str,
+                     event: Option<Event>,
+                     now: Mono,
+                     to: &str,
+                     actions: &[&str]| {
+        // The row that is `key`, else the one row that contains it.
+        let hits: Vec<usize> = match rows.iter().position(|r| r.text == key) {
+            Some(i) => vec![i],
+            None => (0..rows.len()).filter(|&i| rows[i].text.contains(key)).collect(),
+        };
+        assert_eq!(hits.len(), 1, "'{key}' must name one row of the table");
+        claimed[hits[0]] += 1;
+        let row = &rows[hits[0]];
+        assert!(next_allows(&row.next, from, to), "row '{}' says {}, not {to}", row.text, row.next);
+        let mut m = m.clone();
+        assert_eq!(phase_name(m.phase()), from, "row '{}'", row.text);
+        let out = match event {
+            Some(event) => m.on(event, now),
+            None => m.start(now),
+        };
+        assert_eq!(
+            (phase_name(m.phase()), action_names(&out).as_slice()),
+            (to, actions),
+            "row '{}'",
+            row.text
+        );
+    };
+    let term = || Some(sent(Signal::TERM));
+    let clock = || Some(Event::Clock);
+    let exited = |n| Some(reaped(n, ExitStatus::Exited(1)));
+    let all = |left| Some(Event::ReapedAll { left });
+    let tree_term = ["SignalTree", "SignalTree"];
+
+    // New
+    let new = Machine::new(with_sidecars());
+    check("start() --with sidecars", &new, "New", None, Mono::ZERO, "Starting", &["Start"]);
+    let new = Machine::new(rules());
+    check("no sidecar start PROGRAM", &new, "New", None, Mono::ZERO, "Starting", &["Start"]);
+    let new = Machine::new(Rules {
         wait_for: 1,
-        rewrites: vec![(Signal::TERM, None)],
         ..rules()
     });
-    m.start(Mono::ZERO);
-    assert_eq!(effects(m.on(sent(Signal::TERM), ms(100))), []);
-    assert!(matches!(m.phase(), Phase::WaitingFor(_)));
-    // INT is not rewritten: it still ends the wait.
-    assert_eq!(
-        effects(m.on(sent(Signal::INT), ms(200))),
-        [Action::CancelProbe(ProbeId::WaitFor(0)), Action::Exit(130)]
-    );
-}
+    check("no sidecar start PROGRAM", &new, "New", None, Mono::ZERO, "WaitingFor", &["StartProbe"]);
 
-// ---- Shutdown as PID 1: processes vigil did not start ----
+    // Starting
+    let m = Fixtures::starting();
+    let up = |id, n| Some(started(id, n));
+    check("a sidecar, another one to start", &m, "Starting", up(A, SIDE_A), Mono::ZERO, "Starting", &["Start"]);
+    let mut last = m.clone();
+    last.on(started(A, SIDE_A), Mono::ZERO);
+    check("the last sidecar start PROGRAM", &last, "Starting", up(B, SIDE_B), Mono::ZERO, "Starting", &["Start"]);
+    let mut main = last.clone();
+    main.on(started(B, SIDE_B), Mono::ZERO);
+    check("PROGRAM Running (--watch", &main, "Starting", up(ProcId::MAIN, CHILD), Mono::ZERO, "Running", &[]);
 
-#[test]
-fn as_pid1_vigil_waits_for_processes_it_did_not_start() {
-    // Issue 11, item 5: `docker exec` or `nsenter` processes get SIGTERM and
-    // time to clean up, within the grace period.
-    let mut m = running(Rules {
-        is_pid1: true,
-        ..rules()
+    // WaitingFor
+    let (w, _) = waiting(1, Duration::from_secs(60));
+    check("stop signal stop_all CancelProbe", &w, "WaitingFor", term(), ms(1), "Done", &["CancelProbe", "Exit"]);
+    let mut paused = w.clone();
+    paused.on(probe_done(ProbeId::WaitFor(0), false, "refused"), ms(10));
+    check("retry is due", &paused, "WaitingFor", clock(), ms(500), "WaitingFor", &["StartProbe"]);
+    check("--wait-timeout passed", &w, "WaitingFor", clock(), secs(60), "Done", &["CancelProbe", "Exit"]);
+    let (two, _) = waiting(2, Duration::from_secs(60));
+    let pass = |passed| Some(probe_done(ProbeId::WaitFor(0), passed, "ok"));
+    check("another target to probe", &two, "WaitingFor", pass(true), ms(10), "WaitingFor", &["StartProbe"]);
+    check("failed = StartProbe", &w, "WaitingFor", pass(false), ms(10), "WaitingFor", &[]);
+    check("failed = StartProbe", &w, "WaitingFor", pass(false), ms(600), "WaitingFor", &["StartProbe"]);
+    check("the last target passed", &w, "WaitingFor", pass(true), ms(10), "Starting", &["Start"]);
+    let no_fork = |probe| {
+        Some(Event::ProbeStartFailed {
+            probe,
+            error: "Resource busy".into(),
+        })
+    };
+    check("a --wait-for probe", &w, "WaitingFor", no_fork(ProbeId::WaitFor(0)), ms(1), "Done", &["Exit"]);
+
+    // Running
+    let run = running(rules());
+    check("SIGTERM, with --stop-delay", &running(delayed()), "Running", term(), ms(1), "StopDelay", &[]);
+    check("PROGRAM runs Stopping", &run, "Running", term(), ms(1), "Stopping", &["Forward"]);
+    let mut backoff = running(restarting(Restart::Always));
+    backoff.on(reaped(CHILD, ExitStatus::Exited(1)), ms(1));
+    check("awaits its restart", &backoff, "Running", term(), ms(2), "Done", &["Exit"]);
+    let w = watched(watch_rules());
+    check("probe is due / overran", &w, "Running", clock(), secs(10), "Running", &["StartProbe"]);
+    let mut probing = w.clone();
+    probing.on(Event::Clock, secs(10));
+    check("probe is due / overran", &probing, "Running", clock(), secs(16), "Running", &["KillProbe"]);
+    let fire = |m: &Machine| {
+        let mut m = m.clone();
+        m.on(Event::Clock, secs(10));
+        m
+    };
+    let failed = || Some(probe_done(ProbeId::Watch, false, "fail 503"));
+    let fired_exit = fire(&Fixtures::watching(OnUnhealthy::Exit));
+    check("fired, --on-unhealthy exit", &fired_exit, "Running", failed(), secs(11), "Stopping", &["Forward"]);
+    let fired_restart = fire(&Fixtures::watching(OnUnhealthy::Restart));
+    check("... --on-unhealthy restart", &fired_restart, "Running", failed(), secs(11), "Running", &["Forward"]);
+    check("the --watch probe", &probing, "Running", no_fork(ProbeId::Watch), secs(10), "Running", &[]);
+
+    // StopDelay
+    let held = Fixtures::stop_delay();
+    check("stop signal Stopping Forward(to PROGRAM)", &held, "StopDelay", term(), ms(1), "Stopping", &["Forward"]);
+    check("the delay is over", &held, "StopDelay", clock(), secs(5), "Stopping", &["Forward"]);
+    let mut held_with_sidecar = running_with_sidecars(Rules { sidecars: with_sidecars().sidecars, ..delayed() });
+    held_with_sidecar.on(sent(Signal::TERM), Mono::ZERO);
+    check("Reaped a sidecar stop_all", &held_with_sidecar, "StopDelay", exited(SIDE_A), ms(1), "Stopping", &["Forward"]);
+
+    // Stopping
+    let stopping = Fixtures::stopping(running_with_sidecars(with_sidecars()));
+    let sidecars_term = ["SignalGroup"; 4];
+    check("half the grace period passed", &stopping, "Stopping", clock(), secs(5), "Stopping", &sidecars_term);
+    let stopping = Fixtures::stopping(run.clone());
+    check("the grace period is over Killing KILL", &stopping, "Stopping", clock(), secs(10), "Killing", &["SignalTree", "Kill"]);
+
+    // Running, StopDelay, Stopping: PROGRAM exited
+    for m in [run.clone(), held.clone(), stopping.clone()] {
+        let mut m = m;
+        let from = phase_name(m.phase());
+        m.on(reaped(CHILD, EXITED_0), ms(1));
+        check("PROGRAM exited, children left", &m, from, all(Left::Children), ms(1), "Draining", &tree_term);
+        check("... nothing left", &m, from, all(Left::Nothing), ms(1), "Done", &["Exit"]);
+    }
+    let mut pid1 = running(Fixtures::as_pid1());
+    pid1.on(reaped(CHILD, EXITED_0), ms(1));
+    check("as PID 1, only others left", &pid1, "Running", all(Left::OthersOnly), ms(1), "Lingering", &tree_term);
+
+    // Stopping, Killing: PROGRAM runs
+    let killing = Fixtures::killing();
+    check("Forward(to PROGRAM), again", &stopping, "Stopping", term(), ms(1), "Stopping", &["Forward"]);
+    check("Forward(to PROGRAM), again", &killing, "Killing", term(), secs(10), "Killing", &["Forward"]);
+
+    // Draining, Lingering
+    let draining = Fixtures::drained(rules(), Left::Children);
+    let lingering = Fixtures::drained(Fixtures::as_pid1(), Left::OthersOnly);
+    let rows_left = "children left / only others left";
+    check(rows_left, &draining, "Draining", all(Left::OthersOnly), ms(1), "Lingering", &[]);
+    check(rows_left, &lingering, "Lingering", all(Left::Children), ms(1), "Draining", &[]);
+    check("nothing left Done Exit", &draining, "Draining", all(Left::Nothing), ms(1), "Done", &["Exit"]);
+    check("nothing left Done Exit", &lingering, "Lingering", all(Left::Nothing), ms(1), "Done", &["Exit"]);
+    check("Clock the grace period is over Killing", &draining, "Draining", clock(), secs(10), "Killing", &["SignalTree"]);
+    check("Clock the grace period is over Killing", &lingering, "Lingering", clock(), secs(10), "Killing", &["SignalTree"]);
+
+    // Killing
+    check("100 ms after the last KILL", &killing, "Killing", clock(), ms(10_100), "Killing", &["SignalTree", "Kill"]);
+    check("no child left", &killing, "Killing", all(Left::Nothing), ms(10_050), "Done", &["Exit"]);
+
+    // Running, WaitingFor: restarts
+    let again = running_with_sidecars(Fixtures::restarting_max(5));
+    check("--restart restarts it", &again, "Running", exited(CHILD), ms(1), "Running", &[]);
+    check("--restart restarts it", &again, "Running", exited(SIDE_A), ms(1), "Running", &["SignalGroup"; 2]);
+    let spent = running_with_sidecars(Fixtures::restarting_max(0));
+    check("PROGRAM's restart budget is spent", &spent, "Running", exited(CHILD), ms(1), "Running", &[]);
+    check("a sidecar's budget is spent", &spent, "Running", exited(SIDE_A), ms(1), "Stopping", &["Forward"]);
+    let on_failure = running_with_sidecars(Rules { sidecars: with_sidecars().sidecars, ..restarting(Restart::OnFailure) });
+    let clean = Some(reaped(SIDE_A, EXITED_0));
+    check("a sidecar that stays down", &on_failure, "Running", clean, ms(1), "Running", &[]);
+    let once = running_with_sidecars(with_sidecars());
+    check("a sidecar that is not restarted", &once, "Running", exited(SIDE_A), ms(1), "Stopping", &["Forward"]);
+    let mut waiting_sidecars = Machine::new(Rules {
+        wait_for: 1,
+        ..with_sidecars()
     });
-    m.on(reaped(CHILD, ExitStatus::Exited(3)), secs(1));
-    assert_eq!(
-        effects(m.on(only_others_left(), secs(1))),
-        [
-            Action::SignalTree(Signal::TERM),
-            Action::SignalTree(Signal::CONT)
-        ]
-    );
-    assert_eq!(
-        m.phase(),
-        &Phase::Lingering {
-            kill_at: secs(11),
-            look_at: ms(1_100)
-        }
-    );
-    // No SIGCHLD tells of their end: vigil looks again every 100 ms.
-    assert_eq!(m.deadline(), Some(ms(1_100)));
-    assert_eq!(effects(m.on(only_others_left(), ms(1_100))), []);
-    assert_eq!(m.deadline(), Some(ms(1_200)));
-    assert_eq!(
-        effects(m.on(all_reaped(false), ms(1_200))),
-        [Action::Exit(3)]
-    );
-}
+    waiting_sidecars.start(Mono::ZERO);
+    waiting_sidecars.on(started(A, SIDE_A), Mono::ZERO);
+    waiting_sidecars.on(started(B, SIDE_B), Mono::ZERO);
+    let mut both = vec!["CancelProbe"];
+    both.extend(tree_term);
+    check("a sidecar that is not restarted", &waiting_sidecars, "WaitingFor", exited(SIDE_A), ms(1), "Draining", &both);
+    let mut due = again.clone();
+    due.on(reaped(CHILD, ExitStatus::Exited(1)), Mono::ZERO);
+    check("PROGRAM's restart is due", &due, "Running", clock(), ms(500), "Starting", &["Start"]);
+    let mut clearing = again.clone();
+    clearing.on(reaped(SIDE_A, ExitStatus::Exited(1)), Mono::ZERO);
+    let gone = Some(Event::GroupGone { group: pid(SIDE_A) });
+    check("a sidecar's restart is due", &clearing, "Running", gone, ms(500), "Running", &["Start"]);
+    check("a sidecar's restart is due", &clearing, "Running", clock(), secs(10), "Running", &["SignalGroup", "Start"]);
+    let mut restarting_sidecar = clearing.clone();
+    restarting_sidecar.on(Event::GroupGone { group: pid(SIDE_A) }, ms(500));
+    check("a restarted sidecar", &restarting_sidecar, "Running", up(A, 300), ms(501), "Running", &[]);
 
-#[test]
-fn as_pid1_processes_it_did_not_start_get_sigkill_at_the_grace_end() {
-    let mut m = running(Rules {
-        is_pid1: true,
-        ..rules()
-    });
-    m.on(reaped(CHILD, EXITED_0), secs(1));
-    m.on(only_others_left(), secs(1));
-    assert_eq!(
-        effects(m.on(Event::Clock, secs(11))),
-        [Action::SignalTree(Signal::KILL)]
-    );
-    // Then the namespace's teardown finishes them: vigil exits.
-    assert_eq!(
-        effects(m.on(only_others_left(), ms(11_100))),
-        [Action::Exit(0)]
-    );
-}
+    // Any phase
+    let chld = Some(sent(Signal::CHLD));
+    check("route(): Drop", &run, "Running", chld, ms(1), "Running", &[]);
+    check("route(): Drop", &draining, "Draining", term(), ms(1), "Draining", &[]);
+    check("route(): ToAll", &once, "Running", Some(sent(Signal::HUP)), ms(1), "Running", &["Forward"; 3]);
+    check("PROGRAM, a sidecar (not above)", &run, "Running", exited(CHILD), ms(1), "Running", &[]);
+    check("PROGRAM, a sidecar (not above)", &stopping, "Stopping", exited(CHILD), ms(1), "Stopping", &[]);
+    check("an orphan", &run, "Running", exited(4242), ms(1), "Running", &[]);
+    let cannot = |id| {
+        Some(Event::StartFailed {
+            id,
+            error: StartError::NotFound("No such file or directory".into()),
+        })
+    };
+    check("StartFailed stop_all (exit 127, 126 or 1)", &Fixtures::starting(), "Starting", cannot(A), ms(1), "Done", &["Exit"]);
+    check("StartFailed stop_all (exit 127, 126 or 1)", &clearing, "Running", cannot(A), ms(1), "Stopping", &["Forward"]);
+    check("any other", &run, "Running", Some(Event::GroupGone { group: pid(1) }), ms(1), "Running", &[]);
+    check("any other", &stopping, "Stopping", failed(), ms(1), "Stopping", &[]);
+    let mut done = run.clone();
+    done.on(reaped(CHILD, EXITED_0), ms(1));
+    done.on(all_reaped(false), ms(1));
+    check("any = none", &done, "Done", term(), ms(2), "Done", &[]);
+    check("any = none", &done, "Done", clock(), secs(99), "Done", &[]);
 
-#[test]
-fn as_pid1_a_new_orphan_while_lingering_is_waited_for_as_a_child() {
-    let mut m = running(Rules {
-        is_pid1: true,
-        ..rules()
-    });
-    m.on(reaped(CHILD, EXITED_0), secs(1));
-    m.on(only_others_left(), secs(1));
-    assert_eq!(effects(m.on(all_reaped(true), secs(2))), []);
-    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
-}
-
-// ---- Shutdown: a /proc that is not vigil's (issue 11, item 2) ----
-
-/// Not PID 1, and /proc is missing or another PID namespace's.
-fn blind() -> Rules {
-    Rules {
-        tree_visible: false,
-        ..rules()
+    for (row, n) in rows.iter().zip(&claimed) {
+        assert!(*n > 0, "no check drives the row '{}'", row.text);
     }
 }
 
-fn kill_group(signal: Signal) -> Action {
-    Action::SignalGroup {
-        signal,
-        group: pid(CHILD),
-    }
-}
-
-#[test]
-fn without_a_visible_tree_main_exit_signals_only_the_childs_own_group() {
-    let mut m = running(Rules {
-        own_group: true,
-        ..blind()
-    });
-    m.on(reaped(CHILD, EXITED_0), secs(1));
-    assert_eq!(
-        effects(m.on(all_reaped(true), secs(1))),
-        [kill_group(Signal::TERM), kill_group(Signal::CONT)]
-    );
-    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
-}
-
-#[test]
-fn without_a_visible_tree_or_group_main_exit_signals_nothing() {
-    let mut m = running(blind());
-    m.on(reaped(CHILD, EXITED_0), secs(1));
-    let out = m.on(all_reaped(true), secs(1));
-    assert!(
-        logs(&out).iter().all(|(_, l)| !l.contains("sent SIGTERM")),
-        "{out:?}"
-    );
-    assert_eq!(effects(out), []);
-    assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(11) });
-}
-
-#[test]
-fn without_a_visible_tree_grace_end_kills_the_child_and_its_group_only() {
-    let mut m = running(Rules {
-        own_group: true,
-        ..blind()
-    });
-    m.on(sent(Signal::TERM), Mono::ZERO);
-    let out = m.on(Event::Clock, secs(10));
-    assert_eq!(
-        logs(&out),
-        [(
-            Level::Warn,
-            "grace period of 10s is over: sending SIGKILL to the child and its process group"
-                .into()
-        )]
-    );
-    assert_eq!(
-        effects(out),
-        [
-            kill_group(Signal::KILL),
-            Action::Kill {
-                signal: Signal::KILL,
-                pid: pid(CHILD)
-            }
-        ]
-    );
-}
-
-#[test]
-fn without_a_visible_tree_a_kill_that_cannot_be_sent_is_never_logged_and_vigil_exits() {
-    let mut m = running(blind());
-    m.on(reaped(CHILD, ExitStatus::Exited(3)), secs(1));
-    m.on(all_reaped(true), secs(1));
-    let out = m.on(Event::Clock, secs(11));
-    let said = logs(&out);
-    assert!(
-        said.iter().all(|(_, l)| !l.contains("sending SIGKILL")),
-        "{said:?}"
-    );
-    assert_eq!(
-        said,
-        [(
-            Level::Warn,
-            "grace period of 10s is over: the remaining processes cannot be seen and get no SIGKILL; exiting"
-                .into()
-        )]
-    );
-    assert_eq!(effects(out), [Action::Exit(3)]);
-}
-
-#[test]
-fn without_a_visible_tree_grace_end_kills_the_group_once_then_exits() {
-    let mut m = running(Rules {
-        own_group: true,
-        ..blind()
-    });
-    m.on(reaped(CHILD, EXITED_0), secs(1));
-    m.on(all_reaped(true), secs(1));
-    let out = m.on(Event::Clock, secs(11));
-    assert_eq!(
-        logs(&out),
-        [(
-            Level::Warn,
-            "grace period of 10s is over: sending SIGKILL to the child's process group".into()
-        )]
-    );
-    assert_eq!(effects(out), [kill_group(Signal::KILL), Action::Exit(0)]);
-}
-
-#[test]
-fn without_a_visible_tree_vigil_exits_once_the_killed_child_is_reaped_though_others_remain() {
-    let mut m = running(blind());
-    m.on(sent(Signal::TERM), Mono::ZERO);
-    m.on(Event::Clock, secs(10));
-    m.on(
-        reaped(CHILD, ExitStatus::Signaled(Signal::KILL)),
-        ms(10_010),
-    );
-    assert_eq!(
-        effects(m.on(all_reaped(true), ms(10_010))),
-        [Action::Exit(137)]
-    );
-}
-
-/// The lifecycle rules: `--stop-delay`, `--with`, `--restart`, `--on-unhealthy`.
-mod lifecycle;
+/// One file per README section, in the README's order.
+mod exit;
+mod forwarding;
+mod restarts;
+mod shutdown;
+mod sidecars;
+mod stop_delay;
+mod wait_and_watch;

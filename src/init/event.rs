@@ -1,0 +1,197 @@
+//! The machine's words: its time (`Mono`), whom it names (`ProcId`, `ProbeId`),
+//! what the loop tells it (`Event`) and what it asks for (`Action`).
+//!
+//! They sit below `machine.rs` and its sub-machines (`wait_for.rs`,
+//! `watchdog.rs`, `restart_policy.rs`), which import only this file, so
+//! nothing in `init/` imports upward (h2's `frame/` below `proto/`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::{Add, Sub};
+use core::time::Duration;
+
+use crate::log::Level;
+use crate::sys::signal::Signal;
+use crate::sys::wait::{ExitStatus, Pid};
+
+/// A point in time: how long after an arbitrary monotonic origin (vigil's
+/// start), supplied by the loop. A deadline is a `Mono`, a length is a
+/// `Duration` (smoltcp's `Instant`), so one cannot be passed for the other.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub struct Mono(Duration);
+
+impl Mono {
+    /// The origin: when the machine started.
+    pub const ZERO: Mono = Mono(Duration::ZERO);
+
+    /// The point `elapsed` after the origin (the loop's clock reading).
+    pub const fn after_origin(elapsed: Duration) -> Mono {
+        Mono(elapsed)
+    }
+}
+
+/// A deadline `d` after `self`. It saturates: a grace of `u64::MAX` seconds
+/// is a deadline that never comes, never an overflow.
+impl Add<Duration> for Mono {
+    type Output = Mono;
+
+    fn add(self, d: Duration) -> Mono {
+        Mono(self.0.saturating_add(d))
+    }
+}
+
+/// How long from `earlier` to `self`; zero when `earlier` is later (a
+/// deadline already passed is due now).
+impl Sub for Mono {
+    type Output = Duration;
+
+    fn sub(self, earlier: Mono) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+/// Which supervised process: an index into the machine's process table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ProcId(pub usize);
+
+impl ProcId {
+    /// PROGRAM: its exit ends vigil, and vigil's status is its status.
+    pub const MAIN: ProcId = ProcId(0);
+
+    /// The `n`th `--with` sidecar, counted from 0.
+    pub const fn sidecar(n: usize) -> ProcId {
+        ProcId(n + 1)
+    }
+}
+
+/// Which probe: a `--wait-for` target (by index) or the `--watch` watchdog's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ProbeId {
+    WaitFor(usize),
+    Watch,
+}
+
+/// Why a process could not be started; the texts are the system's error.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum StartError {
+    /// exec failed: no such file (ENOENT, ENOTDIR).
+    NotFound(String),
+    /// exec failed for another reason (EACCES, ENOEXEC, ...).
+    NotExecutable(String),
+    /// A step of the privilege drop failed (setgroups, setgid, ...).
+    Creds { step: &'static str, error: String },
+    /// fork failed.
+    Fork(String),
+}
+
+/// What the loop tells the machine: everything it saw, as data (the machine
+/// reads no clock and no file).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A signal taken by rt_sigtimedwait: its sender's pid (0 from the kernel),
+    /// and whether `si_code` says the kernel (a terminal) generated it.
+    Signal {
+        signal: Signal,
+        sender: u32,
+        from_kernel: bool,
+    },
+    /// waitpid returned this pid (not a probe's: those come as `ProbeDone`).
+    Reaped {
+        pid: Pid,
+        status: ExitStatus,
+    },
+    /// waitpid has nothing more for now; what is left.
+    ReapedAll {
+        left: Left,
+    },
+    /// After `ReapedAll`: no process is left in this group, one of
+    /// `Machine::clearing_groups` (kill(-group, 0) failed with ESRCH).
+    GroupGone {
+        group: Pid,
+    },
+    /// A wake-up: a deadline may have passed (the loop sends it after every wait).
+    Clock,
+    /// A `Start` succeeded: the process has exec'd.
+    Started {
+        id: ProcId,
+        pid: Pid,
+    },
+    StartFailed {
+        id: ProcId,
+        error: StartError,
+    },
+    /// A probe child was reaped: passed (exit 0) or not, and its one-line report.
+    ProbeDone {
+        probe: ProbeId,
+        passed: bool,
+        report: String,
+    },
+    /// A probe child could not be forked.
+    ProbeStartFailed {
+        probe: ProbeId,
+        error: String,
+    },
+}
+
+/// What is left once waitpid has nothing more.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Left {
+    /// vigil still has children (waitpid returned 0).
+    Children,
+    /// No children (ECHILD), but as PID 1 other processes of the namespace
+    /// remain: ones vigil did not start (`docker exec`, `nsenter`).
+    OthersOnly,
+    /// No process but vigil.
+    Nothing,
+}
+
+/// Whom a forwarded signal goes to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum To {
+    Process(Pid),
+    /// The process group whose id is this pid (`-g`, and every sidecar's own).
+    Group(Pid),
+}
+
+/// What the machine asks the loop to do, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Start a supervised process (fork, exec; a sidecar in its own process
+    /// group); answer `Started`/`StartFailed`.
+    Start(ProcId),
+    /// Forward a signal vigil received; a failure is logged, never fatal.
+    Forward {
+        signal: Signal,
+        to: To,
+    },
+    /// Send `signal` to one process, ignoring failure (it may be gone).
+    Kill {
+        signal: Signal,
+        pid: Pid,
+    },
+    /// Send `signal` to a process group, ignoring failure (it may be empty).
+    SignalGroup {
+        signal: Signal,
+        group: Pid,
+    },
+    /// Send `signal` to every process vigil is responsible for: the whole PID
+    /// namespace as PID 1, else its descendants.
+    SignalTree(Signal),
+    /// Fork a probe child with this deadline; its reap comes back as `ProbeDone`.
+    StartProbe {
+        probe: ProbeId,
+        timeout: Duration,
+    },
+    /// SIGKILL an overrunning probe; its reap still comes back as `ProbeDone`.
+    KillProbe(ProbeId),
+    /// SIGKILL a probe and reap it now; no result comes back.
+    CancelProbe(ProbeId),
+    Log(Level, String),
+    /// vigil is done: exit with this status.
+    Exit(i32),
+}
+
+/// Shorthand for a log action.
+pub(crate) fn log(out: &mut Vec<Action>, level: Level, text: String) {
+    out.push(Action::Log(level, text));
+}
