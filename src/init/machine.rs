@@ -1340,4 +1340,4 @@ fn is_terminal_signal(sig: Signal) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -1,6 +1,7 @@
 //! The supervisor's I/O loop, tini's main loop in shape: sleep in
-//! rt_sigtimedwait until a signal or the machine's deadline, take it, reap,
-//! tick the clock; feed each to the machine (`machine.rs`) and carry out its actions.
+//! rt_sigtimedwait until a signal, an I/O-ready fd or the machine's deadline;
+//! take the signal, reap, service the fds, tick the clock; feed each to the
+//! machine (`machine.rs`) and carry out its actions.
 
 use alloc::ffi::CString;
 use alloc::string::ToString;
@@ -8,6 +9,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To};
+use super::io_source::Sources;
 use super::machine::Machine;
 use super::tree;
 use crate::log;
@@ -15,7 +17,7 @@ use crate::probe::{CheckOptions, Deadline, Target, probe};
 use crate::sys::errno::Errno;
 use crate::sys::process::{self, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
 use crate::sys::signal::Signal;
-use crate::sys::sigwait::{self, Mask, group_exists, kill};
+use crate::sys::sigwait::{Mask, Woken, group_exists, kill};
 use crate::sys::time::{Instant, sleep};
 use crate::sys::wait::{ExitStatus, Pid, Reaped, reap_one};
 use crate::{debug, error, warn};
@@ -46,6 +48,8 @@ pub struct Io<'a> {
     /// `--pdeathsig` and the pid of the parent that died before it was set:
     /// acted on as if the kernel had sent it.
     pub parent_gone: Option<(Signal, i32)>,
+    /// The fds that wake the loop besides signals (`io_source.rs`).
+    pub sources: Sources,
 }
 
 struct Loop<'a> {
@@ -91,9 +95,10 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
     let every = Mask::all_blockable();
     loop {
         let timeout = l.machine.deadline().map(|at| at - l.now());
-        match sigwait::wait(every, timeout) {
+        let mut io_ready = false;
+        match l.io.sources.wait(every, timeout) {
             Ok(None) => {}
-            Ok(Some(r)) => {
+            Ok(Some(Woken::Signal(r))) => {
                 let event = Event::Signal {
                     signal: r.signal,
                     sender: r.pid,
@@ -103,6 +108,7 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
                     return code;
                 }
             }
+            Ok(Some(Woken::IoReady { .. })) => io_ready = true,
             Err(e) => {
                 error!("waiting for signals failed: {e}");
                 sleep(WAIT_FAILED_PAUSE);
@@ -110,6 +116,11 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
         }
         if let Some(code) = l.reap() {
             return code;
+        }
+        if io_ready || l.io.sources.work_left() {
+            if let Some(code) = l.service_sources() {
+                return code;
+            }
         }
         if let Some(code) = l.feed(Event::Clock) {
             return code;
@@ -146,6 +157,17 @@ impl Loop<'_> {
             pending = later;
         }
         None
+    }
+
+    /// A bounded turn for each ready source; what they learnt goes to the
+    /// machine in order.
+    fn service_sources(&mut self) -> Option<i32> {
+        let mut events = Vec::new();
+        let now = self.now();
+        if let Err(e) = self.io.sources.service(&self.machine, now, &mut events) {
+            warn!("cannot poll vigil's own descriptors: {e}");
+        }
+        events.into_iter().find_map(|event| self.feed(event))
     }
 
     /// Reaps every child that has ended, then says whether any are left.
@@ -243,12 +265,12 @@ impl Loop<'_> {
                     // PROGRAM (and the sidecars, started before it) have their
                     // own copies now; vigil pins no fd and no mount. Not
                     // before: a sidecar started first must not take them away.
-                    // No probe runs yet, so no pipe of vigil's own is open:
-                    // --wait-for's are reaped before PROGRAM starts, --watch
-                    // begins after.
+                    // vigil's own fds stay: its sources'. No probe runs yet,
+                    // so no probe pipe is open: --wait-for's are reaped
+                    // before PROGRAM starts, --watch begins after.
                     if id == ProcId::MAIN && !self.settled {
                         self.settled = true;
-                        process::close_fds_from_3();
+                        process::close_fds_from_3_except(self.io.sources.own_fds());
                         if self.io.leave_cwd {
                             if let Err(e) = crate::sys::env::chdir_root() {
                                 debug!("cannot chdir to /: {e}");

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod event;
+pub mod io_source;
 pub mod machine;
 mod main_loop;
 pub mod memory_cgroup;
@@ -154,6 +155,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         started_mask,
         is_pid1,
         parent_gone,
+        sources: io_source::Sources::default(),
     };
     let mut rules = rules(opts, is_pid1);
     rules.own_group = opts.group || on_terminal;

@@ -43,6 +43,16 @@ impl Drop for Fd {
     }
 }
 
+/// A pipe of vigil's own, both ends close-on-exec and non-blocking:
+/// (read end, write end).
+pub fn pipe() -> Result<(Fd, Fd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 writes two new fds into our 2-element array; each is
+    // owned by one Fd below.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
+    Ok((Fd(fds[0]), Fd(fds[1])))
+}
+
 /// write(2) of all of `bytes` to `fd`, retrying short writes and EINTR.
 pub fn write_all(fd: i32, mut bytes: &[u8]) -> Result<()> {
     while !bytes.is_empty() {

@@ -14,6 +14,7 @@ pub mod fd;
 pub mod fs;
 pub mod heap;
 pub mod inotify;
+pub mod io_ready;
 pub mod net;
 pub mod process;
 pub mod signal;

@@ -309,10 +309,20 @@ pub fn stdin_terminal_is_ours() -> bool {
     unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
 }
 
-/// Closes every fd from 3 up: vigil's copies of what it inherited for the
-/// child, so it holds no pipe, socket or file open for the child's lifetime.
-pub fn close_fds_from_3() {
-    close_range(3, i32::MAX);
+/// Closes every fd from 3 up but `keep`: vigil's copies of what it inherited
+/// for the child, so it holds no pipe, socket or file open for the child's
+/// lifetime. `keep` lists vigil's own fds (its I/O sources), which stay.
+pub fn close_fds_from_3_except(keep: impl Iterator<Item = i32> + Clone) {
+    let mut first = 3;
+    // The gaps between the kept fds, lowest first (no sort: a few fds).
+    loop {
+        let kept = keep.clone().filter(|&fd| fd >= first).min();
+        close_range(first, kept.map_or(i32::MAX, |fd| fd - 1));
+        match kept {
+            Some(fd) => first = fd + 1,
+            None => return,
+        }
+    }
 }
 
 fn close_range(first: i32, last: i32) {
@@ -320,7 +330,7 @@ fn close_range(first: i32, last: i32) {
         return;
     }
     // SAFETY: close_range takes integers. It closes fds we inherited and no Rust
-    // object owns (vigil itself has none open at that point).
+    // object owns (the ones vigil owns are not in the range).
     let rc = unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
     if rc == 0 {
         return;

@@ -23,7 +23,8 @@ fn pid(n: i32) -> Pid {
     Pid::new(n).unwrap()
 }
 
-fn rules() -> Rules {
+/// The rules of a plain `vigil -- app` (also for the other init tests).
+pub(in crate::init) fn rules() -> Rules {
     Rules {
         program: "app".into(),
         user: None,
