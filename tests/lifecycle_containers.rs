@@ -183,7 +183,8 @@ fn failing_sidecars_status(e: &Engine, s: &mut Scratch) {
     assert_eq!(e.exit_code(&name), 1, "busybox false's status");
     let all = e.logs(&name);
     assert!(
-        all.contains("sidecar '/bin/busybox false' exited with status 1: stopping everything"),
+        common::pids_as_n(&all)
+            .contains("'busybox.3' (pid N) exited with status 1: stopping everything"),
         "{all}"
     );
 }

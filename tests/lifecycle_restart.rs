@@ -142,7 +142,7 @@ fn count(lines: &[Line], what: &str) -> usize {
 fn logged(lines: &[Line], what: &str) -> usize {
     lines
         .iter()
-        .filter(|l| l.err && l.text.contains(what))
+        .filter(|l| l.err && common::pids_as_n(&l.text).contains(what))
         .count()
 }
 
@@ -179,8 +179,8 @@ fn backoff_is_500ms_1s_2s_and_the_spent_budget_exits_with_the_last_status() {
             };
             let warn = warns[n - 1];
             assert!(
-                warn.text.ends_with(&format!(
-                    "'sh' exited with status 3; restart {n}/3 in {shown}"
+                common::pids_as_n(&warn.text).ends_with(&format!(
+                    "'sh' (pid N) exited with status 3; restart {n}/3 in {shown}"
                 )),
                 "{mode:?}: {warn:?}"
             );
@@ -316,7 +316,7 @@ fn a_sidecar_restarts_on_its_own_counter_and_its_spent_budget_stops_everything()
         let (code, lines) = v.exit();
         assert_eq!(code, 5, "{mode:?}: the sidecar's last status");
         assert_eq!(count(&lines, "side"), 2, "{mode:?}: two runs: {lines:?}");
-        let warn = "'sh -c 'echo side; exit 5'' exited with status 5;";
+        let warn = "'sh' (pid N) exited with status 5;";
         assert_eq!(
             logged(&lines, &format!("{warn} restart 1/1 in 500ms")),
             1,
@@ -374,7 +374,12 @@ fn on_unhealthy_restart_restarts_a_real_http_app_that_turns_unhealthy_then_healt
         assert_eq!(get(port, "/health"), Some(200), "{mode:?}");
         std::fs::write(&flag, "").unwrap();
         // The two streams interleave in any order: wait on vigil's own line.
-        v.expect("restarting 'python3' (--on-unhealthy restart), grace period 2s");
+        let line = v.expect("restarting 'python3' (pid ");
+        assert!(
+            common::pids_as_n(&line.text)
+                .ends_with("restarting 'python3' (pid N): --on-unhealthy restart, grace period 2s"),
+            "{mode:?}: {line:?}"
+        );
         std::fs::remove_file(&flag).unwrap();
         let restarted = Instant::now();
         loop {
@@ -411,7 +416,7 @@ fn on_unhealthy_restart_restarts_a_real_http_app_that_turns_unhealthy_then_healt
         assert_eq!(
             logged(
                 &lines,
-                "'python3' exited with status 0; restart 1/5 in 500ms"
+                "'python3' (pid N) exited with status 0; restart 1/5 in 500ms"
             ),
             1,
             "{mode:?}: {lines:?}"

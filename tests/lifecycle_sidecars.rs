@@ -228,7 +228,7 @@ fn a_sidecar_that_cannot_run_is_a_start_up_failure_naming_it() {
         let err = common::text(&out.stderr);
         assert_eq!(out.status.code(), Some(127), "{mode:?}: {err}");
         assert!(
-            err.contains("cannot run '/nonexistent/sidecar --flag'"),
+            err.contains("cannot run 'sidecar': No such file or directory"),
             "{mode:?}: {err}"
         );
         let stdout = common::text(&out.stdout);

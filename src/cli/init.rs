@@ -8,9 +8,8 @@ use alloc::vec::Vec;
 
 use super::argv::{Arg, Lexer};
 use super::opt::{self, Opt, Stop, Takes, switch};
-use super::{Command, Env, Mode, command_words, help, values};
+use super::{Command, Env, Mode, help, names, values};
 use crate::init::InitOptions;
-use crate::init::config::SidecarCommand;
 use crate::init::restart_policy::{OnUnhealthy, Restart};
 use crate::log::Level;
 
@@ -198,12 +197,23 @@ pub const OPTIONS: &[Opt<Init>] = &[
         help: "hold the first SIGTERM this long, then\nforward it [0]",
     },
     Opt {
+        long: "name",
+        short: None,
+        env: Some("VIGIL_NAME"),
+        repeats: false,
+        takes: Takes::Text("NAME", |s, v, _| {
+            s.opts.name = names::name(v.trim())?;
+            Ok(())
+        }),
+        help: "PROGRAM's name [its file name]",
+    },
+    Opt {
         long: "with",
         short: None,
         env: Some("VIGIL_WITH"),
         repeats: true,
-        takes: Takes::Lines("'CMD ARG...'", |s, v, env| {
-            s.opts.sidecars.push(sidecar(v, env)?);
+        takes: Takes::Lines("'[NAME:] CMD ARG...'", |s, v, env| {
+            s.opts.sidecars.push(names::command(v, env)?);
             Ok(())
         }),
         help: "a sidecar, started before PROGRAM in its own\ngroup (VIGIL_WITH: one per line)",
@@ -285,16 +295,6 @@ pub const OPTIONS: &[Opt<Init>] = &[
         help: "the version",
     },
 ];
-
-/// A `--with` line, split into words by vigil itself (no shell).
-fn sidecar(line: &str, env: Env) -> Result<SidecarCommand, String> {
-    let words = command_words::split(line, &|name| values::variable(env, name))
-        .map_err(|e| format!("'{}': {e}", line.trim()))?;
-    Ok(SidecarCommand {
-        line: line.trim().into(),
-        words,
-    })
-}
 
 fn restart_policy(text: &str) -> Result<Restart, String> {
     match text.trim() {
@@ -392,6 +392,7 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
         );
     }
     opt::apply_twins(OPTIONS, &seen, &mut s, env)?;
+    names::unique_names(&mut s.opts)?;
     if let Some(steps) = s.louder {
         s.opts.log_level = Level::DEFAULT.shifted(steps);
     }
@@ -728,7 +729,7 @@ mod tests {
             "app",
         ]);
         assert_eq!(o.stop_delay, Duration::from_secs(5));
-        assert_eq!(o.sidecars[0].line, "nginx -g 'daemon off;'");
+        assert_eq!(o.sidecars[0].name, "nginx");
         assert_eq!(o.sidecars[0].words, ["nginx", "-g", "daemon off;"]);
         assert_eq!(o.sidecars[1].words, ["worker"]);
         assert_eq!(o.restart, Restart::OnFailure);
@@ -765,6 +766,18 @@ mod tests {
         assert_eq!(o.sidecars[1].words, ["worker", "--id=1"]);
         let e = error(&["app"], &[("VIGIL_WITH", "ok\nbad 'quote")]);
         assert!(e.starts_with("VIGIL_WITH: 'bad 'quote'"), "{e}");
+        // Lines take the same `NAME:` prefix as --with.
+        let o = run_with(&["app"], &[("VIGIL_WITH", "proxy: nginx\nworker")]);
+        assert_eq!(
+            (o.sidecars[0].name.as_str(), &o.sidecars[0].words[..]),
+            ("proxy", &["nginx".into()][..])
+        );
+        assert_eq!(o.sidecars[1].name, "worker");
+        let e = error(&["app"], &[("VIGIL_WITH", "a b: nginx\nc/d: x")]);
+        assert_eq!(
+            e,
+            "VIGIL_WITH: invalid name 'c/d' (use 1 to 32 of A-Z a-z 0-9 _ . -)"
+        );
         // A flag replaces the variable's whole list.
         let o = run_with(&["--with", "one", "app"], &[("VIGIL_WITH", "two")]);
         assert_eq!(o.sidecars.len(), 1);

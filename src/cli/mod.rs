@@ -19,6 +19,7 @@ pub mod check;
 pub mod command_words;
 pub mod help;
 pub mod init;
+pub mod names;
 pub mod opt;
 pub mod values;
 

@@ -43,8 +43,10 @@ pub struct InitOptions {
     pub no_new_privs: bool,
     /// `--stop-delay`: how long the first SIGTERM is held; zero is off.
     pub stop_delay: Duration,
+    /// `--name`: PROGRAM's name in messages; never empty once parsed.
+    pub name: String,
     /// `--with`: the sidecars, in start order.
-    pub sidecars: Vec<SidecarCommand>,
+    pub sidecars: Vec<NamedCommand>,
     pub restart: Restart,
     pub max_restarts: u32,
     pub restart_window: Duration,
@@ -74,6 +76,7 @@ impl InitOptions {
             user: None,
             no_new_privs: false,
             stop_delay: Duration::ZERO,
+            name: String::new(),
             sidecars: Vec::new(),
             restart: Restart::No,
             max_restarts: DEFAULT_MAX_RESTARTS,
@@ -84,9 +87,10 @@ impl InitOptions {
     }
 }
 
-/// One `--with` sidecar: the line as written (for messages) and its words.
+/// A `--with` command line: its process's name (never empty once parsed)
+/// and its words.
 #[derive(Debug, PartialEq, Eq, Clone)]
-pub struct SidecarCommand {
-    pub line: String,
+pub struct NamedCommand {
+    pub name: String,
     pub words: Vec<String>,
 }

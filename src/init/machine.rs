@@ -487,7 +487,7 @@ impl Machine {
         log(
             out,
             Level::Debug,
-            format!("started '{}' as pid {pid}{pid1}", proc.name),
+            format!("started {}{pid1}", proc.named(Some(pid))),
         );
         if id == ProcId::MAIN {
             self.main_group = Some(pid).filter(|_| self.rules.own_group);
@@ -534,23 +534,21 @@ impl Machine {
             return;
         };
         proc.state = ProcState::NotStarted;
-        let name = &proc.name;
+        let name = proc.named(None);
         let (code, line) = match error {
-            StartError::NotFound(e) => {
-                (exit_status::NOT_FOUND, format!("cannot run '{name}': {e}"))
-            }
+            StartError::NotFound(e) => (exit_status::NOT_FOUND, format!("cannot run {name}: {e}")),
             StartError::NotExecutable(e) => (
                 exit_status::NOT_EXECUTABLE,
-                format!("cannot run '{name}': {e}"),
+                format!("cannot run {name}: {e}"),
             ),
             StartError::Creds { step, error } => {
                 let user = self.rules.user.as_deref().unwrap_or("root");
                 (
                     exit_status::FAILURE,
-                    format!("cannot run '{name}' as user '{user}': {step}: {error}"),
+                    format!("cannot run {name} as user '{user}': {step}: {error}"),
                 )
             }
-            StartError::Fork(e) => (exit_status::FAILURE, format!("cannot start '{name}': {e}")),
+            StartError::Fork(e) => (exit_status::FAILURE, format!("cannot start {name}: {e}")),
         };
         log(out, Level::Error, line);
         self.decide(code);
@@ -672,8 +670,8 @@ impl Machine {
                     out,
                     Level::Info,
                     format!(
-                        "{sig}: '{}' is not running: shutting down",
-                        self.main().name
+                        "{sig}: {} is not running: shutting down",
+                        self.main().named(None)
                     ),
                 );
                 self.decide(exit_status::signaled(sig));
@@ -760,21 +758,13 @@ impl Machine {
         };
         let id = ProcId(i);
         let proc = &self.procs[i];
-        let name = proc.name.clone();
+        let named = format!("{}", proc.named(Some(pid)));
         let unhealthy = matches!(proc.state, ProcState::Replacing { .. });
-        if id == ProcId::MAIN {
-            log(
-                out,
-                Level::Debug,
-                format!("child {pid} exited with status {code}"),
-            );
-        } else {
-            log(
-                out,
-                Level::Debug,
-                format!("sidecar '{name}' (pid {pid}) exited with status {code}"),
-            );
-        }
+        log(
+            out,
+            Level::Debug,
+            format!("{named} exited with status {code}"),
+        );
         let supervising = matches!(self.phase, Phase::Running | Phase::WaitingFor(_));
         if supervising && (unhealthy || proc.restart.restarts_after(status)) {
             self.restart_later(id, pid, status, unhealthy, now, out);
@@ -792,7 +782,7 @@ impl Machine {
             log(
                 out,
                 Level::Info,
-                format!("'{name}' exited with status 0; not restarted (--restart on-failure)"),
+                format!("{named} exited with status 0; not restarted (--restart on-failure)"),
             );
         }
         if id == ProcId::MAIN || self.procs[i].restart == Restart::OnFailure {
@@ -802,11 +792,11 @@ impl Machine {
         log(
             out,
             Level::Warn,
-            format!("sidecar '{name}' exited with status {code}: stopping everything"),
+            format!("{named} exited with status {code}: stopping everything"),
         );
         self.decide(code);
         self.cancel_wait_probe(out);
-        self.stop_all(&format!("sidecar '{name}' exited"), now, out);
+        self.stop_all(&format!("{named} exited"), now, out);
     }
 
     /// After each round of reaping (README "Shutdown", 2 and 4).
@@ -842,35 +832,34 @@ impl Machine {
         if tell {
             self.cancel_restarts();
             let text = match self.drain(kill_at, out) {
-                Reach::Tree => {
-                    "child exited; sent SIGTERM to the remaining processes, waiting for them"
-                }
+                Reach::Tree => "sent SIGTERM to the remaining processes, waiting for them",
                 Reach::Groups {
                     main: true,
                     sidecars: false,
                 } => {
-                    "child exited; sent SIGTERM to its process group, waiting for the remaining processes (the rest cannot be seen)"
+                    "sent SIGTERM to its process group, waiting for the remaining processes (the rest cannot be seen)"
                 }
                 Reach::Groups {
                     main: true,
                     sidecars: true,
                 } => {
-                    "child exited; sent SIGTERM to its process group and the sidecars' groups, waiting for the remaining processes (the rest cannot be seen)"
+                    "sent SIGTERM to its process group and the sidecars' groups, waiting for the remaining processes (the rest cannot be seen)"
                 }
                 Reach::Groups {
                     main: false,
                     sidecars: true,
                 } => {
-                    "child exited; sent SIGTERM to the sidecars' process groups, waiting for the remaining processes (the rest cannot be seen)"
+                    "sent SIGTERM to the sidecars' process groups, waiting for the remaining processes (the rest cannot be seen)"
                 }
                 Reach::Groups {
                     main: false,
                     sidecars: false,
                 } => {
-                    "child exited; the remaining processes cannot be seen, so none got SIGTERM: waiting for them until the grace period ends"
+                    "the remaining processes cannot be seen, so none got SIGTERM: waiting for them until the grace period ends"
                 }
             };
-            log(out, Level::Info, text.into());
+            let program = self.main().named(None);
+            log(out, Level::Info, format!("{program} exited; {text}"));
         }
         self.phase = match left {
             Left::OthersOnly => Phase::Lingering {
@@ -1134,8 +1123,8 @@ impl Machine {
             Verdict::BudgetSpent => {
                 proc.state = ProcState::Exited(status);
                 let line = format!(
-                    "'{}' exited with status {code}; {} restarts within {} spent (--max-restarts): stopping everything",
-                    proc.name,
+                    "{} exited with status {code}; {} restarts within {} spent (--max-restarts): stopping everything",
+                    proc.named(Some(pid)),
                     rules.max,
                     Shown(rules.window)
                 );
@@ -1156,8 +1145,8 @@ impl Machine {
                     out,
                     Level::Warn,
                     format!(
-                        "'{}' exited with status {code}; restart {count}/{} in {}",
-                        proc.name,
+                        "{} exited with status {code}; restart {count}/{} in {}",
+                        proc.named(Some(pid)),
                         rules.max,
                         Shown(delay)
                     ),
@@ -1306,8 +1295,8 @@ impl Machine {
             out,
             Level::Warn,
             format!(
-                "restarting '{}' (--on-unhealthy restart), grace period {}",
-                self.main().name,
+                "restarting {}: --on-unhealthy restart, grace period {}",
+                self.main().named(Some(pid)),
                 Shown(self.rules.grace)
             ),
         );

@@ -11,6 +11,7 @@ use core::time::Duration;
 use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To};
 use super::io_source::Sources;
 use super::machine::Machine;
+use super::supervised::Named;
 use super::tree;
 use crate::log;
 use crate::probe::{CheckOptions, Deadline, Target, probe};
@@ -289,7 +290,10 @@ impl Loop<'_> {
                 },
             }),
             Action::Forward { signal, to } => {
-                forward(signal, to);
+                let (To::Process(pid) | To::Group(pid)) = to;
+                let procs = self.machine.procs();
+                let proc = procs.iter().find(|p| p.pid() == Some(pid));
+                forward(signal, to, Named(proc, Some(pid)));
                 None
             }
             Action::Kill { signal, pid } => {
@@ -349,15 +353,16 @@ impl Loop<'_> {
     }
 }
 
-/// kill(2) for a forwarded signal. Never fatal (tini exits on EPERM: tini#9).
-fn forward(sig: Signal, to: To) {
-    let (raw, what, pid) = match to {
-        To::Process(pid) => (pid.get(), "pid", pid),
-        To::Group(pid) => (-pid.get(), "process group", pid),
+/// kill(2) for a forwarded signal to `to`, the process `named` or its
+/// group. Never fatal (tini exits on EPERM: tini#9).
+fn forward(sig: Signal, to: To, named: Named) {
+    let (raw, what) = match to {
+        To::Process(pid) => (pid.get(), ""),
+        To::Group(pid) => (-pid.get(), "the process group of "),
     };
     match kill(raw, sig) {
-        Ok(()) => debug!("forwarded {sig} to {what} {pid}"),
-        Err(e) => warn!("cannot forward {sig} to {what} {pid}: {e}"),
+        Ok(()) => debug!("forwarded {sig} to {what}{named}"),
+        Err(e) => warn!("cannot forward {sig} to {what}{named}: {e}"),
     }
 }
 

@@ -166,7 +166,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
 /// The options the machine decides by, as plain values.
 fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
     Rules {
-        program: String::from_utf8_lossy(&opts.command[0]).into_owned(),
+        program: opts.name.clone(),
         user: opts.user.clone(),
         group: opts.group,
         own_group: opts.group,
@@ -186,7 +186,7 @@ fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
             start_period: opts.watch_start_period,
         }),
         stop_delay: opts.stop_delay,
-        sidecars: opts.sidecars.iter().map(|s| s.line.clone()).collect(),
+        sidecars: opts.sidecars.iter().map(|s| s.name.clone()).collect(),
         restart: RestartRules {
             policy: opts.restart,
             max: opts.max_restarts,

@@ -2,6 +2,7 @@
 //! its role, its restart policy and history, and where it is in its life.
 
 use alloc::string::String;
+use core::fmt;
 
 use super::event::Mono;
 use super::restart_policy::{History, Restart};
@@ -53,7 +54,8 @@ pub enum ProcState {
 /// One process vigil starts and supervises.
 #[derive(Clone, Debug)]
 pub struct Supervised {
-    /// For messages: PROGRAM (or the sidecar's command) as written.
+    /// Its name (`--name`, `--with 'NAME: ...'`, or its file name made
+    /// unique): messages say it through `named`.
     pub name: String,
     pub role: Role,
     pub restart: Restart,
@@ -63,7 +65,29 @@ pub struct Supervised {
     pub history: History,
 }
 
+/// How every message names a process: `'proxy' (pid 12)`, without the pid
+/// before it has one; a pid alone for a process vigil did not start.
+pub struct Named<'a>(pub Option<&'a Supervised>, pub Option<Pid>);
+
+impl fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if let Some(p) = self.0 {
+            write!(f, "'{}'", p.name)?;
+        }
+        match self.1 {
+            Some(pid) if self.0.is_some() => write!(f, " (pid {pid})"),
+            Some(pid) => write!(f, "pid {pid}"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Supervised {
+    /// Its name for a message, with `pid` (the one it ran as, or runs as).
+    pub fn named(&self, pid: Option<Pid>) -> Named<'_> {
+        Named(Some(self), pid)
+    }
+
     /// Its pid while it runs.
     pub fn pid(&self) -> Option<Pid> {
         match self.state {

@@ -172,7 +172,7 @@ fn delayed() -> Rules {
 
 fn with_sidecars() -> Rules {
     Rules {
-        sidecars: vec!["nginx -g 'daemon off;'".into(), "worker".into()],
+        sidecars: vec!["nginx".into(), "worker".into()],
         ..rules()
     }
 }

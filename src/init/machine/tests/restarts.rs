@@ -20,7 +20,7 @@ fn on_failure_restarts_after_a_failure_with_one_warn_line() {
         assert_eq!(
             warns(&out),
             [format!(
-                "'app' exited with status {code}; restart 1/5 in 500ms"
+                "'app' (pid 100) exited with status {code}; restart 1/5 in 500ms"
             )]
         );
         assert_eq!(effects(out), [], "no group of its own without -g");
@@ -43,7 +43,7 @@ fn on_failure_exit_0_stays_down_and_vigil_exits_0() {
         logs(&out)[1],
         (
             Level::Info,
-            "'app' exited with status 0; not restarted (--restart on-failure)".into()
+            "'app' (pid 100) exited with status 0; not restarted (--restart on-failure)".into()
         )
     );
     assert_eq!(effects(m.on(all_reaped(false), secs(1))), [Action::Exit(0)]);
@@ -71,7 +71,7 @@ fn always_restarts_after_exit_0_too() {
     let out = main_exits(&mut m, CHILD, EXITED_0, secs(1));
     assert_eq!(
         warns(&out),
-        ["'app' exited with status 0; restart 1/5 in 500ms"]
+        ["'app' (pid 100) exited with status 0; restart 1/5 in 500ms"]
     );
     assert_eq!(
         effects(m.on(Event::Clock, ms(1_500))),
@@ -150,7 +150,7 @@ fn budget_spent_exits_with_last_status() {
     assert_eq!(
         warns(&out),
         [
-            "'app' exited with status 7; 2 restarts within 60s spent (--max-restarts): stopping everything"
+            "'app' (pid 102) exited with status 7; 2 restarts within 60s spent (--max-restarts): stopping everything"
         ]
     );
     assert_eq!(effects(m.on(all_reaped(false), secs(8))), [Action::Exit(7)]);
@@ -188,12 +188,12 @@ fn each_process_has_its_own_restart_counters() {
     let out = m.on(reaped(SIDE_A, ExitStatus::Exited(1)), secs(1));
     assert_eq!(
         warns(&out),
-        ["'nginx -g 'daemon off;'' exited with status 1; restart 1/5 in 500ms"]
+        ["'nginx' (pid 200) exited with status 1; restart 1/5 in 500ms"]
     );
     let out = m.on(reaped(CHILD, ExitStatus::Exited(1)), secs(1));
     assert_eq!(
         warns(&out),
-        ["'app' exited with status 1; restart 1/5 in 500ms"]
+        ["'app' (pid 100) exited with status 1; restart 1/5 in 500ms"]
     );
 }
 
@@ -372,7 +372,7 @@ fn on_unhealthy_restart_stops_program_with_term_grace_kill_then_backoff() {
     let out = watch_round(&mut m, ms(20_000), false);
     assert_eq!(
         warns(&out)[1],
-        "restarting 'app' (--on-unhealthy restart), grace period 10s"
+        "restarting 'app' (pid 100): --on-unhealthy restart, grace period 10s"
     );
     assert_eq!(effects(out), [forward(Signal::TERM)]);
     assert_eq!(m.phase(), &Phase::Running, "not a shutdown");
@@ -394,7 +394,7 @@ fn on_unhealthy_restart_stops_program_with_term_grace_kill_then_backoff() {
     );
     assert_eq!(
         warns(&out),
-        ["'app' exited with status 137; restart 1/5 in 500ms"]
+        ["'app' (pid 100) exited with status 137; restart 1/5 in 500ms"]
     );
     assert_eq!(
         effects(m.on(Event::Clock, ms(30_520))),

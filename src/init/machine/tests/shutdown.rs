@@ -107,7 +107,7 @@ fn main_exit_sends_term_and_cont_to_the_remaining_tree() {
         logs(&out),
         [(
             Level::Info,
-            "child exited; sent SIGTERM to the remaining processes, waiting for them".into()
+            "'app' exited; sent SIGTERM to the remaining processes, waiting for them".into()
         )]
     );
     assert_eq!(

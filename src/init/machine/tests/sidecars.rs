@@ -156,7 +156,7 @@ fn without_a_visible_tree_program_exit_signals_the_sidecars_groups() {
         logs(&out),
         [(
             Level::Info,
-            "child exited; sent SIGTERM to the sidecars' process groups, waiting for the remaining processes (the rest cannot be seen)"
+            "'app' exited; sent SIGTERM to the sidecars' process groups, waiting for the remaining processes (the rest cannot be seen)"
                 .into()
         )]
     );
@@ -244,6 +244,44 @@ fn with_group_other_signals_go_to_each_process_group() {
     );
 }
 
+// ---- README "Several processes": names ----
+
+#[test]
+fn every_message_about_a_process_names_it_with_its_pid() {
+    let mut m = Machine::new(with_sidecars());
+    m.start(Mono::ZERO);
+    let out = m.on(started(A, SIDE_A), Mono::ZERO);
+    assert_eq!(logs(&out)[0].1, "started 'nginx' (pid 200)");
+    let mut m = running_with_sidecars(with_sidecars());
+    let out = m.on(reaped(SIDE_A, ExitStatus::Exited(1)), secs(1));
+    assert_eq!(
+        logs(&out),
+        [
+            (
+                Level::Debug,
+                "'nginx' (pid 200) exited with status 1".into()
+            ),
+            (
+                Level::Warn,
+                "'nginx' (pid 200) exited with status 1: stopping everything".into()
+            ),
+            (
+                Level::Info,
+                "'nginx' (pid 200) exited: shutting down, grace period 10s".into()
+            ),
+        ]
+    );
+    m.on(reaped(CHILD, EXITED_0), secs(2));
+    let out = m.on(all_reaped(true), secs(2));
+    assert_eq!(
+        logs(&out),
+        [(
+            Level::Info,
+            "'app' exited; sent SIGTERM to the remaining processes, waiting for them".into()
+        )]
+    );
+}
+
 // ---- README "Lifecycle", `--with`: exit status ----
 
 #[test]
@@ -262,7 +300,7 @@ fn a_sidecar_exiting_first_stops_everything_and_its_status_is_vigils() {
     let out = m.on(reaped(SIDE_B, ExitStatus::Exited(3)), secs(1));
     assert_eq!(
         warns(&out),
-        ["sidecar 'worker' exited with status 3: stopping everything"]
+        ["'worker' (pid 201) exited with status 3: stopping everything"]
     );
     assert_eq!(effects(out), [forward(Signal::TERM)]);
     assert!(matches!(m.phase(), Phase::Stopping { .. }));

@@ -1,0 +1,169 @@
+//! Names of processes: `--name`, a command line's Procfile-style `NAME:`
+//! prefix (`--with 'proxy: nginx'`), and the defaults made unique.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{Env, command_words, values};
+use crate::init::InitOptions;
+use crate::init::config::NamedCommand;
+
+/// `[A-Za-z0-9_.-]{1,32}`: safe in a log prefix and in quotes.
+pub fn name(text: &str) -> Result<String, String> {
+    let fits = |b: u8| b.is_ascii_alphanumeric() || b"_.-".contains(&b);
+    if text.is_empty() || text.len() > 32 || !text.bytes().all(fits) {
+        return Err(format!(
+            "invalid name '{text}' (use 1 to 32 of A-Z a-z 0-9 _ . -)"
+        ));
+    }
+    Ok(text.into())
+}
+
+/// A `--with` line, split into words by vigil itself (no shell). A first word
+/// ending in `:` is its name (Procfile's `NAME: CMD`); without one the name
+/// is left empty, for `unique_names` to fill in.
+#[inline(never)]
+pub fn command(line: &str, env: Env) -> Result<NamedCommand, String> {
+    let line = line.trim();
+    let mut words = command_words::split(line, &|name| values::variable(env, name))
+        .map_err(|e| format!("'{line}': {e}"))?;
+    let name = match words[0].strip_suffix(':') {
+        Some(given) => {
+            let given = name(given)?;
+            words.remove(0);
+            if words.is_empty() {
+                return Err(format!("'{line}': no command after the name"));
+            }
+            given
+        }
+        None => String::new(),
+    };
+    Ok(NamedCommand { name, words })
+}
+
+/// Gives every process a name no other has: a name given stays (twice is an
+/// error); the others get their program's file name, with `.2`, `.3` added
+/// when it is taken, in order: PROGRAM, then the sidecars.
+#[inline(never)]
+pub fn unique_names(opts: &mut InitOptions) -> Result<(), String> {
+    let program = String::from_utf8_lossy(&opts.command[0]);
+    // Each process: the option that names it, its name, its program.
+    let mut all: Vec<(&str, &mut String, &str)> = Vec::new();
+    all.push(("--name", &mut opts.name, &program));
+    for NamedCommand { name, words } in &mut opts.sidecars {
+        all.push(("--with", name, &words[0]));
+    }
+    for i in 0..all.len() {
+        let (option, name, _) = &all[i];
+        if !name.is_empty() && all[..i].iter().any(|(_, n, _)| n == name) {
+            return Err(format!("{option}: name '{name}' is used twice"));
+        }
+    }
+    for i in 0..all.len() {
+        if all[i].1.is_empty() {
+            let base = file_name(all[i].2);
+            let mut candidate = String::from(base);
+            let mut n = 1;
+            while all.iter().any(|(_, name, _)| **name == candidate) {
+                n += 1;
+                candidate = format!("{base}.{n}");
+            }
+            *all[i].1 = candidate;
+        }
+    }
+    Ok(())
+}
+
+/// `/usr/sbin/nginx` -> `nginx`.
+fn file_name(path: &str) -> &str {
+    let at = path.bytes().rposition(|b| b == b'/').map_or(0, |at| at + 1);
+    match &path[at..] {
+        "" => path,
+        last => last,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::test_env;
+    use alloc::vec;
+
+    fn named(line: &str) -> NamedCommand {
+        command(line, &test_env(&[("ID", "7")])).unwrap()
+    }
+
+    #[test]
+    fn a_first_word_ending_in_a_colon_names_the_command() {
+        let c = named("proxy: nginx -g 'daemon off;'");
+        assert_eq!(c.name, "proxy");
+        assert_eq!(c.words, ["nginx", "-g", "daemon off;"]);
+        // Only a whole first word: `a:b` is a program, `a :` two words.
+        assert_eq!(named("web:nginx").words, ["web:nginx"]);
+        assert_eq!(named("web_1.x-y: w ${ID}").words, ["w", "7"]);
+        assert_eq!(named(" nginx ").name, "");
+    }
+
+    #[test]
+    fn a_bad_name_is_an_error_naming_it() {
+        let env = test_env(&[]);
+        for (line, want) in [
+            (
+                "pr@xy: nginx",
+                "invalid name 'pr@xy' (use 1 to 32 of A-Z a-z 0-9 _ . -)",
+            ),
+            (
+                ": nginx",
+                "invalid name '' (use 1 to 32 of A-Z a-z 0-9 _ . -)",
+            ),
+            ("proxy:", "'proxy:': no command after the name"),
+            ("proxy: 'a", "'proxy: 'a': unclosed single quote"),
+        ] {
+            assert_eq!(command(line, &env).err().as_deref(), Some(want), "{line}");
+        }
+        assert!(name(&"a".repeat(32)).is_ok());
+        assert!(name(&"a".repeat(33)).is_err());
+    }
+
+    fn opts(program: &str, name: &str, sidecars: &[&str]) -> InitOptions {
+        let mut o = InitOptions::new(vec![program.as_bytes().to_vec()]);
+        o.name = name.into();
+        o.sidecars = sidecars.iter().map(|l| named(l)).collect();
+        o
+    }
+
+    fn names(o: &InitOptions) -> Vec<&str> {
+        let mut all = vec![o.name.as_str()];
+        all.extend(o.sidecars.iter().map(|c| c.name.as_str()));
+        all
+    }
+
+    #[test]
+    fn defaults_are_file_names_made_unique_in_order() {
+        let mut o = opts(
+            "/usr/bin/app",
+            "",
+            &["/bin/worker -n 1", "worker -n 2", "app: nginx", "./app"],
+        );
+        unique_names(&mut o).unwrap();
+        assert_eq!(names(&o), ["app.2", "worker", "worker.2", "app", "app.3"]);
+        let mut o = opts("app", "web", &["app", "x: app"]);
+        unique_names(&mut o).unwrap();
+        assert_eq!(names(&o), ["web", "app", "x"]);
+    }
+
+    #[test]
+    fn a_name_given_twice_is_an_error() {
+        let mut o = opts("app", "web", &["web: nginx"]);
+        assert_eq!(
+            unique_names(&mut o).err().as_deref(),
+            Some("--with: name 'web' is used twice")
+        );
+        let mut o = opts("app", "", &["a: x", "a: y"]);
+        assert_eq!(
+            unique_names(&mut o).err().as_deref(),
+            Some("--with: name 'a' is used twice")
+        );
+    }
+}
