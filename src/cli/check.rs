@@ -172,6 +172,8 @@ const HELP_BYTES: [u8; HELP_LEN] = {
     help::render(&mut bytes, HEAD, OPTIONS, COLUMN, TAIL);
     bytes
 };
+/// `OPTIONS` as parsing reads it (`opt::for_parsing`).
+const PARSING: [Opt<CheckOptions>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
 /// `vigil check --help`, made from `OPTIONS` when the crate is compiled.
 pub const HELP: &str = help::text(&HELP_BYTES);
 
@@ -180,7 +182,7 @@ pub const HELP: &str = help::text(&HELP_BYTES);
 pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
     let mut opts = CheckOptions::new(Vec::new());
     let mut texts = Vec::new();
-    let mut seen = [false; OPTIONS.len()];
+    let mut seen = [false; PARSING.len()];
     let mut lexer = Lexer::new(args);
     while let Some(arg) = lexer.next_arg()? {
         if let Arg::Operand(word) = arg {
@@ -193,7 +195,7 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
             texts.push(text);
             continue;
         }
-        match opt::apply(OPTIONS, &mut seen, &mut lexer, arg, &mut opts, env)? {
+        match opt::apply(&PARSING, &mut seen, &mut lexer, arg, &mut opts, env)? {
             Some(Stop::Help) => return Ok(Command::Help(Mode::Check, HELP)),
             Some(Stop::Version) | None => {}
         }
@@ -211,7 +213,7 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
     for text in &texts {
         opts.targets.push(values::target(text, env)?);
     }
-    opt::apply_twins(OPTIONS, &seen, &mut opts, env)?;
+    opt::apply_twins(&PARSING, &seen, &mut opts, env)?;
     Ok(Command::Check(opts))
 }
 

@@ -360,6 +360,8 @@ const HELP_BYTES: [u8; HELP_LEN] = {
     help::render(&mut bytes, HEAD, OPTIONS, COLUMN, TAIL);
     bytes
 };
+/// `OPTIONS` as parsing reads it (`opt::for_parsing`).
+const PARSING: [Opt<Init>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
 /// `vigil --help`, made from `OPTIONS` when the crate is compiled.
 pub const HELP: &str = help::text(&HELP_BYTES);
 
@@ -371,7 +373,7 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
         opts: InitOptions::new(Vec::new()),
         louder: None,
     };
-    let mut seen = [false; OPTIONS.len()];
+    let mut seen = [false; PARSING.len()];
     let mut lexer = Lexer::new(args);
     while let Some(arg) = lexer.next_arg()? {
         if let Arg::Operand(program) = arg {
@@ -379,7 +381,7 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
             s.opts.command.extend(lexer.rest());
             break;
         }
-        match opt::apply(OPTIONS, &mut seen, &mut lexer, arg, &mut s, env)? {
+        match opt::apply(&PARSING, &mut seen, &mut lexer, arg, &mut s, env)? {
             Some(Stop::Help) => return Ok(Command::Help(Mode::Init, HELP)),
             Some(Stop::Version) => return Ok(Command::Version),
             None => {}
@@ -391,7 +393,7 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
                 .into(),
         );
     }
-    opt::apply_twins(OPTIONS, &seen, &mut s, env)?;
+    opt::apply_twins(&PARSING, &seen, &mut s, env)?;
     names::unique_names(&mut s.opts)?;
     if let Some(steps) = s.louder {
         s.opts.log_level = Level::DEFAULT.shifted(steps);

@@ -46,6 +46,41 @@ pub enum Takes<S> {
     Version,
 }
 
+// By hand: a derive would ask `S: Copy` too.
+impl<S> Clone for Takes<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Takes<S> {}
+impl<S> Clone for Opt<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Opt<S> {}
+
+/// `table` as parsing reads it: without the help lines and value names,
+/// which only the help (laid out when the crate is compiled) needs. Parsing
+/// uses this copy, so those words are in the binary once, in the help.
+pub const fn for_parsing<S, const N: usize>(table: &[Opt<S>]) -> [Opt<S>; N] {
+    let mut out = [table[0]; N];
+    let mut i = 0;
+    while i < N {
+        let mut opt = table[i];
+        opt.help = "";
+        opt.takes = match opt.takes {
+            Takes::Text(_, set) => Takes::Text("", set),
+            Takes::Bytes(_, set) => Takes::Bytes("", set),
+            Takes::Lines(_, set) => Takes::Lines("", set),
+            other => other,
+        };
+        out[i] = opt;
+        i += 1;
+    }
+    out
+}
+
 /// An option that ends parsing.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Stop {
