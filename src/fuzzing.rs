@@ -178,8 +178,8 @@ pub fn etc_passwd_group(input: &[u8]) {
 }
 
 /// The values of options and their `VIGIL_*` twins: durations, booleans,
-/// signals, rewrites, exit codes, counts, users, targets, and comma lists of
-/// each (as a repeatable option's twin holds).
+/// signals, rewrites, exit codes, counts, users, secrets, paths, and comma
+/// lists of each (as a repeatable option's twin holds).
 pub fn cli_values(input: &[u8]) {
     let Ok(text) = core::str::from_utf8(input) else {
         return;
@@ -192,10 +192,42 @@ pub fn cli_values(input: &[u8]) {
         let _ = black_box(values::exit_code(item));
         let _ = black_box(values::retries(item));
         let _ = black_box(values::user(item));
-        let _ = black_box(values::init_target(item, &|name| {
+        let _ = black_box(values::target(item, &|name| {
             (name == "PORT").then(|| b"80".to_vec())
         }));
         let _ = black_box(values::positive(item));
+        let _ = black_box(values::secret(item));
+        let _ = black_box(values::path(item));
+    }
+}
+
+/// An `--env-file`: every variable it sets, bare keys looked up in this
+/// process's environment as vigil does, and a `--with` line split and
+/// expanded with them (what a sidecar's start does).
+pub fn env_file(input: &[u8]) {
+    let mut vars: Vec<(&[u8], Vec<u8>)> = Vec::new();
+    let parsed = crate::init::env_file::parse(input, |name, value| {
+        let value = value.or_else(|| crate::sys::env::var_bytes(name));
+        if let Some(v) = value {
+            assert!(!v.contains(&0), "a NUL byte passed the parser");
+            vars.push((name, v.to_vec()));
+        }
+    });
+    let _ = black_box(parsed);
+    let lookup = |name: &str| -> Result<Option<String>, BadTarget> {
+        Ok(vars
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name.as_bytes())
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned()))
+    };
+    let Ok(line) = core::str::from_utf8(input) else {
+        return;
+    };
+    if let Ok(words) = crate::probe::command_words::split(line) {
+        for word in words {
+            let _ = black_box(target::expand(&word, &lookup));
+        }
     }
 }
 

@@ -68,6 +68,40 @@ pub fn write(level: Level, args: fmt::Arguments) {
     let _ = stdio::stderr(line.as_bytes());
 }
 
+/// The shortest value `masked` hides: shorter ones would turn common words
+/// and numbers of every line into `***`.
+pub const MASK_MIN: usize = 4;
+
+/// `text` with every run of `MASK_MIN` or more bytes that matches the start
+/// of one of `secrets` (the whole of it, or its first bytes: a peer's reply
+/// may have been cut short) replaced by `***`: for lines that may quote a
+/// peer (a probe's report, the health line), which could echo a secret vigil
+/// sent it. A run ends on a character's boundary.
+pub fn masked(text: &str, secrets: &[String]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'next: while let Some(c) = rest.chars().next() {
+        for secret in secrets {
+            let mut n = rest
+                .bytes()
+                .zip(secret.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            while !rest.is_char_boundary(n) {
+                n -= 1;
+            }
+            if n >= MASK_MIN {
+                out.push_str("***");
+                rest = &rest[n..];
+                continue 'next;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// A line built on the stack, cut at its capacity: for the panic handler,
 /// which must not allocate (the heap may be what broke).
 pub struct FixedLine {
@@ -130,6 +164,19 @@ macro_rules! debug { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Deb
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_hides_every_secret_of_four_bytes_or_more() {
+        let secrets = ["s3cr3t".into(), "abc".into(), "t0k".into(), "t0ken".into()];
+        assert_eq!(
+            masked(
+                "fail http://h/?k=${K} 401 bad key s3cr3t (s3cr3ts3cr3t) abc t0ken",
+                &secrets
+            ),
+            "fail http://h/?k=${K} 401 bad key *** (******) abc ***"
+        );
+        assert_eq!(masked("nothing here", &[]), "nothing here");
+    }
 
     #[test]
     fn internal_error_is_one_line_naming_message_and_place() {

@@ -3,10 +3,13 @@
 
 mod common;
 
-use std::time::Duration;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
 
-use common::run::{Mode, command};
-use common::{output_limit, text};
+use common::run::{Mode, command, modes};
+use common::{output_limit, text, wait_limit};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -318,4 +321,125 @@ fn an_unset_variable_in_watch_or_wait_for_is_a_usage_error_as_in_check() {
         LIMIT,
     );
     assert!(text(&out.stderr).contains(unset), "{}", text(&out.stderr));
+}
+
+// ---- a vigil under vigil: the twins apply once ------------------------------
+
+/// vigil as `docker run --init` and as the image's ENTRYPOINT: `vigil -vvv --
+/// vigil -vvv -- ARGS` with `envs`; vigil's stderr comes back line by line.
+fn nested(
+    mode: Mode,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (std::process::Child, Receiver<String>) {
+    let mut all = vec!["-vvv", "--"];
+    let inner = common::vigil_argv();
+    let inner: Vec<&str> = inner
+        .iter()
+        .map(|p| p.to_str().expect("utf-8 path"))
+        .collect();
+    all.extend(inner);
+    all.extend(["-vvv", "--"]);
+    all.extend(args);
+    let mut cmd = command(mode, &all);
+    cmd.envs(envs.iter().copied());
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vigil");
+    let (tx, rx) = channel();
+    let err = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Every line until stderr closes (bounded).
+fn all_lines(rx: &Receiver<String>) -> Vec<String> {
+    let deadline = Instant::now() + LIMIT;
+    let mut out = Vec::new();
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        out.push(line);
+    }
+    out
+}
+
+// Regression (fixed in the commit that keeps the init twins from the
+// children): the inner vigil read VIGIL_WITH again and started a second sidecar.
+#[test]
+fn a_vigil_under_vigil_started_each_sidecar_twice() {
+    for mode in modes() {
+        let (mut child, rx) = nested(
+            mode,
+            &["sleep", "1.5"],
+            &[("VIGIL_WITH", "side: sleep 7777")],
+        );
+        let lines = all_lines(&rx);
+        let status = wait_limit(&mut child, LIMIT);
+        assert_eq!(status.code(), Some(0), "{mode:?}: {lines:#?}");
+        let started = lines
+            .iter()
+            .filter(|l| l.starts_with("vigil: started 'side' (pid "))
+            .count();
+        assert_eq!(started, 1, "{mode:?}: {lines:#?}");
+        assert!(
+            lines.iter().any(|l| l
+                .starts_with("vigil: VIGIL_WITH is vigil's own: not passed on to the children")),
+            "{mode:?}: {lines:#?}"
+        );
+    }
+}
+
+// Regression (same fix): the inner vigil held SIGTERM for its own
+// VIGIL_STOP_DELAY too, so the app got it after twice the delay.
+#[test]
+fn a_vigil_under_vigil_held_sigterm_twice() {
+    for mode in modes() {
+        let (mut child, rx) = nested(mode, &["sleep", "30"], &[("VIGIL_STOP_DELAY", "1s")]);
+        // The inner vigil has started sleep: everything runs.
+        let deadline = Instant::now() + LIMIT;
+        let mut before = Vec::new();
+        loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("{mode:?}: sleep never started: {before:#?}"));
+            let done = line.starts_with("vigil: started 'sleep' (pid ");
+            before.push(line);
+            if done {
+                break;
+            }
+        }
+        let outer = match mode {
+            Mode::Plain => child.id() as i32,
+            Mode::Pid1 => common::run::namespace_init(child.id() as i32),
+        };
+        let sent = Instant::now();
+        let kill = std::process::Command::new("kill")
+            .args(["-TERM", &outer.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(kill.success());
+        let lines = all_lines(&rx);
+        let status = wait_limit(&mut child, LIMIT);
+        let took = sent.elapsed();
+        let held: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.contains("(--stop-delay)"))
+            .collect();
+        assert_eq!(held.len(), 1, "{mode:?}: {lines:#?}");
+        assert_eq!(status.code(), Some(143), "{mode:?}: {lines:#?}");
+        eprintln!("{mode:?}: TERM to exit {took:?} with a 1s stop delay");
+        assert!(
+            took < Duration::from_millis(1900),
+            "{mode:?}: {took:?}: held twice?"
+        );
+    }
 }

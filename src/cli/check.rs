@@ -45,8 +45,8 @@ pub const OPTIONS: &[Opt<CheckOptions>] = &[
         short: Some('H'),
         env: None,
         repeats: true,
-        takes: Takes::Text("'Name: value'", |o, v, env| {
-            o.headers.push(header(v, env)?);
+        takes: Takes::Text("'Name: value'", |o, v, given| {
+            o.headers.push(header(v, given.env)?);
             Ok(())
         }),
         help: "extra header or gRPC metadata; may set Host",
@@ -173,7 +173,7 @@ const HELP_BYTES: [u8; HELP_LEN] = {
     bytes
 };
 /// `OPTIONS` as parsing reads it (`opt::for_parsing`).
-const PARSING: [Opt<CheckOptions>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
+pub(super) const PARSING: [Opt<CheckOptions>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
 /// `vigil check --help`, made from `OPTIONS` when the crate is compiled.
 pub const HELP: &str = help::text(&HELP_BYTES);
 

@@ -7,9 +7,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::argv::{Arg, Lexer};
-use super::opt::{self, Opt, Stop, Takes, switch};
-use super::{Command, Env, Mode, help, names, values};
+use super::opt::{self, Given, Opt, Stop, Takes, switch};
+use super::{Command, Env, Mode, check, help, names, values};
 use crate::init::InitOptions;
+use crate::init::config::Written;
 use crate::init::restart_policy::{OnUnhealthy, Restart};
 use crate::log::Level;
 
@@ -91,8 +92,8 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WAIT_FOR"),
         repeats: true,
-        takes: Takes::Text("TARGET", |s, v, env| {
-            s.opts.wait_for.push(values::init_target(v, env)?);
+        takes: Takes::Text("TARGET", |s, v, given| {
+            s.opts.wait_for.push(written(v, given));
             Ok(())
         }),
         help: "first wait until TARGET passes",
@@ -113,8 +114,8 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WATCH"),
         repeats: false,
-        takes: Takes::Text("TARGET", |s, v, env| {
-            s.opts.watch = Some(values::init_target(v, env)?);
+        takes: Takes::Text("TARGET", |s, v, given| {
+            s.opts.watch = Some(written(v, given));
             Ok(())
         }),
         help: "stop PROGRAM, exit 75, when TARGET fails",
@@ -186,6 +187,39 @@ pub const OPTIONS: &[Opt<Init>] = &[
         help: "set no_new_privs for PROGRAM",
     },
     Opt {
+        long: "env-file",
+        short: None,
+        env: Some("VIGIL_ENV_FILE"),
+        repeats: true,
+        takes: Takes::Text("PATH", |s, v, _| {
+            s.opts.env_files.push(values::path(v)?);
+            Ok(())
+        }),
+        help: "the children get PATH's KEY=VALUE lines",
+    },
+    Opt {
+        long: "secret",
+        short: None,
+        env: Some("VIGIL_SECRET"),
+        repeats: true,
+        takes: Takes::Text("NAME=PATH", |s, v, _| {
+            s.opts.secrets.push(values::secret(v)?);
+            Ok(())
+        }),
+        help: "set NAME to PATH's contents for the children",
+    },
+    Opt {
+        long: "file-env",
+        short: None,
+        env: Some("VIGIL_FILE_ENV"),
+        repeats: false,
+        takes: Takes::Switch(|s, v| {
+            s.opts.file_env = switch(v)?;
+            Ok(())
+        }),
+        help: "FILE__NAME=PATH sets NAME for the children",
+    },
+    Opt {
         long: "stop-delay",
         short: None,
         env: Some("VIGIL_STOP_DELAY"),
@@ -212,8 +246,8 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WITH"),
         repeats: true,
-        takes: Takes::Lines("'[NAME:] CMD ARG...'", |s, v, env| {
-            s.opts.sidecars.push(names::command(v, env)?);
+        takes: Takes::Lines("'[NAME:] CMD ARG...'", |s, v, given| {
+            s.opts.sidecars.push(names::command(v, given.from)?);
             Ok(())
         }),
         help: "a sidecar, started before PROGRAM in its own\ngroup (VIGIL_WITH: one per line)",
@@ -295,6 +329,30 @@ pub const OPTIONS: &[Opt<Init>] = &[
         help: "the version",
     },
 ];
+
+/// A target kept as written: init expands and checks it once the
+/// environment files are read.
+fn written(text: &str, given: &Given) -> Written {
+    Written {
+        from: given.from,
+        text: text.into(),
+    }
+}
+
+/// The variables init mode reads, which vigil keeps from its children (a
+/// vigil among them would apply them again): every twin of `OPTIONS` but
+/// those `vigil check` reads too, which a child may run.
+pub fn consumed() -> Vec<&'static str> {
+    // The parsing tables: `OPTIONS` itself, with its help lines, is only
+    // laid out at compile time.
+    let mut twins: Vec<&'static str> = PARSING
+        .iter()
+        .filter_map(|o| o.env)
+        .filter(|&twin| !check::PARSING.iter().any(|c| c.env == Some(twin)))
+        .collect();
+    twins.dedup(); // -v and -q share VIGIL_LOG
+    twins
+}
 
 fn restart_policy(text: &str) -> Result<Restart, String> {
     match text.trim() {
@@ -395,6 +453,7 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
     }
     opt::apply_twins(&PARSING, &seen, &mut s, env)?;
     names::unique_names(&mut s.opts)?;
+    s.opts.consumed = consumed();
     if let Some(steps) = s.louder {
         s.opts.log_level = Level::DEFAULT.shifted(steps);
     }
@@ -524,10 +583,11 @@ mod tests {
             "true",
         ]);
         assert_eq!(o.wait_for.len(), 2);
-        assert_eq!(o.wait_for[1].as_str(), "http://api/health");
+        assert_eq!(o.wait_for[1].text, "http://api/health");
+        assert_eq!(o.wait_for[1].from.to_string(), "--wait-for");
         assert_eq!(o.wait_timeout, Duration::from_secs(120));
         assert_eq!(
-            o.watch.as_ref().map(|t| t.as_str()),
+            o.watch.as_ref().map(|t| t.text.as_str()),
             Some("http://127.0.0.1:8080/")
         );
         assert_eq!(o.watch_interval, Duration::from_secs(1));
@@ -538,10 +598,9 @@ mod tests {
         );
         assert_eq!(o.user.as_deref(), Some("app:staff"));
         assert!(o.no_new_privs);
+        // Targets are checked by init, once it has read the env files.
         for bad in [
-            &["--wait-for", "db:5432", "true"][..],
-            &["--watch", "ftp://x", "true"],
-            &["--watch-retries", "0", "true"],
+            &["--watch-retries", "0", "true"][..],
             &["--watch-retries", "x", "true"],
             &["--user", "", "true"],
             &["--user", "app:", "true"],
@@ -741,7 +800,7 @@ mod tests {
         for bad in [
             &["--stop-delay", "soon", "true"][..],
             &["--with", "a 'b", "true"],
-            &["--with", "a ${VIGIL_TEST_SURELY_UNSET}", "true"],
+            &["--with", "a ${1X}", "true"],
             &["--with", " ", "true"],
             &["--restart", "sometimes", "true"],
             &["--max-restarts", "-1", "true"],
@@ -755,6 +814,74 @@ mod tests {
     }
 
     #[test]
+    fn environment_flags_and_twins() {
+        let o = run(&["app"]);
+        assert!(o.env_files.is_empty() && o.secrets.is_empty() && !o.file_env);
+        let o = run(&[
+            "--env-file",
+            "/etc/app.env",
+            "--env-file=local.env",
+            "--secret",
+            "DB_PASSWORD=/run/secrets/db",
+            "--file-env",
+            "app",
+        ]);
+        assert_eq!(o.env_files, ["/etc/app.env", "local.env"]);
+        assert_eq!(
+            o.secrets,
+            [("DB_PASSWORD".into(), "/run/secrets/db".into())]
+        );
+        assert!(o.file_env);
+        let o = run_with(
+            &["app"],
+            &[
+                ("VIGIL_ENV_FILE", "/a.env, /b.env"),
+                ("VIGIL_SECRET", "A=/s/a,B=/s/b"),
+                ("VIGIL_FILE_ENV", "yes"),
+            ],
+        );
+        assert_eq!(o.env_files, ["/a.env", "/b.env"]);
+        assert_eq!(o.secrets.len(), 2);
+        assert!(o.file_env);
+        for (list, vars, want) in [
+            (
+                &["--secret", "nope", "app"][..],
+                &[][..],
+                "--secret: invalid 'nope' (use NAME=PATH, e.g. DB_PASSWORD=/run/secrets/db)",
+            ),
+            (
+                &["app"],
+                &[("VIGIL_SECRET", "A=/a,9B=/b")],
+                "VIGIL_SECRET: invalid '9B=/b' (use NAME=PATH, e.g. DB_PASSWORD=/run/secrets/db)",
+            ),
+            (&["--env-file", " ", "app"], &[], "--env-file: empty path"),
+            (
+                &["app"],
+                &[("VIGIL_FILE_ENV", "on")],
+                "VIGIL_FILE_ENV: invalid boolean 'on' (use 1/true/yes or 0/false/no)",
+            ),
+        ] {
+            assert_eq!(error(list, vars), want);
+        }
+    }
+
+    /// A vigil among the children would apply them again (two of each
+    /// sidecar, two stop delays); `vigil check`'s own stay for a child that
+    /// runs it.
+    #[test]
+    fn every_init_twin_is_consumed_and_none_of_checks() {
+        let o = run(&["app"]);
+        for twin in OPTIONS.iter().filter_map(|o| o.env) {
+            assert!(o.consumed.contains(&twin), "{twin}");
+        }
+        assert_eq!(o.consumed.iter().filter(|&&t| t == "VIGIL_LOG").count(), 1);
+        for twin in check::OPTIONS.iter().filter_map(|o| o.env) {
+            assert!(!o.consumed.contains(&twin), "{twin}");
+        }
+        assert!(!o.consumed.contains(&"VIGIL_CHECK"));
+    }
+
+    #[test]
     fn vigil_with_holds_one_sidecar_per_line() {
         let o = run_with(
             &["app"],
@@ -765,7 +892,9 @@ mod tests {
         );
         assert_eq!(o.sidecars.len(), 2);
         assert_eq!(o.sidecars[0].words, ["nginx", "-g", "daemon off;,", "x"]);
-        assert_eq!(o.sidecars[1].words, ["worker", "--id=1"]);
+        // Kept for init to expand at each start.
+        assert_eq!(o.sidecars[1].words, ["worker", "--id=${ID:-1}"]);
+        assert_eq!(o.sidecars[1].from.to_string(), "VIGIL_WITH");
         let e = error(&["app"], &[("VIGIL_WITH", "ok\nbad 'quote")]);
         assert!(e.starts_with("VIGIL_WITH: 'bad 'quote'"), "{e}");
         // Lines take the same `NAME:` prefix as --with.

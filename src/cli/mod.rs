@@ -11,12 +11,10 @@
 //! - `opt`: what an option is, and applying a table to argv and the twins;
 //! - `help`: lays out a table as `--help` text, at compile time;
 //! - `init`, `check`: each mode's table, help and parse;
-//! - `command_words`: a `--with` command line split into words, no shell;
 //! - `values`: parsers for durations, signals, exit codes and the rest.
 
 pub mod argv;
 pub mod check;
-pub mod command_words;
 pub mod help;
 pub mod init;
 pub mod names;

@@ -5,9 +5,9 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Env, command_words, values};
 use crate::init::InitOptions;
-use crate::init::config::NamedCommand;
+use crate::init::config::{NamedCommand, Source};
+use crate::probe::command_words;
 
 /// `[A-Za-z0-9_.-]{1,32}`: safe in a log prefix and in quotes.
 pub fn name(text: &str) -> Result<String, String> {
@@ -20,14 +20,14 @@ pub fn name(text: &str) -> Result<String, String> {
     Ok(text.into())
 }
 
-/// A `--with` line, split into words by vigil itself (no shell). A first word
+/// A `--with` line, split into words by vigil itself (no shell; init expands
+/// their `${VAR}` at each start), given `from` a flag or twin. A first word
 /// ending in `:` is its name (Procfile's `NAME: CMD`); without one the name
 /// is left empty, for `unique_names` to fill in.
 #[inline(never)]
-pub fn command(line: &str, env: Env) -> Result<NamedCommand, String> {
+pub fn command(line: &str, from: Source) -> Result<NamedCommand, String> {
     let line = line.trim();
-    let mut words = command_words::split(line, &|name| values::variable(env, name))
-        .map_err(|e| format!("'{line}': {e}"))?;
+    let mut words = command_words::split(line).map_err(|e| format!("'{line}': {e}"))?;
     let name = match words[0].strip_suffix(':') {
         Some(given) => {
             let given = name(given)?;
@@ -39,7 +39,12 @@ pub fn command(line: &str, env: Env) -> Result<NamedCommand, String> {
         }
         None => String::new(),
     };
-    Ok(NamedCommand { name, words })
+    Ok(NamedCommand {
+        name,
+        line: line.into(),
+        from,
+        words,
+    })
 }
 
 /// Gives every process a name no other has: a name given stays (twice is an
@@ -51,7 +56,7 @@ pub fn unique_names(opts: &mut InitOptions) -> Result<(), String> {
     // Each process: the option that names it, its name, its program.
     let mut all: Vec<(&str, &mut String, &str)> = Vec::new();
     all.push(("--name", &mut opts.name, &program));
-    for NamedCommand { name, words } in &mut opts.sidecars {
+    for NamedCommand { name, words, .. } in &mut opts.sidecars {
         all.push(("--with", name, &words[0]));
     }
     for i in 0..all.len() {
@@ -87,11 +92,15 @@ fn file_name(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::test_env;
     use alloc::vec;
 
+    const WITH: Source = Source {
+        long: "with",
+        twin: None,
+    };
+
     fn named(line: &str) -> NamedCommand {
-        command(line, &test_env(&[("ID", "7")])).unwrap()
+        command(line, WITH).unwrap()
     }
 
     #[test]
@@ -101,13 +110,13 @@ mod tests {
         assert_eq!(c.words, ["nginx", "-g", "daemon off;"]);
         // Only a whole first word: `a:b` is a program, `a :` two words.
         assert_eq!(named("web:nginx").words, ["web:nginx"]);
-        assert_eq!(named("web_1.x-y: w ${ID}").words, ["w", "7"]);
+        // `${ID}` is kept for init to expand.
+        assert_eq!(named("web_1.x-y: w ${ID}").words, ["w", "${ID}"]);
         assert_eq!(named(" nginx ").name, "");
     }
 
     #[test]
     fn a_bad_name_is_an_error_naming_it() {
-        let env = test_env(&[]);
         for (line, want) in [
             (
                 "pr@xy: nginx",
@@ -120,7 +129,7 @@ mod tests {
             ("proxy:", "'proxy:': no command after the name"),
             ("proxy: 'a", "'proxy: 'a': unclosed single quote"),
         ] {
-            assert_eq!(command(line, &env).err().as_deref(), Some(want), "{line}");
+            assert_eq!(command(line, WITH).err().as_deref(), Some(want), "{line}");
         }
         assert!(name(&"a".repeat(32)).is_ok());
         assert!(name(&"a".repeat(33)).is_err());

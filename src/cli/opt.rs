@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use super::Env;
 use super::argv::{Arg, Lexer};
 use super::values;
+use crate::init::config::Source;
 
 /// One option of a mode's table; `S` is what that mode's parsing fills in.
 pub struct Opt<S> {
@@ -32,14 +33,14 @@ pub struct Opt<S> {
 pub enum Takes<S> {
     /// No value: the setter gets `None` from argv, or the twin's text.
     Switch(fn(&mut S, Option<&str>) -> Result<(), String>),
-    /// A value, UTF-8 text, named `.0` in the help. The environment is there
-    /// for `${VAR}` expansion.
-    Text(&'static str, fn(&mut S, &str, Env) -> Result<(), String>),
+    /// A value, UTF-8 text, named `.0` in the help, and where it was given
+    /// (with the environment, for `${VAR}` expansion).
+    Text(&'static str, fn(&mut S, &str, &Given) -> Result<(), String>),
     /// A value kept as bytes, such as a path, named `.0` in the help.
     Bytes(&'static str, fn(&mut S, Vec<u8>) -> Result<(), String>),
     /// Like `Text`, for a repeatable option whose values hold commas (a
     /// command line): its twin has one value per line, blank lines skipped.
-    Lines(&'static str, fn(&mut S, &str, Env) -> Result<(), String>),
+    Lines(&'static str, fn(&mut S, &str, &Given) -> Result<(), String>),
     /// Print the help and stop.
     Help,
     /// Print the version and stop.
@@ -79,6 +80,14 @@ pub const fn for_parsing<S, const N: usize>(table: &[Opt<S>]) -> [Opt<S>; N] {
         i += 1;
     }
     out
+}
+
+/// Where a value was given, for a setter: the environment, and the flag
+/// (`--wait-for`) or twin (`VIGIL_WAIT_FOR`) it came from, for a value
+/// checked later (init expands `${VAR}` once it has read the env files).
+pub struct Given<'a> {
+    pub env: Env<'a>,
+    pub from: Source,
 }
 
 /// An option that ends parsing.
@@ -124,7 +133,14 @@ pub fn apply<S>(
         Takes::Switch(set) => set(settings, None).map_err(named)?,
         Takes::Text(_, set) | Takes::Lines(_, set) => {
             let text = utf8(value()?).map_err(named)?;
-            set(settings, &text, env).map_err(named)?;
+            let given = Given {
+                env,
+                from: Source {
+                    long: opt.long,
+                    twin: None,
+                },
+            };
+            set(settings, &text, &given).map_err(named)?;
         }
         Takes::Bytes(_, set) => set(settings, value()?).map_err(named)?,
     }
@@ -150,17 +166,24 @@ pub fn apply_twins<S>(
             continue;
         };
         let named = |e: String| format!("{name}: {e}");
+        let given = Given {
+            env,
+            from: Source {
+                long: opt.long,
+                twin: Some(name),
+            },
+        };
         match opt.takes {
             Takes::Switch(set) => set(settings, Some(&text)).map_err(named)?,
             Takes::Text(_, set) if opt.repeats => {
                 for item in values::list(&text) {
-                    set(settings, item, env).map_err(named)?;
+                    set(settings, item, &given).map_err(named)?;
                 }
             }
-            Takes::Text(_, set) => set(settings, &text, env).map_err(named)?,
+            Takes::Text(_, set) => set(settings, &text, &given).map_err(named)?,
             Takes::Lines(_, set) => {
                 for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    set(settings, line, env).map_err(named)?;
+                    set(settings, line, &given).map_err(named)?;
                 }
             }
             Takes::Bytes(_, set) => set(settings, text.into_bytes()).map_err(named)?,

@@ -1,5 +1,5 @@
 //! Parsers for option values: durations, booleans, signals and rewrites, exit
-//! codes, counts, users, targets and comma-separated lists. Each error names
+//! codes, counts, users, paths, secrets and comma-separated lists. Each error names
 //! what was wrong (the caller names the option).
 
 use alloc::borrow::ToOwned;
@@ -8,7 +8,7 @@ use alloc::string::String;
 use core::time::Duration;
 
 use super::Env;
-use crate::probe::target::{self, BadTarget, Scheme, Target};
+use crate::probe::target::{self, BadTarget, Target};
 use crate::sys::signal::Signal;
 
 /// `500ms`, `10s`, `2m`, `1h`, compounds like `1m30s`, or a bare number of
@@ -81,31 +81,31 @@ pub fn positive(text: &str) -> Result<Duration, String> {
     }
 }
 
-/// A target of `vigil check`: `exec:CMD ARG...` split as `--with` splits a
-/// command line, any other after `${VAR}` / `${VAR:-default}` expansion.
+/// A target of `vigil check`, as `Target::from_text` makes it (shown
+/// expanded, except `exec:`).
 pub fn target(text: &str, env: Env) -> Result<Target, String> {
-    let lookup = |name: &str| variable(env, name);
-    if let Some(line) = text.strip_prefix("exec:") {
-        let words = super::command_words::split(line, &lookup)
-            .map_err(|e| format!("target '{text}': {e}"))?;
-        return Ok(Target::exec(text, words));
-    }
-    let expanded = target::expand(text, &lookup).map_err(|e| e.0)?;
-    Target::parse(&expanded).map_err(|e| e.0)
+    Target::from_text(text, &|name| variable(env, name), false).map_err(|e| e.0)
 }
 
-/// A target of `--wait-for`, `--watch` or `--ready`, as `vigil check` takes
-/// it. One this build cannot probe (https or grpcs without TLS) is refused:
-/// it could never pass, so the wait would run to its timeout and the
-/// watchdog would stop a healthy program.
-pub fn init_target(text: &str, env: Env) -> Result<Target, String> {
-    let parsed = target(text, env)?;
-    if matches!(parsed.scheme, Scheme::Https | Scheme::Grpcs) && cfg!(not(feature = "tls")) {
-        return Err(format!(
-            "target '{text}': https and grpcs need TLS, and this vigil was built without TLS"
-        ));
+/// A file's path: not empty.
+pub fn path(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err("empty path".into()),
+        _ => Ok(text.into()),
     }
-    Ok(parsed)
+}
+
+/// `--secret NAME=PATH`: NAME a variable's name (letters, digits and `_`,
+/// not first a digit), PATH not empty.
+pub fn secret(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, path)) if target::is_var_name(name) && !path.is_empty() => {
+            Ok((name.into(), path.into()))
+        }
+        _ => Err(format!(
+            "invalid '{text}' (use NAME=PATH, e.g. DB_PASSWORD=/run/secrets/db)"
+        )),
+    }
 }
 
 /// A variable's value for `${VAR}`; unset is `None`, set but empty is `""`.
@@ -189,40 +189,22 @@ mod tests {
     }
 
     #[test]
-    fn init_targets_are_expanded_and_refused_when_they_can_never_pass() {
-        let env = |name: &str| (name == "PORT").then(|| b"5432".to_vec());
-        let t = init_target("tcp://db:${PORT}", &env).unwrap();
-        assert_eq!((t.as_str(), t.port), ("tcp://db:5432", 5432));
-        let t = init_target("http://${HOST:-127.0.0.1}/", &env).unwrap();
-        assert_eq!(t.as_str(), "http://127.0.0.1/");
+    fn secrets_and_paths() {
         assert_eq!(
-            init_target("tcp://db:${NOPE}", &env).unwrap_err(),
-            "'tcp://db:${NOPE}': variable NOPE is not set (use ${NOPE:-default} for a default)"
+            secret("DB_1=/run/s/db"),
+            Ok(("DB_1".into(), "/run/s/db".into()))
         );
-        let t = init_target("exec:pg_isready -h \"${NOPE:-a b}\" '${X}'", &env).unwrap();
-        assert_eq!(t.words, ["pg_isready", "-h", "a b", "${X}"]);
-        assert_eq!(t.as_str(), "exec:pg_isready -h \"${NOPE:-a b}\" '${X}'");
-        assert_eq!(
-            init_target("exec:a 'b", &env).unwrap_err(),
-            "target 'exec:a 'b': unclosed single quote"
-        );
-        assert_eq!(
-            init_target("exec: ", &env).unwrap_err(),
-            "target 'exec: ': empty command"
-        );
-        for tls in ["https://h/", "grpcs://h:1"] {
-            let r = init_target(tls, &env);
-            if cfg!(feature = "tls") {
-                assert!(r.is_ok(), "{tls}");
-            } else {
-                assert_eq!(
-                    r.unwrap_err(),
-                    format!(
-                        "target '{tls}': https and grpcs need TLS, and this vigil was built without TLS"
-                    )
-                );
-            }
+        assert_eq!(secret("_X=a=b"), Ok(("_X".into(), "a=b".into())));
+        for bad in ["DB", "DB=", "=/p", "1DB=/p", "D-B=/p", " DB=/p"] {
+            assert_eq!(
+                secret(bad),
+                Err(format!(
+                    "invalid '{bad}' (use NAME=PATH, e.g. DB_PASSWORD=/run/secrets/db)"
+                ))
+            );
         }
+        assert_eq!(path(" a "), Ok(" a ".into()));
+        assert!(path(" ").is_err());
     }
 
     #[test]

@@ -3,13 +3,13 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 use core::time::Duration;
 
 use crate::init::restart_policy::{
     DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW, OnUnhealthy, Restart,
 };
 use crate::log::Level;
-use crate::probe::Target;
 use crate::sys::signal::Signal;
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
@@ -29,11 +29,13 @@ pub struct InitOptions {
     pub rewrites: Vec<(Signal, Option<Signal>)>,
     pub grace: Duration,
     pub log_level: Level,
-    /// Targets that must pass before the child starts, and for how long to try.
-    pub wait_for: Vec<Target>,
+    /// Targets that must pass before the child starts, and for how long to
+    /// try. Targets are kept as written: init expands `${VAR}` once it has
+    /// read the environment files (`--env-file`, `--secret`, `FILE__`).
+    pub wait_for: Vec<Written>,
     pub wait_timeout: Duration,
     /// The liveness watchdog's target and its Docker-style schedule.
-    pub watch: Option<Target>,
+    pub watch: Option<Written>,
     pub watch_interval: Duration,
     pub watch_timeout: Duration,
     pub watch_retries: u32,
@@ -51,6 +53,15 @@ pub struct InitOptions {
     pub max_restarts: u32,
     pub restart_window: Duration,
     pub on_unhealthy: OnUnhealthy,
+    /// `--env-file`: paths, in order (a later file wins).
+    pub env_files: Vec<String>,
+    /// `--secret NAME=PATH`: (NAME, PATH), in order.
+    pub secrets: Vec<(String, String)>,
+    /// `--file-env`: `FILE__NAME=PATH` in the environment sets NAME.
+    pub file_env: bool,
+    /// The variables init mode reads its options from: kept out of the
+    /// children's environment, where a vigil would apply them again.
+    pub consumed: Vec<&'static str>,
     /// PROGRAM and its arguments, as the bytes of argv; never empty once
     /// parsed.
     pub command: Vec<Vec<u8>>,
@@ -82,15 +93,50 @@ impl InitOptions {
             max_restarts: DEFAULT_MAX_RESTARTS,
             restart_window: DEFAULT_RESTART_WINDOW,
             on_unhealthy: OnUnhealthy::Exit,
+            env_files: Vec::new(),
+            secrets: Vec::new(),
+            file_env: false,
+            consumed: Vec::new(),
             command,
         }
     }
 }
 
-/// A `--with` command line: its process's name (never empty once parsed)
-/// and its words.
+/// Where a value was given, for a message: its flag (`--watch`, from the
+/// long name) or, when `twin` is set, its variable (`VIGIL_WATCH`).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub struct Source {
+    pub long: &'static str,
+    pub twin: Option<&'static str>,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self.twin {
+            Some(twin) => f.write_str(twin),
+            None => write!(f, "--{}", self.long),
+        }
+    }
+}
+
+/// A value as written, and where, for the messages of init, which expands
+/// its `${VAR}`.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct Written {
+    pub from: Source,
+    pub text: String,
+}
+
+/// A `--with` command line: its process's name (never empty once parsed),
+/// the line and where it was given, and its words, each a template for
+/// `probe::target::expand` (a literal `$` is `$$`): init expands them at
+/// each start, in the environment that start gets.
 #[derive(Debug, PartialEq, Eq, Clone)]
 pub struct NamedCommand {
     pub name: String,
+    /// The line as written, where it was given, for a message about its
+    /// `${VAR}`.
+    pub line: String,
+    pub from: Source,
     pub words: Vec<String>,
 }

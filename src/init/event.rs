@@ -82,6 +82,9 @@ pub enum StartError {
     Creds { step: &'static str, error: String },
     /// fork failed.
     Fork(String),
+    /// The start's environment or argv could not be made: a file it reads
+    /// (`--env-file`, `--secret`, `FILE__`) or a `${VAR}` of a `--with` line.
+    Env(String),
 }
 
 /// What the loop tells the machine: everything it saw, as data (the machine

@@ -548,7 +548,9 @@ impl Machine {
                     format!("cannot run {name} as user '{user}': {step}: {error}"),
                 )
             }
-            StartError::Fork(e) => (exit_status::FAILURE, format!("cannot start {name}: {e}")),
+            StartError::Fork(e) | StartError::Env(e) => {
+                (exit_status::FAILURE, format!("cannot start {name}: {e}"))
+            }
         };
         log(out, Level::Error, line);
         self.decide(code);

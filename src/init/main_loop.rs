@@ -4,19 +4,21 @@
 //! machine (`machine.rs`) and carry out its actions.
 
 use alloc::ffi::CString;
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use super::child_env;
+use super::config::NamedCommand;
 use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To};
+use super::expand;
 use super::io_source::Sources;
 use super::machine::Machine;
 use super::supervised::Named;
 use super::tree;
 use crate::log;
 use crate::probe::{CheckOptions, Deadline, Target, probe};
-use crate::sys::errno::Errno;
-use crate::sys::process::{self, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
+use crate::sys::process::{self, Creds, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
 use crate::sys::signal::Signal;
 use crate::sys::sigwait::{Mask, Woken, group_exists, kill};
 use crate::sys::time::{Instant, sleep};
@@ -35,14 +37,29 @@ pub struct Io<'a> {
     /// Leave the working directory for `/` after PROGRAM's first start
     /// (false: a restart may come and `cwd` has no path).
     pub leave_cwd: bool,
-    /// How to start PROGRAM.
-    pub spawn: Spawn<'a>,
-    /// The `--with` sidecars' argv, in order: started like PROGRAM, each in
-    /// its own process group.
-    pub sidecars: &'a [Vec<CString>],
+    /// PROGRAM's argv.
+    pub program: &'a [CString],
+    /// PROGRAM in a process group of its own; with `take_terminal`, the
+    /// terminal's foreground group.
+    pub new_group: bool,
+    pub take_terminal: bool,
+    /// `--user`, resolved; `--no-new-privs`.
+    pub creds: Option<&'a Creds>,
+    pub no_new_privs: bool,
+    /// vigil was started with SIGCHLD ignored: children get it ignored again.
+    pub ignore_chld: bool,
+    /// Where each start's environment comes from.
+    pub env_sources: child_env::Sources<'a>,
+    /// The `--with` sidecars, in order: started like PROGRAM, each in its own
+    /// process group, their words expanded at each start.
+    pub sidecars: &'a [NamedCommand],
     /// `--wait-for` targets and the `--watch` target, by `ProbeId`.
-    pub wait_for: &'a [Target],
-    pub watch: Option<&'a Target>,
+    pub wait_for: Vec<Target>,
+    pub watch: Option<Target>,
+    /// The `--secret` and `FILE__` values the targets were expanded with,
+    /// masked in every line logged for the machine: a probe's report may
+    /// quote a peer that echoes one. (A start's own values reach no message.)
+    pub secrets: Vec<String>,
     /// The mask vigil started with, for probe children.
     pub started_mask: Mask,
     pub is_pid1: bool,
@@ -230,28 +247,45 @@ impl Loop<'_> {
     }
 
     /// Forks and execs PROGRAM or a sidecar (same environment, `--user` and
-    /// `--no-new-privs`; a sidecar in its own process group, never the terminal's).
-    fn spawn(&self, id: ProcId) -> Result<i32, SpawnError> {
-        let main = &Spawn {
-            cwd: if self.settled {
-                self.io.cwd.as_deref()
-            } else {
-                None
-            },
-            ..self.io.spawn
+    /// `--no-new-privs`; a sidecar in its own process group, never the
+    /// terminal's), its environment and argv made for this start.
+    fn spawn(&mut self, id: ProcId) -> Result<i32, StartError> {
+        let cwd = if self.settled {
+            self.io.cwd.as_deref()
+        } else {
+            None
         };
-        let Some(argv) = id.0.checked_sub(1).map(|i| self.io.sidecars.get(i)) else {
-            return process::spawn(main);
-        };
-        let Some(argv) = argv else {
-            return Err(SpawnError::Fork(Errno(libc::EINVAL)));
+        // Relative paths: from the directory vigil was started in, which
+        // vigil itself may have left (then `cwd` is its path).
+        let loaded =
+            child_env::load(&self.io.env_sources, cwd).map_err(|e| StartError::Env(e.message()))?;
+        let home = self.io.creds.and_then(|c| c.home.as_deref());
+        let env = loaded.envp(&self.io.env_sources, home);
+        let words;
+        let (argv, new_group, take_terminal) = match id.0.checked_sub(1) {
+            None => (self.io.program, self.io.new_group, self.io.take_terminal),
+            Some(i) => {
+                // The machine only starts the sidecars it was given.
+                let Some(sidecar) = self.io.sidecars.get(i) else {
+                    return Err(StartError::Env(String::new()));
+                };
+                words = expand::words(sidecar, &loaded).map_err(StartError::Env)?;
+                (&words[..], true, false)
+            }
         };
         process::spawn(&Spawn {
             argv,
-            new_group: true,
-            take_terminal: false,
-            ..*main
+            new_group,
+            take_terminal,
+            mask: self.io.started_mask,
+            creds: self.io.creds,
+            no_new_privs: self.io.no_new_privs,
+            ignore_chld: self.io.ignore_chld,
+            env: &env,
+            cwd,
+            quiet: false,
         })
+        .map_err(|e| start_error(e, self.io.cwd.as_ref()))
     }
 
     /// One action's I/O; returns the event it leads to, if any.
@@ -284,10 +318,7 @@ impl Loop<'_> {
                     id,
                     error: StartError::Fork("fork returned no pid".into()),
                 },
-                Err(e) => Event::StartFailed {
-                    id,
-                    error: start_error(e, self.io.cwd.as_ref()),
-                },
+                Err(error) => Event::StartFailed { id, error },
             }),
             Action::Forward { signal, to } => {
                 let (To::Process(pid) | To::Group(pid)) = to;
@@ -318,7 +349,7 @@ impl Loop<'_> {
             Action::StartProbe { probe, timeout } => {
                 let target = match probe {
                     ProbeId::WaitFor(i) => self.io.wait_for.get(i),
-                    ProbeId::Watch => self.io.watch,
+                    ProbeId::Watch => self.io.watch.as_ref(),
                 }?;
                 match start_probe(target, timeout, self.io.started_mask) {
                     Ok(child) => {
@@ -345,7 +376,11 @@ impl Loop<'_> {
                 None
             }
             Action::Log(level, text) => {
-                log::write(level, format_args!("{text}"));
+                // A probe's report may quote a peer, which may echo a secret.
+                log::write(
+                    level,
+                    format_args!("{}", log::masked(&text, &self.io.secrets)),
+                );
                 None
             }
             Action::Exit(_) => None, // handled by carry_out

@@ -1,8 +1,11 @@
 //! Init mode: validate options, become a subreaper, block every signal,
 //! resolve `--user`, then run the supervisor (`main_loop.rs` around `machine.rs`).
 
+pub mod child_env;
 pub mod config;
+pub mod env_file;
 pub mod event;
+mod expand;
 pub mod io_source;
 pub mod machine;
 mod main_loop;
@@ -23,9 +26,10 @@ use alloc::borrow::ToOwned;
 pub use config::InitOptions;
 
 use crate::exit_status::{FAILURE, USAGE};
+use crate::probe::Target;
 use crate::sys::disposition;
 use crate::sys::entry;
-use crate::sys::process::{self, Spawn};
+use crate::sys::process;
 use crate::sys::signal::Signal;
 use crate::sys::sigwait::{Mask, pending};
 use crate::{debug, error, log, warn};
@@ -53,6 +57,7 @@ pub fn main(opts: InitOptions, started_mask: Mask) -> i32 {
 
 /// Sets vigil up, then runs the supervisor; `Err` carries the exit status of
 /// a set-up that failed before anything was started.
+#[inline(never)]
 fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32, i32> {
     let is_pid1 = process::getpid() == 1;
     // A launcher may leave SIGCHLD ignored across exec; the kernel would then
@@ -91,12 +96,37 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         })?),
         None => None,
     };
-    let mut sidecars = Vec::with_capacity(opts.sidecars.len());
+    // The children's variables, read now as at every start: a file that
+    // cannot be used stops vigil before anything starts. `${VAR}` can use them.
+    let env_sources = child_env::Sources {
+        env_files: &opts.env_files,
+        secrets: &opts.secrets,
+        file_env: opts.file_env,
+        consumed: &opts.consumed,
+    };
+    let loaded = child_env::load(&env_sources, None).map_err(|e| {
+        let code = match e {
+            child_env::LoadError::Usage(_) => USAGE,
+            child_env::LoadError::Failed(_) => FAILURE,
+        };
+        error!("{}", e.message());
+        code
+    })?;
+    describe_environment(&env_sources);
+    let usage = |e: String| {
+        error!("{e}");
+        USAGE
+    };
+    let mut wait_for = Vec::with_capacity(opts.wait_for.len());
+    for w in &opts.wait_for {
+        wait_for.push(expand::target(w, &loaded).map_err(usage)?);
+    }
+    let watch = match &opts.watch {
+        Some(w) => Some(expand::target(w, &loaded).map_err(usage)?),
+        None => None,
+    };
     for sidecar in &opts.sidecars {
-        sidecars.push(strings_to_cstrings(&sidecar.words).map_err(|arg| {
-            error!("--with: argument contains a NUL byte: {arg}");
-            USAGE
-        })?);
+        expand::words(sidecar, &loaded).map_err(usage)?;
     }
     // On a terminal vigil owns, the child always gets a group of its own and
     // the terminal's foreground, as under tini: left in vigil's group, which
@@ -135,36 +165,41 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     } else {
         (None, true)
     };
+    let mut rules = rules(opts, watch.as_ref(), is_pid1);
     let io = main_loop::Io {
         cwd,
         leave_cwd,
-        spawn: Spawn {
-            argv,
-            new_group: opts.group || on_terminal,
-            take_terminal: on_terminal,
-            mask: started_mask,
-            creds: creds.as_ref(),
-            no_new_privs: opts.no_new_privs,
-            ignore_chld,
-            cwd: None,
-            quiet: false,
-        },
-        sidecars: &sidecars,
-        wait_for: &opts.wait_for,
-        watch: opts.watch.as_ref(),
+        program: argv,
+        new_group: opts.group || on_terminal,
+        take_terminal: on_terminal,
+        creds: creds.as_ref(),
+        no_new_privs: opts.no_new_privs,
+        ignore_chld,
+        env_sources,
+        sidecars: &opts.sidecars,
+        wait_for,
+        watch,
+        secrets: loaded.secrets(),
         started_mask,
         is_pid1,
         parent_gone,
         sources: io_source::Sources::default(),
     };
-    let mut rules = rules(opts, is_pid1);
     rules.own_group = opts.group || on_terminal;
     rules.tree_visible = tree_visible;
     Ok(main_loop::run(io, Machine::new(rules)))
 }
 
+/// Says at debug level which variables stay out of the children's
+/// environment, and why.
+fn describe_environment(sources: &child_env::Sources) {
+    for name in child_env::consumed_present(sources) {
+        debug!("{name} is vigil's own: not passed on to the children");
+    }
+}
+
 /// The options the machine decides by, as plain values.
-fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
+fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
     Rules {
         program: opts.name.clone(),
         user: opts.user.clone(),
@@ -178,7 +213,7 @@ fn rules(opts: &InitOptions, is_pid1: bool) -> Rules {
         own_pid: process::getpid() as u32,
         wait_for: opts.wait_for.len(),
         wait_timeout: opts.wait_timeout,
-        watch: opts.watch.as_ref().map(|target| WatchRules {
+        watch: watch.map(|target| WatchRules {
             target: target.as_str().to_owned(),
             interval: opts.watch_interval,
             timeout: opts.watch_timeout,
@@ -200,12 +235,5 @@ fn to_cstrings(command: &[Vec<u8>]) -> Result<Vec<CString>, String> {
     command
         .iter()
         .map(|a| CString::new(a.clone()).map_err(|_| String::from_utf8_lossy(a).into_owned()))
-        .collect()
-}
-
-fn strings_to_cstrings(words: &[String]) -> Result<Vec<CString>, String> {
-    words
-        .iter()
-        .map(|w| CString::new(w.as_bytes()).map_err(|_| w.clone()))
         .collect()
 }

@@ -2,6 +2,7 @@
 //! and exec: targets under one hard deadline; also the library entry
 //! (`probe_all`) init mode reuses.
 
+pub mod command_words;
 pub mod deadline;
 pub mod exec;
 pub mod file;

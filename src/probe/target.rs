@@ -10,6 +10,8 @@ use core::fmt;
 use core::net::{IpAddr, Ipv6Addr};
 use core::time::Duration;
 
+use super::command_words;
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Scheme {
     Http,
@@ -52,10 +54,38 @@ impl fmt::Display for BadTarget {
     }
 }
 
+/// Looks a variable up: `None` when unset, an error when it is not UTF-8.
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Result<Option<String>, BadTarget>;
+
 impl Target {
+    /// A target as written: `exec:CMD ARG...` split as `--with` splits a
+    /// command line, then each word expanded; any other after `${VAR}` /
+    /// `${VAR:-default}` expansion. `exec:` shows as written (in messages and
+    /// `as_str`), the others expanded, or as written too with `as_written`
+    /// (init's targets, whose variables may hold what `--secret` read).
+    pub fn from_text(text: &str, lookup: Lookup, as_written: bool) -> Result<Target, BadTarget> {
+        if let Some(line) = text.strip_prefix("exec:") {
+            let bad = |e: String| BadTarget(format!("target '{text}': {e}"));
+            let mut words = command_words::split(line).map_err(bad)?;
+            for word in &mut words {
+                *word = expand(word, lookup).map_err(|e| bad(e.0))?;
+            }
+            return Ok(Target::exec(text, words));
+        }
+        let expanded = expand(text, lookup)?;
+        Target::parse_shown(&expanded, if as_written { text } else { &expanded })
+    }
+
     /// Parses `SCHEME://HOST[:PORT][/PATH[?QUERY]]`; IPv6 literals in brackets.
     pub fn parse(text: &str) -> Result<Target, BadTarget> {
-        let bad = |why: &str| Err(BadTarget(format!("target '{text}': {why}")));
+        Target::parse_shown(text, text)
+    }
+
+    /// Parses `text`, but shows `shown` in its messages and as `as_str`:
+    /// the same target with the `${VAR}` whose values are never printed
+    /// (init's secrets) left unexpanded.
+    pub fn parse_shown(text: &str, shown: &str) -> Result<Target, BadTarget> {
+        let bad = |why: &str| Err(BadTarget(format!("target '{shown}': {why}")));
         let Some((scheme, rest)) = text.split_once("://") else {
             return bad(
                 "use http://HOST[:PORT]/PATH, https://..., tcp://HOST:PORT or grpc://HOST:PORT[/SERVICE]",
@@ -67,7 +97,7 @@ impl Target {
             "tcp" => Scheme::Tcp,
             "grpc" => Scheme::Grpc,
             "grpcs" => Scheme::Grpcs,
-            "file" => return file(text, rest),
+            "file" => return file(shown, rest),
             _ => return bad("scheme must be http, https, tcp, grpc, grpcs or file (or exec:)"),
         };
         // A fragment never goes to the server (RFC 9110 section 7.1).
@@ -143,7 +173,7 @@ impl Target {
             path,
             max_age: None,
             words: Vec::new(),
-            text: text.to_owned(),
+            text: shown.to_owned(),
         })
     }
 
@@ -161,7 +191,8 @@ impl Target {
         }
     }
 
-    /// The target as the user wrote it (after `${VAR}` expansion).
+    /// The target as the user wrote it (after `${VAR}` expansion, except
+    /// where `parse_shown` was told to show it as written).
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -235,10 +266,7 @@ fn service(path: &str) -> Result<String, &'static str> {
 /// Expands `${VAR}` and `${VAR:-default}` (the default also when VAR is empty,
 /// as in sh), and `$$` to `$`; any other `$` stays as it is. `lookup` returns a
 /// variable's value, `None` when unset, or an error (a value that is not UTF-8).
-pub fn expand(
-    text: &str,
-    lookup: &dyn Fn(&str) -> Result<Option<String>, BadTarget>,
-) -> Result<String, BadTarget> {
+pub fn expand(text: &str, lookup: Lookup) -> Result<String, BadTarget> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('$') {
@@ -281,7 +309,8 @@ pub fn expand(
     Ok(out)
 }
 
-fn is_var_name(name: &str) -> bool {
+/// A variable's name: letters, digits and `_`, not first a digit.
+pub fn is_var_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')

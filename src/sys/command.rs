@@ -4,6 +4,7 @@
 use alloc::ffi::CString;
 use core::time::Duration;
 
+use super::env::Envp;
 use super::errno::Errno;
 use super::process::{Spawn, SpawnError, spawn};
 use super::signal::Signal;
@@ -34,6 +35,7 @@ pub fn run(
         creds: None,
         no_new_privs: false,
         ignore_chld: false,
+        env: &Envp::inherited(),
         cwd: None,
         quiet: true,
     })

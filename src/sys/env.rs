@@ -1,7 +1,11 @@
-//! The environment vigil was started with, read from `environ` as bytes, and
-//! the working directory. vigil never changes its environment (no setenv).
+//! The environment vigil was started with, read from `environ` as bytes; the
+//! environment built for a child (`Envp`); the working directory. vigil never
+//! changes its own environment (no setenv): what it adds goes to an `Envp`.
 
+use alloc::ffi::CString;
+use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
+use core::ptr::null;
 
 // SAFETY: libc defines `environ` with this type (environ(7)); vigil only reads it.
 unsafe extern "C" {
@@ -9,7 +13,7 @@ unsafe extern "C" {
 }
 
 /// Every `NAME=value` entry, in order.
-pub fn entries() -> impl Iterator<Item = &'static [u8]> {
+pub fn entries() -> impl Iterator<Item = &'static CStr> {
     // SAFETY: environ is a NULL-terminated array of NUL-terminated strings set
     // up by libc before `main`; vigil is single-threaded and never changes its
     // environment (no setenv, no putenv), so the strings live, unchanged, for
@@ -21,29 +25,101 @@ pub fn entries() -> impl Iterator<Item = &'static [u8]> {
             if p.is_null() || (*p).is_null() {
                 return None;
             }
-            let entry = CStr::from_ptr(*p).to_bytes();
+            let entry = CStr::from_ptr(*p);
             p = p.add(1);
             Some(entry)
         }
     })
 }
 
-/// Pointers to every entry of the environment but those `skip` picks, for an
-/// envp array (the strings live for the whole process, see `entries`).
-/// Room is left for one more entry and the NULL terminator, so the array is
-/// allocated once.
-pub fn pointers_except(skip: impl Fn(&[u8]) -> bool) -> alloc::vec::Vec<*const c_char> {
-    let mut out = alloc::vec::Vec::with_capacity(entries().count() + 2);
-    out.extend(entries().filter(|e| !skip(e)).map(|e| e.as_ptr().cast()));
-    out
-}
-
 /// The value of the variable `name`, `None` when unset.
 pub fn var(name: &str) -> Option<&'static [u8]> {
-    entries().find_map(|e| {
-        e.strip_prefix(name.as_bytes())
-            .and_then(|rest| rest.strip_prefix(b"="))
-    })
+    var_bytes(name.as_bytes())
+}
+
+/// `var` for a name held as bytes.
+pub fn var_bytes(name: &[u8]) -> Option<&'static [u8]> {
+    entries().find_map(|e| value_of(e.to_bytes(), name))
+}
+
+/// `value` when `entry` is `name=value`.
+pub fn value_of<'e>(entry: &'e [u8], name: &[u8]) -> Option<&'e [u8]> {
+    entry
+        .strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix(b"="))
+}
+
+/// A child's environment as execve(2) takes it: a NULL-terminated array of
+/// `NAME=value` strings, each either vigil's own (alive for the whole
+/// process, see `entries`) or made for the child and owned here. Built in
+/// the parent before fork, so the child only execs.
+pub struct Envp {
+    made: Vec<CString>,
+    /// Always ends with the NULL terminator.
+    ptrs: Vec<*const c_char>,
+}
+
+impl Envp {
+    /// An empty environment with room for `entries` entries.
+    pub fn with_capacity(entries: usize) -> Envp {
+        let mut ptrs = Vec::with_capacity(entries + 1);
+        ptrs.push(null());
+        Envp {
+            made: Vec::new(),
+            ptrs,
+        }
+    }
+
+    /// vigil's own environment, whole.
+    pub fn inherited() -> Envp {
+        let mut envp = Envp::with_capacity(entries().count());
+        for entry in entries() {
+            envp.inherit(entry);
+        }
+        envp
+    }
+
+    /// Passes one of vigil's own entries on.
+    pub fn inherit(&mut self, entry: &'static CStr) {
+        self.insert(entry.as_ptr());
+    }
+
+    /// Adds an entry made for the child. Its bytes live on the heap, so
+    /// moving the `CString` into `made` leaves the pointer valid.
+    pub fn add(&mut self, entry: CString) {
+        self.insert(entry.as_ptr());
+        self.made.push(entry);
+    }
+
+    /// Puts `p` where the terminator was, and the terminator after it.
+    fn insert(&mut self, p: *const c_char) {
+        if let Some(last) = self.ptrs.last_mut() {
+            *last = p;
+        }
+        self.ptrs.push(null());
+    }
+
+    /// The NULL-terminated array, for execve.
+    pub fn as_ptrs(&self) -> &[*const c_char] {
+        &self.ptrs
+    }
+
+    /// Every entry, in order.
+    pub fn entries(&self) -> impl Iterator<Item = &CStr> {
+        self.ptrs[..self.ptrs.len() - 1].iter().map(|&p| {
+            // SAFETY: every pointer but the terminator points to a
+            // NUL-terminated string that outlives `self`: vigil's own entry
+            // (alive for the whole process) or one in `made`, which `self`
+            // owns and never drops an entry of.
+            unsafe { CStr::from_ptr(p) }
+        })
+    }
+
+    /// The value of the variable `name` in this environment.
+    pub fn var(&self, name: &str) -> Option<&[u8]> {
+        self.entries()
+            .find_map(|e| value_of(e.to_bytes(), name.as_bytes()))
+    }
 }
 
 /// The working directory's path (getcwd(2)), or why there is none: it was

@@ -35,16 +35,23 @@ pub fn open(path: &CStr, flags: i32) -> Result<Fd> {
 
 /// The contents of the file at `path`, at most 4 MiB of it.
 pub fn read(path: &CStr) -> Result<Vec<u8>> {
-    let fd = open(path, libc::O_RDONLY)?;
+    read_up_to(path, LIMIT)
+}
+
+/// The contents of the file at `path`, cut at `limit` bytes (ask for one
+/// more than you accept to tell a file that fits from a longer one).
+/// Non-blocking: a FIFO without a writer reads as empty, never stalls PID 1.
+pub fn read_up_to(path: &CStr, limit: usize) -> Result<Vec<u8>> {
+    let fd = open(path, libc::O_RDONLY | libc::O_NONBLOCK)?;
     let mut out = Vec::new();
-    while out.len() < LIMIT {
+    while out.len() < limit {
         // Grow only when little room is left: a short read must not double
         // the block for the end-of-file read that follows.
         if out.capacity() - out.len() < CHUNK / 4 {
             out.reserve(CHUNK);
         }
         let start = out.len();
-        out.resize(out.capacity(), 0);
+        out.resize(out.capacity().min(limit), 0);
         let n = fd.read(&mut out[start..])?;
         out.truncate(start + n);
         if n == 0 {

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
 use core::ptr::null;
 
+use super::env::Envp;
 use super::errno::{Errno, Result, check};
 use super::fd::Fd;
 use super::sigwait::{Mask, set_mask};
@@ -29,6 +30,8 @@ pub struct Spawn<'a> {
     /// vigil was started with SIGCHLD ignored and reset it for itself: the
     /// child gets it ignored again, as it would have inherited it.
     pub ignore_chld: bool,
+    /// The child's whole environment, built for this start.
+    pub env: &'a Envp,
     /// The directory the child enters first, as vigil's own user (before
     /// any `--user` switch): the caller's, once vigil has left it for `/`;
     /// `None`: stay in vigil's.
@@ -38,7 +41,8 @@ pub struct Spawn<'a> {
     pub quiet: bool,
 }
 
-/// A user to become: ids and supplementary groups, plus HOME when known.
+/// A user to become: ids and supplementary groups, plus HOME when known
+/// (which the caller puts in `Spawn::env`).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Creds {
     pub uid: u32,
@@ -77,22 +81,12 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
     let mut ptrs: Vec<*const c_char> = Vec::with_capacity(req.argv.len() + 1);
     ptrs.extend(req.argv.iter().map(|a| a.as_ptr()));
     ptrs.push(null());
-    // HOME for the new user goes in a copy of the environment made here: the
-    // child only execs, with no setenv (which would allocate after fork).
-    let home = req.creds.and_then(|c| c.home.as_ref()).and_then(|h| {
-        let mut entry = HOME.to_vec();
-        entry.extend_from_slice(h.to_bytes());
-        CString::new(entry).ok()
-    });
-    let envp = match &home {
-        Some(home) => environment_with(home),
-        None => {
-            let mut all = super::env::pointers_except(|_| false);
-            all.push(null());
-            all
-        }
-    };
-    let candidates = req.argv.first().map(search_path).unwrap_or_default();
+    // The child's PATH, as `env PATH=... PROGRAM` would search it.
+    let candidates = req
+        .argv
+        .first()
+        .map(|p| search_path(p, req.env.var("PATH")))
+        .unwrap_or_default();
     let mut pipe = [0i32; 2];
     // SAFETY: pipe2 writes two fds into our 2-element array.
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -107,9 +101,9 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
         // SAFETY: `ptrs` is a NULL-terminated array of pointers into `req.argv`,
         // which outlives this call; `groups` and `cwd` point into `req.creds` and
         // `req.cwd`, likewise;
-        // `envp` is NULL-terminated and points into `environ` and `home`, both
-        // alive here, so exec_searching's contract holds (and this is the
-        // forked child); "/dev/null" is a C string literal; all other
+        // `req.env`'s array is NULL-terminated and points to strings it keeps
+        // alive (see `Envp`), so exec_searching's contract holds (and this is
+        // the forked child); "/dev/null" is a C string literal; all other
         // arguments are plain integers.
         unsafe {
             // Fail closed: the first step that fails is reported and the
@@ -159,7 +153,7 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
                     libc::signal(libc::SIGCHLD, libc::SIG_IGN);
                 }
                 set_mask(req.mask);
-                exec_searching(&candidates, &ptrs, &envp).0
+                exec_searching(&candidates, &ptrs, req.env.as_ptrs()).0
             } else {
                 *libc::__errno_location()
             };
@@ -345,17 +339,15 @@ fn close_range(first: i32, last: i32) {
     }
 }
 
-const HOME: &[u8] = b"HOME=";
-
 /// Where execvp(3) would look for `program`: the name itself when it holds a
-/// `/`, else each directory of PATH in order (musl's default PATH when it is
-/// unset; an empty entry is the working directory). Built before fork.
-fn search_path(program: &CString) -> Vec<CString> {
+/// `/`, else each directory of `path` in order (musl's default PATH when it
+/// is unset; an empty entry is the working directory). Built before fork.
+fn search_path(program: &CString, path: Option<&[u8]>) -> Vec<CString> {
     let name = program.as_bytes();
     if name.contains(&b'/') || name.is_empty() {
         return alloc::vec![program.clone()];
     }
-    let path = super::env::var("PATH").unwrap_or(b"/usr/local/bin:/bin:/usr/bin");
+    let path = path.unwrap_or(b"/usr/local/bin:/bin:/usr/bin");
     path.split(|&b| b == b':')
         .filter_map(|dir| {
             // Sized once (dir, '/', name, NUL): vigil's heap has a block per
@@ -406,16 +398,6 @@ unsafe fn exec_searching(
         }
     }
     Errno(if denied { libc::EACCES } else { libc::ENOENT })
-}
-
-/// vigil's environment as an envp array, with `home` (`HOME=...`) in place of
-/// any HOME entry. The pointers borrow from the environment, which lives for
-/// the whole process (see `env::entries`), and from `home`.
-fn environment_with(home: &CString) -> Vec<*const c_char> {
-    let mut envp = super::env::pointers_except(|e| e.starts_with(HOME));
-    envp.push(home.as_ptr());
-    envp.push(null());
-    envp
 }
 
 /// Ends the process at once with SIGABRT (abort(3)), for a bug: musl's abort

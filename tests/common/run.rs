@@ -124,7 +124,7 @@ pub fn start_cmd(mode: Mode, mut cmd: Command) -> Running {
 }
 
 /// The pid of the process `unshare --fork` started, once it runs vigil.
-fn namespace_init(unshare: i32) -> i32 {
+pub fn namespace_init(unshare: i32) -> i32 {
     let deadline = Instant::now() + Duration::from_secs(10);
     let exe = vigil_exe();
     loop {

@@ -439,3 +439,29 @@ fn a_term_while_the_watchdog_restarts_program_is_a_normal_shutdown() {
         [Action::Exit(143)]
     );
 }
+
+// README "Environment and secrets": each start reads the files again; one
+// that cannot be read at a restart fails that start as a failed exec does.
+#[test]
+fn a_restart_whose_files_cannot_be_read_stops_everything_and_exits_1() {
+    let mut m = running(restarting(Restart::Always));
+    main_exits(&mut m, CHILD, EXITED_0, secs(1));
+    assert_eq!(
+        effects(m.on(Event::Clock, ms(1_500))),
+        [Action::Start(ProcId::MAIN)]
+    );
+    let why = "--secret TOKEN=/run/secrets/t: No such file or directory (os error 2)";
+    let mut out = m.on(
+        Event::StartFailed {
+            id: ProcId::MAIN,
+            error: StartError::Env(why.into()),
+        },
+        ms(1_500),
+    );
+    assert_eq!(
+        logs(&out)[0],
+        (Level::Error, format!("cannot start 'app': {why}"))
+    );
+    out.extend(m.on(all_reaped(false), ms(1_500)));
+    assert_eq!(effects(out).last(), Some(&Action::Exit(1)));
+}

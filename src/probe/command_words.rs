@@ -1,20 +1,20 @@
-//! `--with 'CMD ARG...'`: a sidecar's command line split into words by vigil
-//! itself, as sh would quote them but without a shell: no globs, no pipes.
+//! A command line split into words by vigil itself, as sh would quote them
+//! but without a shell (no globs, no pipes): `exec:` targets and `--with`
+//! sidecars. Each word keeps its `${VAR}` for whoever expands it.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::probe::target::{self, BadTarget};
-
-/// Looks a variable up: `None` when unset, an error when it is not UTF-8.
-pub type Lookup<'a> = &'a dyn Fn(&str) -> Result<Option<String>, BadTarget>;
+use crate::probe::target;
 
 /// Splits `text` at unquoted whitespace. `'...'` keeps everything literally;
 /// `"..."` keeps whitespace, with `\` escaping `"`, `\`, `$`; an unquoted `\`
-/// escapes the next character. `${VAR}` and `${VAR:-default}` expand outside
-/// single quotes, as in `vigil check` (`$$` is `$`); a value is never split.
-/// An unclosed quote, a trailing `\`, an unset variable or no word at all is an error.
-pub fn split(text: &str, lookup: Lookup) -> Result<Vec<String>, String> {
+/// escapes the next character. `${VAR}` and `${VAR:-default}` outside single
+/// quotes are kept for `probe::target::expand` (init expands them at each
+/// start, so a value is never split); every literal `$` becomes `$$`, which
+/// that expansion turns back into `$` (`$$` in the text is one `$`).
+/// An unclosed quote, a trailing `\`, a bad `${...}` or no word at all is an error.
+pub fn split(text: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     // The word being built, `None` between words (so `''` is an empty word).
     let mut word: Option<String> = None;
@@ -31,7 +31,7 @@ pub fn split(text: &str, lookup: Lookup) -> Result<Vec<String>, String> {
                 loop {
                     match chars.next() {
                         Some((_, '\'')) => break,
-                        Some((_, c)) => w.push(c),
+                        Some((_, c)) => literal(w, c),
                         None => return Err("unclosed single quote".into()),
                     }
                 }
@@ -42,29 +42,23 @@ pub fn split(text: &str, lookup: Lookup) -> Result<Vec<String>, String> {
                     match chars.next() {
                         Some((_, '"')) => break,
                         Some((_, '\\')) => match chars.peek() {
-                            Some((_, c @ ('"' | '\\' | '$'))) => {
-                                w.push(*c);
+                            Some(&(_, c @ ('"' | '\\' | '$'))) => {
+                                literal(w, c);
                                 chars.next();
                             }
                             _ => w.push('\\'),
                         },
-                        Some((at, '$')) => expand_at(text, at, &mut chars, w, lookup)?,
+                        Some((at, '$')) => reference_at(text, at, &mut chars, w)?,
                         Some((_, c)) => w.push(c),
                         None => return Err("unclosed double quote".into()),
                     }
                 }
             }
             '\\' => match chars.next() {
-                Some((_, c)) => word.get_or_insert_with(String::new).push(c),
+                Some((_, c)) => literal(word.get_or_insert_with(String::new), c),
                 None => return Err("'\\' at the end".into()),
             },
-            '$' => expand_at(
-                text,
-                at,
-                &mut chars,
-                word.get_or_insert_with(String::new),
-                lookup,
-            )?,
+            '$' => reference_at(text, at, &mut chars, word.get_or_insert_with(String::new))?,
             c => word.get_or_insert_with(String::new).push(c),
         }
     }
@@ -77,14 +71,21 @@ pub fn split(text: &str, lookup: Lookup) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// A `$` at byte `at`: `${...}` is expanded by the probe's rules, `$$` is `$`,
-/// any other `$` stays.
-fn expand_at(
+/// A character that stands for itself: a `$` is written `$$`.
+fn literal(word: &mut String, c: char) {
+    if c == '$' {
+        word.push('$');
+    }
+    word.push(c);
+}
+
+/// A `$` at byte `at`: `${...}` is checked and kept as written, `$$` is one
+/// literal `$`, any other `$` is literal.
+fn reference_at(
     text: &str,
     at: usize,
     chars: &mut core::iter::Peekable<core::str::CharIndices>,
     word: &mut String,
-    lookup: Lookup,
 ) -> Result<(), String> {
     match chars.peek() {
         Some((_, '{')) => {
@@ -92,15 +93,16 @@ fn expand_at(
                 return Err("'${' without a closing '}'".into());
             };
             let reference = &text[at..at + close + 1];
-            let value = target::expand(reference, lookup).map_err(|e| e.0)?;
-            word.push_str(&value);
+            // Only its form is checked here (every variable counts as set).
+            target::expand(reference, &|_| Ok(Some(String::new()))).map_err(|e| e.0)?;
+            word.push_str(reference);
             while chars.next_if(|(i, _)| *i <= at + close).is_some() {}
         }
         Some((_, '$')) => {
-            word.push('$');
             chars.next();
+            literal(word, '$');
         }
-        _ => word.push('$'),
+        _ => literal(word, '$'),
     }
     Ok(())
 }
@@ -108,6 +110,7 @@ fn expand_at(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::target::BadTarget;
 
     fn env(name: &str) -> Result<Option<String>, BadTarget> {
         Ok(match name {
@@ -118,8 +121,20 @@ mod tests {
         })
     }
 
+    /// Split, then expanded as init does at a start.
     fn words(text: &str) -> Result<Vec<String>, String> {
-        split(text, &env)
+        split(text)?
+            .iter()
+            .map(|w| target::expand(w, &env).map_err(|e| e.0))
+            .collect()
+    }
+
+    #[test]
+    fn words_are_templates_with_every_literal_dollar_doubled() {
+        assert_eq!(
+            split(r#"a '${X}' $$ ${Y:-d e} "\$" \$ $z"#).unwrap(),
+            ["a", "$${X}", "$$", "${Y:-d e}", "$$", "$$", "$$z"]
+        );
     }
 
     #[test]
