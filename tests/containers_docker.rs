@@ -367,6 +367,151 @@ fn distroless_example_builds_unchanged_and_its_probe_reads_vigil_check() {
     scenarios::distroless_probe_reads_vigil_check(e, &mut s, image, &FAST_HEALTH);
 }
 
+/// A value no output may show.
+const SECRET: &str = "s3cr3t-D0cker-7e2a";
+
+#[test]
+fn a_docker_secret_mode_0400_reaches_a_dropped_user_by_secret_and_file_env_and_a_nested_vigil_applies_the_twins_once()
+ {
+    let _serial = serial();
+    let started = Instant::now();
+    let d = Dockerd::start("secrets");
+    let e = &d.engine;
+    let mut s = Scratch::with(e.clone(), "secrets");
+    // FROM scratch, vigil as root ENTRYPOINT (it must read the 0400 secret),
+    // busybox for the app.
+    let ctx = s.dir("ctx");
+    std::fs::copy(static_vigil(), ctx.join("vigil")).expect("copy vigil");
+    std::fs::copy(podman::busybox(), ctx.join("busybox")).expect("copy busybox");
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM scratch\nCOPY vigil /vigil\nCOPY busybox /bin/busybox\nENTRYPOINT [\"/vigil\", \"--\"]\n",
+    )
+    .expect("Dockerfile");
+    let image = s.image("secrets");
+    e.build(&image, &ctx.join("Dockerfile"), &ctx, &[]);
+    // A Docker secret as swarm and compose mount it: read-only, here 0400 root.
+    let secrets = s.dir("run-secrets");
+    let file = secrets.join("db_password");
+    std::fs::write(&file, format!("{SECRET}\n")).expect("write the secret");
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o400))
+        .expect("chmod 0400");
+    let mount = format!("{}:/run/secrets/db_password:ro", file.display());
+    let bb = "/bin/busybox";
+    let show = "/bin/busybox id -u; echo \"pw=$DB_PASSWORD file=${FILE__DB_PASSWORD-unset}\"; \
+                /bin/busybox cat /run/secrets/db_password 2>/dev/null || echo denied";
+    for (what, env) in [
+        (
+            "secret",
+            "VIGIL_SECRET=DB_PASSWORD=/run/secrets/db_password",
+        ),
+        ("file-env", "FILE__DB_PASSWORD=/run/secrets/db_password"),
+    ] {
+        let name = s.container(what);
+        let out = e.run_attached(
+            &name,
+            &[
+                "-v",
+                &mount,
+                "-e",
+                env,
+                "-e",
+                "VIGIL_FILE_ENV=1",
+                "-e",
+                "VIGIL_USER=65534:65534",
+                "-e",
+                "VIGIL_LOG=debug",
+            ],
+            &image,
+            &[bb, "sh", "-c", show],
+        );
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{what}: {stderr}");
+        assert_eq!(
+            stdout,
+            format!("65534\npw={SECRET} file=unset\ndenied\n"),
+            "{what}: {stderr}"
+        );
+        assert!(
+            !stderr.contains(SECRET),
+            "{what}: vigil printed the secret: {stderr}"
+        );
+        assert!(
+            !e.logs(&name).contains(&format!("vigil: {SECRET}")),
+            "{what}"
+        );
+    }
+
+    // Running: vigil (PID 1, as docker exec sees it) holds no value in its own
+    // environment; the app, as 65534, has it in its.
+    let name = s.container("environ");
+    e.run_detached(
+        &name,
+        &[
+            "-v",
+            &mount,
+            "-e",
+            "VIGIL_SECRET=DB_PASSWORD=/run/secrets/db_password",
+            "-e",
+            "VIGIL_USER=65534:65534",
+        ],
+        &image,
+        &[bb, "sleep", "30"],
+    );
+    let app = scenarios::app_pid(e, &name);
+    // Each read as the process's own user (docker exec has no CAP_SYS_PTRACE).
+    let environ = |user: &str, pid: &str| {
+        let file = format!("/proc/{pid}/environ");
+        e.ok(
+            &["exec", "--user", user, &name, bb, "cat", &file],
+            Duration::from_secs(20),
+        )
+    };
+    let own = environ("0", "1");
+    assert!(
+        own.contains("VIGIL_SECRET=DB_PASSWORD=/run/secrets/db_password"),
+        "{own:?}"
+    );
+    assert!(
+        !own.contains(SECRET),
+        "vigil's own environ holds the secret"
+    );
+    let theirs = environ("65534:65534", &app);
+    assert!(
+        theirs.contains(&format!("DB_PASSWORD={SECRET}\0")),
+        "the app's: {theirs:?}"
+    );
+    e.remove(&name);
+
+    // docker run --init with an image whose ENTRYPOINT is vigil: docker-init
+    // (vigil) applies the twins, the ENTRYPOINT's vigil gets none of them.
+    let name = s.container("nested");
+    let out = e.run_attached(
+        &name,
+        &[
+            "--init",
+            "-e",
+            "VIGIL_WITH=side: /bin/busybox sleep 7777",
+            "-e",
+            "VIGIL_LOG=debug",
+        ],
+        &image,
+        &[bb, "sleep", "1"],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let sidecars = stderr
+        .lines()
+        .filter(|l| l.starts_with("vigil: started 'side' (pid "))
+        .count();
+    assert_eq!(sidecars, 1, "{stderr}");
+    report(&format!(
+        "docker: a 0400 root secret for --user 65534 (--secret, --file-env), vigil's own environ, \
+         --init over a vigil ENTRYPOINT: {:.1} s with the daemon's start",
+        started.elapsed().as_secs_f64()
+    ));
+}
+
 // ---- docker-compose v1 ------------------------------------------------------
 
 /// `docker-compose -p PROJECT -f compose.yaml -f OVERRIDE ARGS` against the
