@@ -2,6 +2,8 @@
 //! child exits, SIGKILL at the end of the grace, and thousands of orphans reaped.
 
 mod common;
+#[path = "common/lifecycle.rs"]
+mod lifecycle;
 
 use std::fs::File;
 use std::process::Stdio;
@@ -160,4 +162,253 @@ fn zombie_children(parent: i32) -> usize {
             state == Some("Z") && ppid == Some(parent)
         })
         .count()
+}
+
+// ---- a stop while no supervised process runs drains the tree ----------------
+
+/// A scratch directory for one test's flag files, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(test: &str, mode: Mode) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("vigil-{test}-{mode:?}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// PROGRAM for these tests: leaves a helper that cleans up for 0.3 s on
+/// SIGTERM ("got 15", then "bye"), runs `then`, says "exiting" and exits 1.
+fn leaves_a_helper(tag: &str, then: &str) -> String {
+    format!(
+        "python3 {} --exit-after-term=0.3 {tag} & sleep 1; {then} echo exiting; exit 1",
+        helper()
+    )
+}
+
+/// vigil with `args` in `mode`, its log (stderr) going to a file of `dir`.
+fn start_logged(mode: Mode, args: &[&str], dir: &Scratch) -> common::run::Running {
+    let mut cmd = command(mode, args);
+    let log = File::create(dir.path("vigil.log")).expect("create the log file");
+    cmd.stderr(Stdio::from(log));
+    start_cmd(mode, cmd)
+}
+
+/// Waits until vigil's log in `dir` has a line containing `what`.
+fn logged(dir: &Scratch, what: &str) {
+    let deadline = Instant::now() + T;
+    loop {
+        let log = std::fs::read_to_string(dir.path("vigil.log")).unwrap_or_default();
+        if log.lines().any(|l| l.contains(what)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {what:?} in vigil's log: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// After `v`'s PROGRAM said "exiting" and vigil was stopped: the helper got
+/// SIGTERM and finished its cleanup before vigil exited with `code`, and
+/// PROGRAM never ran again.
+fn drained(mode: Mode, v: &mut common::run::Running, code: i32) {
+    let got = v.expect("got 15", T);
+    assert_eq!(got, "got 15", "{mode:?}");
+    v.expect("bye", T);
+    assert_eq!(v.wait(T), code, "{mode:?}");
+    let rest = v.rest(T);
+    let readies = v.seen.iter().filter(|l| l.starts_with("ready")).count();
+    assert_eq!(
+        readies, 1,
+        "{mode:?}: PROGRAM ran again: {:?} {rest:?}",
+        v.seen
+    );
+}
+
+#[test]
+fn term_during_a_restart_backoff_abandoned_the_leftovers() {
+    // Fixed in "init/machine: a stop while no supervised process runs drains the tree ...".
+    for mode in modes() {
+        let tag = lifecycle::tag("term_during_a_restart_backoff");
+        let _leftovers = lifecycle::Leftovers(tag.clone());
+        let dir = Scratch::new("term-backoff", mode);
+        // The first run leaves the helper; the next two exit at once, so the
+        // third backoff is 2 s long.
+        let first = dir.path("first");
+        let program = format!(
+            "[ -e {first} ] && exit 1; touch {first}; {}",
+            leaves_a_helper(&tag, "")
+        );
+        let args = ["-t", "5s", "--restart", "always", "sh", "-c", &program];
+        let mut v = start_logged(mode, &args, &dir);
+        v.expect("ready", T);
+        v.expect("exiting", T);
+        logged(&dir, "restart 3/5 in 2s");
+        v.signal(15);
+        drained(mode, &mut v, 143);
+    }
+}
+
+#[test]
+fn wait_for_giving_up_on_a_restart_abandoned_the_leftovers() {
+    // Fixed in "init/machine: a stop while no supervised process runs drains the tree ...".
+    for mode in modes() {
+        let tag = lifecycle::tag("wait_for_giving_up");
+        let _leftovers = lifecycle::Leftovers(tag.clone());
+        let db = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let target = format!("tcp://{}", db.local_addr().unwrap());
+        let program = leaves_a_helper(&tag, "");
+        let args = [
+            "-t",
+            "5s",
+            "--restart",
+            "always",
+            "--wait-for",
+            &target,
+            "--wait-timeout",
+            "1s",
+            "sh",
+            "-c",
+            &program,
+        ];
+        let mut v = start(mode, &args, &[]);
+        v.expect("ready", T);
+        // The restart waits for a target that is gone, and gives up after 1 s.
+        drop(db);
+        v.expect("exiting", T);
+        drained(mode, &mut v, 1);
+    }
+}
+
+#[test]
+fn a_sidecars_spent_budget_during_programs_backoff_abandoned_the_leftovers() {
+    // Fixed in "init/machine: a stop while no supervised process runs drains the tree ...".
+    for mode in modes() {
+        let tag = lifecycle::tag("a_sidecars_spent_budget");
+        let _leftovers = lifecycle::Leftovers(tag.clone());
+        let dir = Scratch::new("sidecar-budget", mode);
+        let (first, go) = (dir.path("first"), dir.path("go"));
+        // Exits 5 at once the first time, then once `go` exists: its one
+        // restart is used up while PROGRAM waits for its own.
+        let sidecar = format!(
+            "sh -c 'if [ -e {first} ]; then while [ ! -e {go} ]; do sleep 0.02; done; exit 5; fi; touch {first}; exit 5'"
+        );
+        let program = leaves_a_helper(&tag, "sleep 0.5;");
+        let args = [
+            "-t",
+            "5s",
+            "--restart",
+            "always",
+            "--max-restarts",
+            "1",
+            "--with",
+            &sidecar,
+            "sh",
+            "-c",
+            &program,
+        ];
+        let mut v = start_logged(mode, &args, &dir);
+        v.expect("ready", T);
+        v.expect("exiting", T);
+        // PROGRAM waits for its restart (500 ms): the sidecar exits again now.
+        logged(&dir, "exited with status 1; restart 1/1 in 500ms");
+        std::fs::write(&go, "").expect("write the go file");
+        drained(mode, &mut v, 5);
+    }
+}
+
+/// A pids cgroup (v1 controller) of this test's own, removed when dropped
+/// (every process left in it is killed first).
+struct PidsCgroup(std::path::PathBuf);
+
+impl PidsCgroup {
+    fn new(test: &str, mode: Mode) -> PidsCgroup {
+        let root = std::path::Path::new("/sys/fs/cgroup/pids");
+        assert!(
+            root.join("cgroup.procs").exists(),
+            "no cgroup v1 pids controller at {}: this test needs one",
+            root.display()
+        );
+        let dir = root.join(format!("vigil-{test}-{mode:?}-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        PidsCgroup(dir)
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for PidsCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.0.join("pids.max"), "max");
+        let deadline = Instant::now() + T;
+        loop {
+            let procs = std::fs::read_to_string(self.0.join("cgroup.procs")).unwrap_or_default();
+            if procs.trim().is_empty() || Instant::now() > deadline {
+                break;
+            }
+            for pid in procs.split_whitespace() {
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", pid])
+                    .status();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn a_restarts_failed_fork_abandoned_the_leftovers() {
+    // Fixed in "init/machine: a stop while no supervised process runs drains the tree ...".
+    for mode in modes() {
+        let tag = lifecycle::tag("a_restarts_failed_fork");
+        let _leftovers = lifecycle::Leftovers(tag.clone());
+        let cg = PidsCgroup::new("failed-fork", mode);
+        // PROGRAM lowers pids.max to what stays once it has exited: the
+        // restart's fork then fails with EAGAIN.
+        let lower = format!(
+            "read n < {}; echo $((n - 1)) > {};",
+            cg.file("pids.current"),
+            cg.file("pids.max")
+        );
+        let program = leaves_a_helper(&tag, &lower);
+        let vigil = command(
+            mode,
+            &["-t", "5s", "--restart", "always", "sh", "-c", &program],
+        );
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args([
+            "-c",
+            r#"echo $$ > "$0" && exec "$@""#,
+            &cg.file("cgroup.procs"),
+        ])
+        .arg(vigil.get_program())
+        .args(vigil.get_args());
+        for (k, v) in vigil.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let mut v = start_cmd(mode, cmd);
+        v.expect("ready", T);
+        v.expect("exiting", T);
+        drained(mode, &mut v, 1);
+    }
 }

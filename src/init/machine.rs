@@ -62,7 +62,8 @@
 //! - start PROGRAM: with `--wait-for`, WaitingFor and StartProbe(the first
 //!   target); else Starting and Start(PROGRAM).
 //! - stop_all: while PROGRAM runs, Stopping and Forward(SIGTERM to PROGRAM);
-//!   else, while a process runs, Draining and TERM; else Done and Exit.
+//!   else, while a process runs, Draining and TERM; else Lingering and TERM,
+//!   looking at once (ReapedAll: Exit when nothing is left).
 //! - stop signal: SIGTERM, SIGINT or SIGQUIT, after `--rewrite` (`route()`).
 //! - TERM is SIGTERM then SIGCONT. TERM and KILL go to the tree; without a
 //!   visible tree ("blind"), to what vigil can name: its processes and groups.
@@ -149,8 +150,9 @@ pub enum Phase {
     /// PROGRAM has exited (or never ran) and the rest of the tree got SIGTERM;
     /// SIGKILL at `kill_at` to whatever is left.
     Draining { kill_at: Mono },
-    /// As `Draining`, but only processes vigil did not start remain (as PID
-    /// 1): no SIGCHLD tells of their end, so vigil looks again at `look_at`.
+    /// As `Draining`, but no SIGCHLD may tell vigil when it is over: only
+    /// processes it did not start remain (as PID 1), or the drain began while
+    /// no supervised process ran. vigil looks again at `look_at`.
     Lingering { kill_at: Mono, look_at: Mono },
     /// The grace period is over: SIGKILL to everything, again at `next_kill`.
     Killing { next_kill: Mono },
@@ -725,8 +727,9 @@ impl Machine {
     }
 
     /// "stop_all" in the table: stops everything without the stop delay:
-    /// PROGRAM first when it runs, else whatever runs at once; exits at once
-    /// when nothing runs.
+    /// PROGRAM first when it runs, else the rest of the tree at once, even
+    /// when no supervised process runs (what an exited PROGRAM left behind
+    /// gets the README's shutdown too: SIGTERM, the grace period, SIGKILL).
     fn stop_all(&mut self, why: &str, now: Mono, out: &mut Vec<Action>) {
         self.cancel_restarts();
         match self.phase {
@@ -740,7 +743,17 @@ impl Machine {
             _ if self.any_running() => {
                 self.drain(now + self.rules.grace, out);
             }
-            _ => self.exit(self.final_code(), out),
+            // Nothing supervised runs, but what it left may: the same drain.
+            // No SIGCHLD may ever come, so vigil looks at once, and
+            // on_reaped_all exits when nothing is left.
+            _ => {
+                let kill_at = now + self.rules.grace;
+                self.drain(kill_at, out);
+                self.phase = Phase::Lingering {
+                    kill_at,
+                    look_at: now,
+                };
+            }
         }
     }
 

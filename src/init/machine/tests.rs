@@ -220,6 +220,23 @@ const TREE_TERM: [Action; 2] = [
     Action::SignalTree(Signal::CONT),
 ];
 
+/// A stop while no supervised process runs drains the tree as any shutdown
+/// does (README "Shutdown"): TERM then CONT, before which `before` (at `now`).
+/// No SIGCHLD may come, so vigil looks at once; returns what it does once
+/// nothing is left (the exit).
+fn drains_at_once(m: &mut Machine, out: Vec<Action>, before: &[Action], now: Mono) -> Vec<Action> {
+    let mut want = before.to_vec();
+    want.extend(TREE_TERM);
+    assert_eq!(effects(out), want);
+    assert!(
+        matches!(m.phase(), Phase::Lingering { .. }),
+        "{:?}",
+        m.phase()
+    );
+    assert_eq!(m.deadline(), Some(now), "vigil looks at once");
+    effects(m.on(all_reaped(false), now))
+}
+
 fn warns(actions: &[Action]) -> Vec<String> {
     logs(actions)
         .into_iter()
@@ -353,7 +370,7 @@ fn next_allows(cell: &str, from: &str, to: &str) -> bool {
         .map(str::trim)
         .any(|next| match next {
             "=" => to == from,
-            "stop_all" => ["Stopping", "Draining", "Done"].contains(&to),
+            "stop_all" => ["Stopping", "Draining", "Lingering"].contains(&to),
             "start PROGRAM" => ["Starting", "WaitingFor"].contains(&to),
             phase => phase == to,
         })
@@ -495,11 +512,12 @@ fn every_row_of_the_transition_table() {
 
     // WaitingFor
     let (w, _) = waiting(1, Duration::from_secs(60));
-    check("stop signal stop_all CancelProbe", &w, "WaitingFor", term(), ms(1), "Done", &["CancelProbe", "Exit"]);
+    let cancel_term = ["CancelProbe", "SignalTree", "SignalTree"];
+    check("stop signal stop_all CancelProbe", &w, "WaitingFor", term(), ms(1), "Lingering", &cancel_term);
     let mut paused = w.clone();
     paused.on(probe_done(ProbeId::WaitFor(0), false, "refused"), ms(10));
     check("retry is due", &paused, "WaitingFor", clock(), ms(500), "WaitingFor", &["StartProbe"]);
-    check("--wait-timeout passed", &w, "WaitingFor", clock(), secs(60), "Done", &["CancelProbe", "Exit"]);
+    check("--wait-timeout passed", &w, "WaitingFor", clock(), secs(60), "Lingering", &cancel_term);
     let (two, _) = waiting(2, Duration::from_secs(60));
     let pass = |passed| Some(probe_done(ProbeId::WaitFor(0), passed, "ok"));
     check("another target to probe", &two, "WaitingFor", pass(true), ms(10), "WaitingFor", &["StartProbe"]);
@@ -512,7 +530,7 @@ fn every_row_of_the_transition_table() {
             error: "Resource busy".into(),
         })
     };
-    check("a --wait-for probe", &w, "WaitingFor", no_fork(ProbeId::WaitFor(0)), ms(1), "Done", &["Exit"]);
+    check("a --wait-for probe", &w, "WaitingFor", no_fork(ProbeId::WaitFor(0)), ms(1), "Lingering", &tree_term);
 
     // Running
     let run = running(rules());
@@ -520,7 +538,7 @@ fn every_row_of_the_transition_table() {
     check("PROGRAM runs Stopping", &run, "Running", term(), ms(1), "Stopping", &["Forward"]);
     let mut backoff = running(restarting(Restart::Always));
     backoff.on(reaped(CHILD, ExitStatus::Exited(1)), ms(1));
-    check("awaits its restart", &backoff, "Running", term(), ms(2), "Done", &["Exit"]);
+    check("awaits its restart", &backoff, "Running", term(), ms(2), "Lingering", &tree_term);
     let w = watched(watch_rules());
     check("probe is due / overran", &w, "Running", clock(), secs(10), "Running", &["StartProbe"]);
     let mut probing = w.clone();
@@ -633,7 +651,7 @@ fn every_row_of_the_transition_table() {
             error: StartError::NotFound("No such file or directory".into()),
         })
     };
-    check("StartFailed stop_all (exit 127, 126 or 1)", &Fixtures::starting(), "Starting", cannot(A), ms(1), "Done", &["Exit"]);
+    check("StartFailed stop_all (exit 127, 126 or 1)", &Fixtures::starting(), "Starting", cannot(A), ms(1), "Lingering", &tree_term);
     check("StartFailed stop_all (exit 127, 126 or 1)", &clearing, "Running", cannot(A), ms(1), "Stopping", &["Forward"]);
     check("any other", &run, "Running", Some(Event::GroupGone { group: pid(1) }), ms(1), "Running", &[]);
     check("any other", &stopping, "Stopping", failed(), ms(1), "Stopping", &[]);

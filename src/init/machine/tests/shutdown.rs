@@ -258,6 +258,94 @@ fn a_huge_grace_never_overflows_the_clock() {
     assert_eq!(m.deadline(), Some(Mono::ZERO + Duration::MAX));
 }
 
+// ---- README "Shutdown": a stop while no supervised process runs ----
+
+/// The four ways a stop comes while PROGRAM waits for its restart and no
+/// sidecar runs, each at 2 s, with the status vigil exits with.
+fn stops_while_nothing_runs() -> Vec<(&'static str, Machine, Vec<Action>, i32)> {
+    let always = restarting(Restart::Always);
+    let mut cases = Vec::new();
+    // SIGTERM during the backoff.
+    let mut m = running(always.clone());
+    m.on(reaped(CHILD, ExitStatus::Exited(1)), secs(1));
+    let out = m.on(sent(Signal::TERM), secs(2));
+    cases.push(("TERM during the backoff", m, out, 143));
+    // --wait-for gives up on the restarted PROGRAM.
+    let mut m = Machine::new(Rules {
+        wait_for: 1,
+        wait_timeout: ms(500) - Mono::ZERO,
+        ..always.clone()
+    });
+    m.start(Mono::ZERO);
+    m.on(probe_done(ProbeId::WaitFor(0), true, "ok"), ms(10));
+    m.on(started(ProcId::MAIN, CHILD), ms(10));
+    m.on(reaped(CHILD, ExitStatus::Exited(1)), secs(1));
+    m.on(Event::Clock, ms(1_500));
+    m.on(probe_done(ProbeId::WaitFor(0), false, "refused"), ms(1_600));
+    let out = m.on(Event::Clock, secs(2));
+    cases.push(("--wait-for gave up", m, out, 1));
+    // The restart's fork fails.
+    let mut m = running(always.clone());
+    m.on(reaped(CHILD, ExitStatus::Exited(1)), secs(1));
+    m.on(Event::Clock, ms(1_500));
+    let no_fork = StartError::Fork("Resource temporarily unavailable".into());
+    let failed = Event::StartFailed {
+        id: ProcId::MAIN,
+        error: no_fork,
+    };
+    let out = m.on(failed, secs(2));
+    cases.push(("the restart's fork failed", m, out, 1));
+    // A sidecar's budget runs out during PROGRAM's backoff.
+    let mut m = Machine::new(Rules {
+        sidecars: vec!["proxy".into()],
+        ..Fixtures::restarting_max(1)
+    });
+    m.start(Mono::ZERO);
+    m.on(started(A, SIDE_A), Mono::ZERO);
+    m.on(started(ProcId::MAIN, CHILD), Mono::ZERO);
+    m.on(reaped(SIDE_A, ExitStatus::Exited(5)), ms(100));
+    m.on(Event::GroupGone { group: pid(SIDE_A) }, ms(600));
+    m.on(started(A, 300), ms(600));
+    m.on(reaped(CHILD, ExitStatus::Exited(1)), ms(1_900));
+    let out = m.on(reaped(300, ExitStatus::Exited(5)), secs(2));
+    cases.push(("a sidecar's budget ran out", m, out, 5));
+    cases
+}
+
+#[test]
+fn a_stop_while_no_supervised_process_runs_drains_the_tree() {
+    for (case, mut m, out, code) in stops_while_nothing_runs() {
+        // SIGTERM then SIGCONT to every remaining descendant, and a look at
+        // once (no SIGCHLD may ever come)...
+        let term = effects(out);
+        assert_eq!(term[term.len() - 2..], TREE_TERM, "{case}: {term:?}");
+        assert_eq!(
+            m.phase(),
+            &Phase::Lingering {
+                kill_at: secs(12),
+                look_at: secs(2)
+            },
+            "{case}"
+        );
+        // ...then the grace period, then SIGKILL, then vigil's exit.
+        assert_eq!(effects(m.on(all_reaped(true), secs(2))), [], "{case}");
+        assert_eq!(m.phase(), &Phase::Draining { kill_at: secs(12) }, "{case}");
+        assert_eq!(m.on(Event::Clock, ms(11_999)), [], "{case}");
+        let kill = effects(m.on(Event::Clock, secs(12)));
+        assert_eq!(kill, [Action::SignalTree(Signal::KILL)], "{case}");
+        assert_eq!(
+            effects(m.on(all_reaped(false), ms(12_050))),
+            [Action::Exit(code)],
+            "{case}"
+        );
+    }
+    // Nothing left: vigil exits at the look, as before.
+    for (case, mut m, _, code) in stops_while_nothing_runs() {
+        let out = effects(m.on(all_reaped(false), secs(2)));
+        assert_eq!(out, [Action::Exit(code)], "{case}");
+    }
+}
+
 // ---- README "Shutdown", 4: exit ----
 
 #[test]

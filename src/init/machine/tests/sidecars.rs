@@ -73,7 +73,10 @@ fn the_first_sidecar_not_executable_exits_126_at_once() {
         },
         Mono::ZERO,
     );
-    assert_eq!(effects(out), [Action::Exit(126)]);
+    assert_eq!(
+        drains_at_once(&mut m, out, &[], Mono::ZERO),
+        [Action::Exit(126)]
+    );
 }
 
 // ---- README "Lifecycle", `--with`: stopping ----
@@ -352,9 +355,11 @@ fn a_sidecar_exiting_during_wait_for_cancels_the_wait_and_exits_with_its_status(
     });
     m.start(Mono::ZERO);
     m.on(started(A, SIDE_A), Mono::ZERO);
+    let out = m.on(reaped(SIDE_A, ExitStatus::Exited(5)), secs(1));
+    let cancel = [Action::CancelProbe(ProbeId::WaitFor(0))];
     assert_eq!(
-        effects(m.on(reaped(SIDE_A, ExitStatus::Exited(5)), secs(1))),
-        [Action::CancelProbe(ProbeId::WaitFor(0)), Action::Exit(5)]
+        drains_at_once(&mut m, out, &cancel, secs(1)),
+        [Action::Exit(5)]
     );
 }
 

@@ -67,9 +67,10 @@ fn wait_for_timeout_cancels_the_probe_and_exits_1_naming_the_last_error() {
             "--wait-for: not ready after 2s: fail tcp://db:5432 refused".into()
         )]
     );
+    let cancel = [Action::CancelProbe(ProbeId::WaitFor(0))];
     assert_eq!(
-        effects(out),
-        [Action::CancelProbe(ProbeId::WaitFor(0)), Action::Exit(1)]
+        drains_at_once(&mut m, out, &cancel, secs(2)),
+        [Action::Exit(1)]
     );
 }
 
@@ -88,8 +89,11 @@ fn wait_for_that_never_finished_an_attempt_says_so() {
 
 #[test]
 fn wait_for_with_a_zero_timeout_gives_up_at_once() {
-    let (m, out) = waiting(1, Duration::ZERO);
-    assert_eq!(effects(out), [Action::Exit(1)]);
+    let (mut m, out) = waiting(1, Duration::ZERO);
+    assert_eq!(
+        drains_at_once(&mut m, out, &[], Mono::ZERO),
+        [Action::Exit(1)]
+    );
     assert_eq!(m.phase(), &Phase::Done(1));
 }
 
@@ -99,9 +103,10 @@ fn a_stop_signal_during_wait_for_cancels_the_probe_and_exits_128_plus_n() {
         let (mut m, _) = waiting(1, Duration::from_secs(60));
         let out = m.on(sent(s), ms(100));
         assert_eq!(logs(&out), [(Level::Info, format!("{s}: not waiting"))]);
+        let cancel = [Action::CancelProbe(ProbeId::WaitFor(0))];
         assert_eq!(
-            effects(out),
-            [Action::CancelProbe(ProbeId::WaitFor(0)), Action::Exit(code)]
+            drains_at_once(&mut m, out, &cancel, ms(100)),
+            [Action::Exit(code)]
         );
     }
 }
@@ -110,8 +115,9 @@ fn a_stop_signal_during_wait_for_cancels_the_probe_and_exits_128_plus_n() {
 fn a_stop_signal_between_wait_for_attempts_exits_at_once() {
     let (mut m, _) = waiting(1, Duration::from_secs(60));
     m.on(probe_done(ProbeId::WaitFor(0), false, "refused"), ms(100));
+    let out = m.on(sent(Signal::TERM), ms(200));
     assert_eq!(
-        effects(m.on(sent(Signal::TERM), ms(200))),
+        drains_at_once(&mut m, out, &[], ms(200)),
         [Action::Exit(143)]
     );
 }
@@ -139,7 +145,10 @@ fn a_probe_that_cannot_start_during_wait_for_exits_1() {
         logs(&out),
         [(Level::Error, "cannot start a probe: Resource busy".into())]
     );
-    assert_eq!(effects(out), [Action::Exit(1)]);
+    assert_eq!(
+        drains_at_once(&mut m, out, &[], Mono::ZERO),
+        [Action::Exit(1)]
+    );
 }
 
 #[test]
@@ -162,9 +171,11 @@ fn a_stop_signal_rewritten_to_zero_during_wait_for_is_dropped() {
     assert_eq!(effects(m.on(sent(Signal::TERM), ms(100))), []);
     assert!(matches!(m.phase(), Phase::WaitingFor(_)));
     // INT is not rewritten: it still ends the wait.
+    let out = m.on(sent(Signal::INT), ms(200));
+    let cancel = [Action::CancelProbe(ProbeId::WaitFor(0))];
     assert_eq!(
-        effects(m.on(sent(Signal::INT), ms(200))),
-        [Action::CancelProbe(ProbeId::WaitFor(0)), Action::Exit(130)]
+        drains_at_once(&mut m, out, &cancel, ms(200)),
+        [Action::Exit(130)]
     );
 }
 
