@@ -423,3 +423,73 @@ fn on_unhealthy_restart_restarts_a_real_http_app_that_turns_unhealthy_then_healt
         );
     }
 }
+
+#[test]
+fn a_success_exit_code_was_restarted_by_on_failure() {
+    // Fixed in "init: -e CODE counts as success for the restart rules and the final status ...".
+    for mode in modes() {
+        // on-failure: exit 3 under -e 3 is a success, never restarted.
+        let mut v = run(
+            mode,
+            &[
+                "-e",
+                "3",
+                "--restart",
+                "on-failure",
+                "--max-restarts",
+                "1",
+                "sh",
+                "-c",
+                "echo start; exit 3",
+            ],
+        );
+        let (code, lines) = v.exit();
+        assert_eq!(
+            (code, count(&lines, "start")),
+            (0, 1),
+            "{mode:?}: {lines:?}"
+        );
+        // always: restarted, and the spent budget's last status is folded too.
+        let mut v = run(
+            mode,
+            &[
+                "-e",
+                "3",
+                "--restart",
+                "always",
+                "--max-restarts",
+                "1",
+                "sh",
+                "-c",
+                "echo start; exit 3",
+            ],
+        );
+        let (code, lines) = v.exit();
+        assert_eq!(
+            (code, count(&lines, "start")),
+            (0, 2),
+            "{mode:?}: {lines:?}"
+        );
+        // Any other status still fails.
+        let mut v = run(
+            mode,
+            &[
+                "-e",
+                "3",
+                "--restart",
+                "on-failure",
+                "--max-restarts",
+                "1",
+                "sh",
+                "-c",
+                "echo start; exit 4",
+            ],
+        );
+        let (code, lines) = v.exit();
+        assert_eq!(
+            (code, count(&lines, "start")),
+            (4, 2),
+            "{mode:?}: {lines:?}"
+        );
+    }
+}

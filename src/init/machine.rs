@@ -46,7 +46,7 @@
 //! Running,    Reaped            --restart restarts it               =             TERM to its group, or none
 //! WaitingFor                    PROGRAM's restart budget is spent   =             (ReapedAll decides: its status)
 //!                               a sidecar's budget is spent         stop_all      (exit: its status)
-//!                               a sidecar that stays down (exit 0)  =             (on-failure)
+//!                               a sidecar that stays down (exit 0)  =             (on-failure; or -e CODE)
 //!                               a sidecar that is not restarted     stop_all      (exit: its status)
 //!             Clock, GroupGone  a sidecar's restart is due          =             KILL what is left, Start
 //!                               PROGRAM's restart is due            start PROGRAM
@@ -519,9 +519,15 @@ impl Machine {
             return exit_status::WATCHDOG;
         }
         match self.main().last_status() {
-            Some(status) => exit_status::of_main_child(status, &self.rules.success_exits),
+            Some(status) => self.folded(status),
             None => exit_status::FAILURE,
         }
+    }
+
+    /// A supervised process's status as vigil would exit with it: 0 for a
+    /// `-e` code (README "Exit status").
+    fn folded(&self, status: ExitStatus) -> i32 {
+        exit_status::of_main_child(status, &self.rules.success_exits)
     }
 
     fn exit(&mut self, code: i32, out: &mut Vec<Action>) {
@@ -780,8 +786,11 @@ impl Machine {
             Level::Debug,
             format!("{named} exited with status {code}"),
         );
+        // An exit `-e` names is a success for the restart rules too.
+        let success = self.folded(status) == exit_status::SUCCESS;
+        let restart = proc.restart;
         let supervising = matches!(self.phase, Phase::Running | Phase::WaitingFor(_));
-        if supervising && (unhealthy || proc.restart.restarts_after(status)) {
+        if supervising && (unhealthy || restart.restarts_after(success)) {
             self.restart_later(id, pid, status, unhealthy, now, out);
             return;
         }
@@ -792,15 +801,15 @@ impl Machine {
         if !supervising && !held {
             return; // shutting down: on_reaped_all decides when vigil exits
         }
-        if self.procs[i].restart == Restart::OnFailure {
-            // Exit 0 under on-failure: stays down.
+        if restart == Restart::OnFailure {
+            // A success (exit 0, or a -e code) under on-failure: stays down.
             log(
                 out,
                 Level::Info,
-                format!("{named} exited with status 0; not restarted (--restart on-failure)"),
+                format!("{named} exited with status {code}; not restarted (--restart on-failure)"),
             );
         }
-        if id == ProcId::MAIN || self.procs[i].restart == Restart::OnFailure {
+        if id == ProcId::MAIN || restart == Restart::OnFailure {
             return; // PROGRAM: on_reaped_all stops the rest, with its status
         }
         // A sidecar exited first: everything stops, and its status is vigil's.
@@ -809,7 +818,7 @@ impl Machine {
             Level::Warn,
             format!("{named} exited with status {code}: stopping everything"),
         );
-        self.decide(code);
+        self.decide(self.folded(status));
         self.cancel_wait_probe(out);
         self.stop_all(&format!("{named} exited"), now, out);
     }
@@ -1147,7 +1156,7 @@ impl Machine {
                 self.decide(if unhealthy {
                     exit_status::WATCHDOG
                 } else {
-                    code
+                    self.folded(status)
                 });
                 if id != ProcId::MAIN {
                     self.cancel_wait_probe(out);

@@ -157,6 +157,88 @@ fn budget_spent_exits_with_last_status() {
 }
 
 #[test]
+fn a_budget_counts_the_restarts_within_its_window() {
+    // `--max-restarts 1 --restart-window 2s`: a failure 2 s or more after the
+    // last restart is restarted; one within 2 s spends the budget. (A window
+    // of 0 would have forgotten every restart: the CLI refuses it.)
+    let mut m = running(Rules {
+        restart: RestartRules {
+            policy: Restart::Always,
+            max: 1,
+            window: Duration::from_secs(2),
+        },
+        ..rules()
+    });
+    let mut child = CHILD;
+    for at in [secs(1), secs(4)] {
+        let out = main_exits(&mut m, child, ExitStatus::Exited(1), at);
+        assert_eq!(warns(&out).len(), 1);
+        assert!(warns(&out)[0].contains("; restart 1/1 in "), "{out:?}");
+        let restart_at = m.deadline().unwrap();
+        m.on(Event::Clock, restart_at);
+        child += 1;
+        m.on(started(ProcId::MAIN, child), restart_at);
+    }
+    let out = m.on(reaped(child, ExitStatus::Exited(1)), ms(5_000));
+    assert_eq!(
+        warns(&out),
+        [
+            "'app' (pid 102) exited with status 1; 1 restarts within 2s spent (--max-restarts): stopping everything"
+        ]
+    );
+    assert_eq!(effects(m.on(all_reaped(false), secs(5))), [Action::Exit(1)]);
+}
+
+#[test]
+fn on_failure_takes_a_success_exit_code_as_success() {
+    // `-e 3`: exit 3 stays down (as exit 0 does), and vigil exits 0.
+    let mut m = running(Rules {
+        success_exits: vec![3],
+        ..restarting(Restart::OnFailure)
+    });
+    let out = main_exits(&mut m, CHILD, ExitStatus::Exited(3), secs(1));
+    assert_eq!(
+        logs(&out)[1],
+        (
+            Level::Info,
+            "'app' (pid 100) exited with status 3; not restarted (--restart on-failure)".into()
+        )
+    );
+    assert_eq!(effects(out), TREE_TERM);
+    assert_eq!(effects(m.on(all_reaped(false), secs(1))), [Action::Exit(0)]);
+    // Any other status still fails, and is restarted.
+    let mut m = running(Rules {
+        success_exits: vec![3],
+        ..restarting(Restart::OnFailure)
+    });
+    let out = main_exits(&mut m, CHILD, ExitStatus::Exited(4), secs(1));
+    assert_eq!(
+        warns(&out),
+        ["'app' (pid 100) exited with status 4; restart 1/5 in 500ms"]
+    );
+}
+
+#[test]
+fn a_spent_budgets_status_counts_a_success_exit_code_as_0() {
+    // `-e 3 --restart always --max-restarts 0`: the last status is 3, which
+    // `-e` makes 0, for PROGRAM and for a sidecar alike.
+    let rules = Rules {
+        success_exits: vec![3],
+        ..Fixtures::restarting_max(0)
+    };
+    let mut m = running_with_sidecars(rules.clone());
+    m.on(reaped(CHILD, ExitStatus::Exited(3)), secs(1));
+    m.on(reaped(SIDE_A, EXITED_0), secs(1));
+    m.on(reaped(SIDE_B, EXITED_0), secs(1));
+    assert_eq!(effects(m.on(all_reaped(false), secs(1))), [Action::Exit(0)]);
+    let mut m = running_with_sidecars(rules);
+    m.on(reaped(SIDE_A, ExitStatus::Exited(3)), secs(1));
+    m.on(reaped(CHILD, EXITED_0), secs(2));
+    m.on(reaped(SIDE_B, EXITED_0), secs(2));
+    assert_eq!(effects(m.on(all_reaped(false), secs(2))), [Action::Exit(0)]);
+}
+
+#[test]
 fn a_sidecars_spent_budget_stops_everything_with_its_status() {
     let mut m = running_with_sidecars(Rules {
         restart: RestartRules {
