@@ -131,3 +131,72 @@ fn the_apps_own_exit_ends_the_delay_with_its_status() {
         );
     }
 }
+
+/// vigil -v with `args`, its log (stderr) in a file of its own; returns the
+/// running vigil and the log's path.
+fn start_logged(
+    mode: common::run::Mode,
+    args: &[&str],
+    name: &str,
+) -> (common::run::Running, std::path::PathBuf) {
+    let log =
+        std::env::temp_dir().join(format!("vigil-{name}-{mode:?}-{}.log", std::process::id()));
+    let mut cmd = common::run::command(mode, args);
+    cmd.stderr(std::fs::File::create(&log).expect("create the log file"));
+    (common::run::start_cmd(mode, cmd), log)
+}
+
+#[test]
+fn an_on_failure_sidecar_exiting_3_during_the_delay_was_ignored() {
+    // Fixed in "init/machine: during --stop-delay an on-failure sidecar's failure stops everything ...".
+    let tag = tag("an_on_failure_sidecar_exiting_3");
+    let _leftovers = Leftovers(tag.clone());
+    for mode in modes() {
+        for (code, extra) in [(3, vec![]), (0, vec![]), (3, vec!["-e", "3"])] {
+            let go =
+                std::env::temp_dir().join(format!("vigil-side-go-{mode:?}-{}", std::process::id()));
+            let _ = std::fs::remove_file(&go);
+            let side = format!(
+                "sh -c 'while [ ! -e {} ]; do sleep 0.02; done; exit {code}'",
+                go.display()
+            );
+            let a = app();
+            let mut args = vec!["-v", "--stop-delay", "1500ms", "--restart", "on-failure"];
+            args.extend(extra.iter().copied());
+            args.extend(["--with", &side, "python3", &a, &tag]);
+            let (mut v, log) = start_logged(mode, &args, "side-delay");
+            v.expect("app ready", T);
+            let sent = Instant::now();
+            v.signal(libc::SIGTERM);
+            std::thread::sleep(Duration::from_millis(300));
+            std::fs::write(&go, "").expect("write the go file");
+            v.expect("app got 15", T);
+            let took = sent.elapsed();
+            let status = v.wait(T);
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let _ = (std::fs::remove_file(&log), std::fs::remove_file(&go));
+            let what = format!("{mode:?} exit {code} {extra:?}: {text}");
+            if code == 0 || !extra.is_empty() {
+                // A success under on-failure stays down quietly; the delay
+                // runs its course, and the log line has the real status.
+                assert!(took >= Duration::from_millis(1400), "{what}: {took:?}");
+                assert_eq!(status, 0, "{what}");
+                assert!(
+                    text.contains(&format!(
+                        "exited with status {code}; not restarted (--restart on-failure)"
+                    )),
+                    "{what}"
+                );
+            } else {
+                // A failure stops everything at once, with its status.
+                assert!(took < Duration::from_millis(1000), "{what}: {took:?}");
+                assert_eq!(status, 3, "{what}");
+                assert!(
+                    text.contains("exited with status 3: stopping everything"),
+                    "{what}"
+                );
+                assert!(!text.contains("not restarted"), "{what}");
+            }
+        }
+    }
+}

@@ -31,6 +31,7 @@
 //! StopDelay   stop signal                                           Stopping      Forward(to PROGRAM)
 //!             Clock             the delay is over                   Stopping      Forward(the held SIGTERM)
 //!             Reaped            a sidecar                           stop_all      (exit: its status)
+//!                               ... on-failure, exit 0 or -e CODE   =             (it stays down)
 //! Stopping    Clock             half the grace period passed        =             TERM to the sidecars' groups
 //!                               the grace period is over            Killing       KILL
 //! Running,    ReapedAll         PROGRAM exited, children left       Draining      TERM (KILL at the grace's end)
@@ -801,15 +802,17 @@ impl Machine {
         if !supervising && !held {
             return; // shutting down: on_reaped_all decides when vigil exits
         }
-        if restart == Restart::OnFailure {
-            // A success (exit 0, or a -e code) under on-failure: stays down.
+        if restart == Restart::OnFailure && success {
+            // A success under on-failure stays down, quietly, even during
+            // the stop delay.
             log(
                 out,
                 Level::Info,
                 format!("{named} exited with status {code}; not restarted (--restart on-failure)"),
             );
+            return;
         }
-        if id == ProcId::MAIN || restart == Restart::OnFailure {
+        if id == ProcId::MAIN {
             return; // PROGRAM: on_reaped_all stops the rest, with its status
         }
         // A sidecar exited first: everything stops, and its status is vigil's.

@@ -563,6 +563,14 @@ fn every_row_of_the_transition_table() {
     let mut held_with_sidecar = running_with_sidecars(Rules { sidecars: with_sidecars().sidecars, ..delayed() });
     held_with_sidecar.on(sent(Signal::TERM), Mono::ZERO);
     check("Reaped a sidecar stop_all", &held_with_sidecar, "StopDelay", exited(SIDE_A), ms(1), "Stopping", &["Forward"]);
+    let mut held_on_failure = running_with_sidecars(Rules {
+        stop_delay: Duration::from_secs(5),
+        ..Rules { sidecars: with_sidecars().sidecars, ..restarting(Restart::OnFailure) }
+    });
+    held_on_failure.on(sent(Signal::TERM), Mono::ZERO);
+    let side_clean = Some(reaped(SIDE_A, EXITED_0));
+    check("on-failure, exit 0 or -e CODE", &held_on_failure, "StopDelay", side_clean, ms(1), "StopDelay", &[]);
+    check("Reaped a sidecar stop_all", &held_on_failure, "StopDelay", exited(SIDE_A), ms(1), "Stopping", &["Forward"]);
 
     // Stopping
     let stopping = Fixtures::stopping(running_with_sidecars(with_sidecars()));

@@ -151,3 +151,63 @@ fn a_term_dropped_by_rewrite_is_not_held() {
     assert_eq!(effects(m.on(sent(Signal::TERM), secs(1))), []);
     assert_eq!(m.phase(), &Phase::Running);
 }
+
+/// Two sidecars under `--restart on-failure` (with `-e 3`), a 5 s stop delay
+/// begun at 1 s.
+fn held_on_failure() -> Machine {
+    let mut m = running_with_sidecars(Rules {
+        stop_delay: Duration::from_secs(5),
+        success_exits: vec![3],
+        ..Rules {
+            sidecars: with_sidecars().sidecars,
+            ..restarting(Restart::OnFailure)
+        }
+    });
+    m.on(sent(Signal::TERM), secs(1));
+    m
+}
+
+#[test]
+fn during_the_stop_delay_an_on_failure_sidecars_failure_stops_everything_with_its_status() {
+    let mut m = held_on_failure();
+    let out = m.on(reaped(SIDE_A, ExitStatus::Exited(4)), secs(2));
+    assert_eq!(
+        warns(&out),
+        ["'nginx' (pid 200) exited with status 4: stopping everything"]
+    );
+    assert_eq!(effects(out), [forward(Signal::TERM)]);
+    assert!(matches!(m.phase(), Phase::Stopping { .. }));
+    m.on(reaped(CHILD, EXITED_0), secs(3));
+    m.on(reaped(SIDE_B, EXITED_0), secs(3));
+    assert_eq!(effects(m.on(all_reaped(false), secs(3))), [Action::Exit(4)]);
+}
+
+#[test]
+fn during_the_stop_delay_an_on_failure_sidecars_success_stays_down_quietly() {
+    // Exit 0, and exit 3 under `-e 3`: the log line has the real status.
+    for code in [0, 3] {
+        let mut m = held_on_failure();
+        let out = m.on(reaped(SIDE_A, ExitStatus::Exited(code)), secs(2));
+        assert_eq!(
+            logs(&out),
+            [
+                (
+                    Level::Debug,
+                    format!("'nginx' (pid {SIDE_A}) exited with status {code}")
+                ),
+                (
+                    Level::Info,
+                    format!(
+                        "'nginx' (pid {SIDE_A}) exited with status {code}; not restarted (--restart on-failure)"
+                    )
+                )
+            ]
+        );
+        assert_eq!(effects(out), []);
+        assert_eq!(m.deadline(), Some(secs(6)), "the delay runs on");
+        assert_eq!(
+            effects(m.on(Event::Clock, secs(6))),
+            [forward(Signal::TERM)]
+        );
+    }
+}
