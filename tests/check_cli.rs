@@ -119,3 +119,12 @@ fn https_without_tls_says_so() {
     assert!(text.starts_with("fail https://127.0.0.1:1/ "), "{text}");
     assert!(text.contains("built without TLS"), "{text}");
 }
+
+// Fixed in eb14fa8: --body-contains '' panicked.
+#[test]
+fn check_rejects_an_empty_body_contains_instead_of_panicking() {
+    let out = check(&["--body-contains", "", "http://127.0.0.1:9/"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::text(&out.stderr);
+    assert!(err.contains("--body-contains"), "{err}");
+}

@@ -7,7 +7,7 @@ mod common;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::run::{command, modes};
+use common::run::{command, modes_test};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -111,45 +111,42 @@ fn the_deadline_kills_the_whole_process_group() {
     assert!(!alive(bg), "the command's background child {bg} survived");
 }
 
-#[test]
-fn wait_for_and_watch_take_exec_targets() {
-    for mode in modes() {
-        let flag = std::env::temp_dir().join(format!("vigil-exec-{}-{mode:?}", std::process::id()));
-        let _ = std::fs::remove_file(&flag);
-        let test_flag = format!("exec:test -e {}", flag.display());
-        let script = format!(
-            "touch {}; sleep 0.5; rm {}; exec sleep 60",
-            flag.display(),
-            flag.display()
-        );
-        // --wait-for an exec: that passes at once; --watch one that fails
-        // once the app removes its flag.
-        let mut cmd = command(
-            mode,
-            &[
-                "--wait-for",
-                "exec:true",
-                "--watch",
-                &test_flag,
-                "--watch-interval",
-                "100ms",
-                "--watch-retries",
-                "2",
-                "-t",
-                "2s",
-                "sh",
-                "-c",
-                &script,
-            ],
-        );
-        let out = common::output_limit(&mut cmd, T);
-        assert_eq!(out.status.code(), Some(75), "{mode:?}: {out:?}");
-        let err = common::text(&out.stderr);
-        assert!(
-            err.contains(&format!(
-                "--watch {test_flag}: 2 failures, last: fail {test_flag} exit 1 "
-            )),
-            "{mode:?}: {err}"
-        );
-    }
-}
+modes_test!(wait_for_and_watch_take_exec_targets, |mode| {
+    let flag = std::env::temp_dir().join(format!("vigil-exec-{}-{mode:?}", std::process::id()));
+    let _ = std::fs::remove_file(&flag);
+    let test_flag = format!("exec:test -e {}", flag.display());
+    let script = format!(
+        "touch {}; sleep 0.5; rm {}; exec sleep 60",
+        flag.display(),
+        flag.display()
+    );
+    // --wait-for an exec: that passes at once; --watch one that fails
+    // once the app removes its flag.
+    let mut cmd = command(
+        mode,
+        &[
+            "--wait-for",
+            "exec:true",
+            "--watch",
+            &test_flag,
+            "--watch-interval",
+            "100ms",
+            "--watch-retries",
+            "2",
+            "-t",
+            "2s",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    let out = common::output_limit(&mut cmd, T);
+    assert_eq!(out.status.code(), Some(75), "{mode:?}: {out:?}");
+    let err = common::text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "--watch {test_flag}: 2 failures, last: fail {test_flag} exit 1 "
+        )),
+        "{mode:?}: {err}"
+    );
+});

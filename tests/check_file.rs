@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
-use common::run::{command, modes};
+use common::run::{command, modes_test};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -169,67 +169,61 @@ fn bad_queries_and_durations_are_usage_errors_naming_the_target() {
     }
 }
 
-#[test]
-fn wait_for_holds_the_program_until_the_file_appears() {
-    for mode in modes() {
-        let dir = Dir::new(&format!("wait-{mode:?}"));
-        let hb = dir.join("ready");
-        let target = url(&hb, "");
-        let mut cmd = command(mode, &["--wait-for", &target, "echo", "started"]);
-        let mut child = cmd
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn vigil");
-        std::thread::sleep(Duration::from_millis(800));
-        assert!(
-            child.try_wait().expect("try_wait").is_none(),
-            "{mode:?}: did not wait"
-        );
-        touch(&hb, 0);
-        let status = common::wait_limit(&mut child, T);
-        assert_eq!(status.code(), Some(0), "{mode:?}");
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut out)
-            .expect("read stdout");
-        assert_eq!(out, "started\n", "{mode:?}");
-    }
-}
+modes_test!(wait_for_holds_the_program_until_the_file_appears, |mode| {
+    let dir = Dir::new(&format!("wait-{mode:?}"));
+    let hb = dir.join("ready");
+    let target = url(&hb, "");
+    let mut cmd = command(mode, &["--wait-for", &target, "echo", "started"]);
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn vigil");
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "{mode:?}: did not wait"
+    );
+    touch(&hb, 0);
+    let status = common::wait_limit(&mut child, T);
+    assert_eq!(status.code(), Some(0), "{mode:?}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut out)
+        .expect("read stdout");
+    assert_eq!(out, "started\n", "{mode:?}");
+});
 
-#[test]
-fn watch_stops_a_worker_whose_heartbeat_goes_stale() {
-    for mode in modes() {
-        let dir = Dir::new(&format!("watch-{mode:?}"));
-        let hb = dir.join("hb");
-        // A worker that beats 5 times, 100 ms apart, then hangs.
-        let script = format!(
-            "for i in 1 2 3 4 5; do touch {}; sleep 0.1; done; exec sleep 60",
-            hb.display()
-        );
-        let target = url(&hb, "?max-age=1s");
-        let mut cmd = command(
-            mode,
-            &[
-                "--watch",
-                &target,
-                "--watch-interval",
-                "200ms",
-                "--watch-retries",
-                "2",
-                "-t",
-                "2s",
-                "sh",
-                "-c",
-                &script,
-            ],
-        );
-        let out = common::output_limit(&mut cmd, T);
-        assert_eq!(out.status.code(), Some(75), "{mode:?}: {out:?}");
-        let err = common::text(&out.stderr);
-        assert!(
-            err.contains(&format!(
-                "--watch {target}: 2 failures, last: fail {target} stale: age 1"
-            )),
-            "{mode:?}: {err}"
-        );
-    }
-}
+modes_test!(watch_stops_a_worker_whose_heartbeat_goes_stale, |mode| {
+    let dir = Dir::new(&format!("watch-{mode:?}"));
+    let hb = dir.join("hb");
+    // A worker that beats 5 times, 100 ms apart, then hangs.
+    let script = format!(
+        "for i in 1 2 3 4 5; do touch {}; sleep 0.1; done; exec sleep 60",
+        hb.display()
+    );
+    let target = url(&hb, "?max-age=1s");
+    let mut cmd = command(
+        mode,
+        &[
+            "--watch",
+            &target,
+            "--watch-interval",
+            "200ms",
+            "--watch-retries",
+            "2",
+            "-t",
+            "2s",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    let out = common::output_limit(&mut cmd, T);
+    assert_eq!(out.status.code(), Some(75), "{mode:?}: {out:?}");
+    let err = common::text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "--watch {target}: 2 failures, last: fail {target} stale: age 1"
+        )),
+        "{mode:?}: {err}"
+    );
+});

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use common::run::{command, modes, start, start_cmd};
+use common::run::{command, modes_test, start, start_cmd};
 use common::{output_limit, text, vigil_cmd};
 
 const T: Duration = Duration::from_secs(20);
@@ -473,7 +473,7 @@ fn goaway_no_error(last: u32) -> Vec<u8> {
 
 #[test]
 fn a_goaway_no_error_covering_stream_1_failed_a_serving_answer() {
-    // Fixed in "probe/grpc: a GOAWAY whose last-stream-id covers stream 1 ...".
+    // Fixed in 7f3a973: a GOAWAY whose last-stream-id covers stream 1 lets the answer come.
     // A graceful shutdown's two GOAWAYs (2^31-1, then 1: Go's Server.Shutdown,
     // grpc core), or one with last-stream-id 1 (Envoy's
     // max_requests_per_connection: 1, nginx http2_max_requests), then SERVING.
@@ -510,7 +510,7 @@ fn a_goaway_no_error_covering_stream_1_failed_a_serving_answer() {
 
 #[test]
 fn grpcios_graceful_shutdown_failed_a_serving_probe() {
-    // Fixed in "probe/grpc: a GOAWAY whose last-stream-id covers stream 1 ...".
+    // Fixed in 7f3a973: a GOAWAY whose last-stream-id covers stream 1 lets the answer come.
     // The Check starts server.stop(grace): both GOAWAYs arrive before the
     // answer. grpc_health_probe, the differential peer, says SERVING too.
     let s = Server::start(&["grpcio-drain"]);
@@ -738,53 +738,47 @@ fn flag_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("vigil-grpc-{name}-{}", std::process::id()))
 }
 
-#[test]
-fn wait_for_grpc_starts_the_child_once_serving() {
-    for mode in modes() {
-        let flag = flag_path(&format!("wait-{mode:?}"));
-        let _ = std::fs::remove_file(&flag);
-        let s = flip_server(&flag);
-        let url = s.url("");
-        let begun = Instant::now();
-        let mut v = start(mode, &["--wait-for", &url, "sh", "-c", "echo started"], &[]);
-        std::thread::sleep(Duration::from_secs(1));
-        std::fs::write(&flag, "").unwrap();
-        v.expect("started", T);
-        let took = begun.elapsed();
-        assert!(took >= Duration::from_millis(900), "{mode:?}: {took:?}");
-        assert_eq!(v.wait(T), 0, "{mode:?}");
-        let _ = std::fs::remove_file(&flag);
-    }
-}
+modes_test!(wait_for_grpc_starts_the_child_once_serving, |mode| {
+    let flag = flag_path(&format!("wait-{mode:?}"));
+    let _ = std::fs::remove_file(&flag);
+    let s = flip_server(&flag);
+    let url = s.url("");
+    let begun = Instant::now();
+    let mut v = start(mode, &["--wait-for", &url, "sh", "-c", "echo started"], &[]);
+    std::thread::sleep(Duration::from_secs(1));
+    std::fs::write(&flag, "").unwrap();
+    v.expect("started", T);
+    let took = begun.elapsed();
+    assert!(took >= Duration::from_millis(900), "{mode:?}: {took:?}");
+    assert_eq!(v.wait(T), 0, "{mode:?}");
+    let _ = std::fs::remove_file(&flag);
+});
 
-#[test]
-fn watch_grpc_stops_the_app_once_not_serving() {
-    for mode in modes() {
-        let flag = flag_path(&format!("watch-{mode:?}"));
-        std::fs::write(&flag, "").unwrap();
-        let s = flip_server(&flag);
-        let url = s.url("");
-        let mut cmd = command(
-            mode,
-            &[
-                "--watch",
-                &url,
-                "--watch-interval",
-                "200ms",
-                "--watch-timeout",
-                "1s",
-                "--watch-retries",
-                "2",
-                "sh",
-                "-c",
-                "echo ready; sleep 30",
-            ],
-        );
-        cmd.stderr(Stdio::piped());
-        let mut v = start_cmd(mode, cmd);
-        v.expect("ready", T);
-        std::thread::sleep(Duration::from_millis(800));
-        std::fs::remove_file(&flag).unwrap();
-        assert_eq!(v.wait(T), 75, "{mode:?}");
-    }
-}
+modes_test!(watch_grpc_stops_the_app_once_not_serving, |mode| {
+    let flag = flag_path(&format!("watch-{mode:?}"));
+    std::fs::write(&flag, "").unwrap();
+    let s = flip_server(&flag);
+    let url = s.url("");
+    let mut cmd = command(
+        mode,
+        &[
+            "--watch",
+            &url,
+            "--watch-interval",
+            "200ms",
+            "--watch-timeout",
+            "1s",
+            "--watch-retries",
+            "2",
+            "sh",
+            "-c",
+            "echo ready; sleep 30",
+        ],
+    );
+    cmd.stderr(Stdio::piped());
+    let mut v = start_cmd(mode, cmd);
+    v.expect("ready", T);
+    std::thread::sleep(Duration::from_millis(800));
+    std::fs::remove_file(&flag).unwrap();
+    assert_eq!(v.wait(T), 75, "{mode:?}");
+});

@@ -8,11 +8,12 @@ mod http_server;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{output_limit, text, vigil_cmd};
 use http_server::{Handler, drip, fixed, flood};
 
 const TIMEOUT: Duration = Duration::from_secs(1);
@@ -250,4 +251,58 @@ fn closes_at_once() {
 #[test]
 fn truncated_head_is_a_bad_response() {
     hostile(fixed("HTTP/1.1 200 OK\r\nContent-Le"), &[], "bad response");
+}
+
+// Fixed in eb14fa8: a unix-socket connect was not bounded by the deadline.
+#[test]
+fn check_unix_socket_whose_backlog_is_full_ends_at_the_deadline() {
+    let path = std::env::temp_dir().join(format!("vigil-full-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let server = r#"
+import socket, sys, time
+p = sys.argv[1]
+s = socket.socket(socket.AF_UNIX); s.bind(p); s.listen(0)
+held = []
+for _ in range(8):
+    c = socket.socket(socket.AF_UNIX); c.setblocking(False)
+    try:
+        c.connect(p)
+    except BlockingIOError:
+        pass
+    held.append(c)
+print("full", flush=True)
+time.sleep(30)
+"#;
+    let mut srv = Command::new("python3")
+        .args(["-c", server])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(srv.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "full");
+    let started = Instant::now();
+    let out = output_limit(
+        vigil_cmd()
+            .args(["check", "-t", "1s", "--unix-socket"])
+            .arg(&path)
+            .arg("http://localhost/health"),
+        Duration::from_secs(10),
+    );
+    let took = started.elapsed();
+    let _ = srv.kill();
+    let _ = srv.wait();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("timed out"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(took < Duration::from_millis(1500), "{took:?}");
 }

@@ -450,7 +450,7 @@ fn a_hosts_line_that_is_not_utf8_spoils_only_itself() {
 
 #[test]
 fn a_latin1_comment_after_a_hosts_name_hid_the_name() {
-    // Fixed in "sys/fs, init/user, probe/resolve: /etc lines split as bytes ...".
+    // Fixed in 0bbbdd6: /etc lines split as bytes.
     let (addr, _) = http_server::tcp("127.0.0.1", response("200 OK", ""));
     let hosts: &[u8] = b"127.0.0.1 db.test # caf\xe9 du coin\n";
     let target = format!("http://db.test:{}/", addr.port());

@@ -16,7 +16,7 @@ use std::process::{Child, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use common::run::{Mode, command, modes};
+use common::run::{Mode, command, modes_test};
 use common::{output_limit, text, wait_limit};
 
 const T: Duration = Duration::from_secs(20);
@@ -65,19 +65,20 @@ fn run(mode: Mode, args: &[&str], envs: &[(&str, &str)]) -> Output {
     output_limit(&mut cmd, T)
 }
 
-#[test]
-fn env_files_secrets_and_file_env_set_the_variables_of_program_and_sidecars_in_order() {
-    let f = Files::new("order");
-    let a = f.put(
+modes_test!(
+    env_files_secrets_and_file_env_set_the_variables_of_program_and_sidecars_in_order,
+    |mode| {
+        let f = Files::new(&format!("order-{mode:?}"));
+        let a = f.put(
         "a.env",
         b"# a comment\n\n  INHERITED=from a\nLATER=from a\nWON=from a\nSPACED= x 'y' ${NOPE} \nBARE_SET\nBARE_UNSET\nEMPTY=\r\n",
         0o600,
     );
-    let b = f.put("b.env", b"LATER=from b\nWON=from b\n", 0o600);
-    let won = f.put("won", b"two\n\n", 0o600);
-    let from_file = f.put("from_file", b"ff\n", 0o600);
-    // A script file: vigil expands `${...}` in a --with line, not sh's `${X-y}`.
-    let script = f.put(
+        let b = f.put("b.env", b"LATER=from b\nWON=from b\n", 0o600);
+        let won = f.put("won", b"two\n\n", 0o600);
+        let from_file = f.put("from_file", b"ff\n", 0o600);
+        // A script file: vigil expands `${...}` in a --with line, not sh's `${X-y}`.
+        let script = f.put(
         "show.sh",
         b"[ \"$1\" = main ] && sleep 0.5\n\
           printf '%s:[%s][%s][%s][%s][%s][%s][%s][%s][%s][%s]\\n' \"$1\" \"$INHERITED\" \"$LATER\" \
@@ -87,13 +88,12 @@ fn env_files_secrets_and_file_env_set_the_variables_of_program_and_sidecars_in_o
           exit 0\n",
         0o644,
     );
-    let side = format!("sh {script} side");
-    let want = |who: &str| {
-        format!(
-            "{who}:[from a][from b][two\n][ x 'y' ${{NOPE}} ][caller][unset][][ff][unset][kept]\n"
-        )
-    };
-    for mode in modes() {
+        let side = format!("sh {script} side");
+        let want = |who: &str| {
+            format!(
+                "{who}:[from a][from b][two\n][ x 'y' ${{NOPE}} ][caller][unset][][ff][unset][kept]\n"
+            )
+        };
         for via_env in [false, true] {
             let mut args: Vec<&str> = Vec::new();
             let mut envs = vec![
@@ -126,15 +126,15 @@ fn env_files_secrets_and_file_env_set_the_variables_of_program_and_sidecars_in_o
             );
         }
     }
-}
+);
 
-#[test]
-fn a_secret_mode_0400_owned_by_root_reaches_a_user_65534_program_that_cannot_read_the_file() {
-    let f = Files::new("user");
-    let secret = f.put("token", format!("{SECRET}\n").as_bytes(), 0o400);
-    let script =
-        format!("id -u; printf '%s\\n' \"$TOKEN\"; cat {secret} 2>/dev/null || echo denied");
-    for mode in modes() {
+modes_test!(
+    a_secret_mode_0400_owned_by_root_reaches_a_user_65534_program_that_cannot_read_the_file,
+    |mode| {
+        let f = Files::new(&format!("user-{mode:?}"));
+        let secret = f.put("token", format!("{SECRET}\n").as_bytes(), 0o400);
+        let script =
+            format!("id -u; printf '%s\\n' \"$TOKEN\"; cat {secret} 2>/dev/null || echo denied");
         let arg = format!("TOKEN={secret}");
         let out = run(
             mode,
@@ -162,7 +162,7 @@ fn a_secret_mode_0400_owned_by_root_reaches_a_user_65534_program_that_cannot_rea
             "{mode:?}"
         );
     }
-}
+);
 
 /// vigil with stdout read line by line and stderr collected.
 struct Lines {
@@ -237,10 +237,10 @@ impl Drop for Lines {
     }
 }
 
-#[test]
-fn a_rotated_secret_is_read_again_at_each_restart_and_a_vanished_one_fails_that_start() {
-    let f = Files::new("rotate");
-    for mode in modes() {
+modes_test!(
+    a_rotated_secret_is_read_again_at_each_restart_and_a_vanished_one_fails_that_start,
+    |mode| {
+        let f = Files::new(&format!("rotate-{mode:?}"));
         let secret = f.put("token", b"one\n", 0o400);
         let arg = format!("TOKEN={secret}");
         let mut v = Lines::start(
@@ -270,15 +270,13 @@ fn a_rotated_secret_is_read_again_at_each_restart_and_a_vanished_one_fails_that_
         );
         assert!(err.lines().any(|l| l == want), "{mode:?}: {err}");
     }
-}
+);
 
 /// Flags, variables, the exit status, and stderr's lines.
 type Case<'a> = (Vec<String>, Vec<(&'a str, String)>, i32, Vec<String>);
 
-#[test]
-fn every_file_that_cannot_be_used_stops_vigil_before_anything_starts_naming_option_variable_and_path()
- {
-    let f = Files::new("errors");
+modes_test!(every_file_that_cannot_be_used_stops_vigil_before_anything_starts_naming_option_variable_and_path, |mode| {
+    let f = Files::new(&format!("errors-{mode:?}"));
     let missing = f.path("missing");
     let dir = f.0.display().to_string();
     let big = f.put("big", &vec![b'x'; 64 * 1024 + 1], 0o400);
@@ -327,46 +325,44 @@ fn every_file_that_cannot_be_used_stops_vigil_before_anything_starts_naming_opti
         (vec!["--env-file".into(), "".into()], vec![], 2,
             vec!["vigil: --env-file: empty path".into()]),
     ];
-    for mode in modes() {
-        for (args, envs, code, want) in &cases {
-            let marker = f.path("started");
-            let touch = format!("touch {marker}");
-            let side = format!("touch {marker}");
-            let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
-            all.extend(["--with", &side, "--", "sh", "-c", &touch]);
-            let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let out = run(mode, &all, &envs);
-            let err = text(&out.stderr);
-            assert_eq!(out.status.code(), Some(*code), "{mode:?} {args:?}: {err}");
-            assert_eq!(err.lines().collect::<Vec<_>>(), *want, "{mode:?} {args:?}");
-            assert!(!err.contains(SECRET), "{err}");
-            assert!(
-                !std::path::Path::new(&marker).exists(),
-                "{mode:?} {args:?}: something started"
-            );
-        }
-        // 64 KiB exactly fits.
-        let arg = secret("BIG", &fits);
-        let out = run(
-            mode,
-            &[
-                "--secret",
-                &arg,
-                "--",
-                "sh",
-                "-c",
-                "printf %s \"$BIG\" | wc -c",
-            ],
-            &[],
-        );
-        assert_eq!(
-            text(&out.stdout).trim(),
-            "65536",
-            "{mode:?}: {}",
-            text(&out.stderr)
+    for (args, envs, code, want) in &cases {
+        let marker = f.path("started");
+        let touch = format!("touch {marker}");
+        let side = format!("touch {marker}");
+        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+        all.extend(["--with", &side, "--", "sh", "-c", &touch]);
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = run(mode, &all, &envs);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(*code), "{mode:?} {args:?}: {err}");
+        assert_eq!(err.lines().collect::<Vec<_>>(), *want, "{mode:?} {args:?}");
+        assert!(!err.contains(SECRET), "{err}");
+        assert!(
+            !std::path::Path::new(&marker).exists(),
+            "{mode:?} {args:?}: something started"
         );
     }
-}
+    // 64 KiB exactly fits.
+    let arg = secret("BIG", &fits);
+    let out = run(
+        mode,
+        &[
+            "--secret",
+            &arg,
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$BIG\" | wc -c",
+        ],
+        &[],
+    );
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "65536",
+        "{mode:?}: {}",
+        text(&out.stderr)
+    );
+});
 
 /// The NUL-separated environment of process `pid`.
 fn environ(pid: u32) -> Vec<u8> {
@@ -387,26 +383,26 @@ fn child_of(parent: u32) -> u32 {
     }
 }
 
-#[test]
-fn no_line_vigil_writes_at_any_level_holds_a_value_it_read_nor_does_its_own_environ() {
-    let f = Files::new("unprinted");
-    let token = f.put("token", format!("{SECRET}\n").as_bytes(), 0o400);
-    let env_file = f.put("app.env", format!("PW={SECRET}-env\n").as_bytes(), 0o400);
-    // A hostile peer: it echoes the token it was sent in its status line.
-    let handler: http_server::Handler = std::sync::Arc::new(|head: &str, conn| {
-        let echoed = head.split_whitespace().nth(1).unwrap_or("").to_owned();
-        let _ = std::io::Write::write_all(
+modes_test!(
+    no_line_vigil_writes_at_any_level_holds_a_value_it_read_nor_does_its_own_environ,
+    |mode| {
+        let f = Files::new(&format!("unprinted-{mode:?}"));
+        let token = f.put("token", format!("{SECRET}\n").as_bytes(), 0o400);
+        let env_file = f.put("app.env", format!("PW={SECRET}-env\n").as_bytes(), 0o400);
+        // A hostile peer: it echoes the token it was sent in its status line.
+        let handler: http_server::Handler = std::sync::Arc::new(|head: &str, conn| {
+            let echoed = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let _ = std::io::Write::write_all(
             conn,
             format!(
                 "HTTP/1.1 503 bad token {echoed}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             )
             .as_bytes(),
         );
-    });
-    let (addr, requests) = http_server::tcp("127.0.0.1", handler);
-    let target = format!("http://127.0.0.1:{}/?t=${{TOKEN}}&p=${{PW}}", addr.port());
-    let arg = format!("TOKEN={token}");
-    for mode in modes() {
+        });
+        let (addr, requests) = http_server::tcp("127.0.0.1", handler);
+        let target = format!("http://127.0.0.1:{}/?t=${{TOKEN}}&p=${{PW}}", addr.port());
+        let arg = format!("TOKEN={token}");
         let mut cmd = command(
             mode,
             &[
@@ -474,4 +470,4 @@ fn no_line_vigil_writes_at_any_level_holds_a_value_it_read_nor_does_its_own_envi
         assert!(err.contains("vigil: started 'sh' (pid "), "{mode:?}: {err}");
         assert!(err.contains("?t=${TOKEN}&p=${PW}"), "{mode:?}: {err}");
     }
-}
+);

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::run::{Mode, command, modes};
+use common::run::{Mode, command, modes_test};
 use common::{output_limit, text};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -21,97 +21,82 @@ fn exit_code(mode: Mode, args: &[&str], envs: &[(&str, &str)]) -> (i32, String) 
     (code, text(&out.stderr))
 }
 
-#[test]
-fn passes_the_childs_exit_code() {
-    for mode in modes() {
-        assert_eq!(exit_code(mode, &["true"], &[]).0, 0, "{mode:?}");
-        assert_eq!(
-            exit_code(mode, &["sh", "-c", "exit 3"], &[]).0,
-            3,
-            "{mode:?}"
-        );
-        assert_eq!(
-            exit_code(mode, &["--", "sh", "-c", "exit 255"], &[]).0,
-            255,
-            "{mode:?}"
-        );
-    }
-}
+modes_test!(passes_the_childs_exit_code, |mode| {
+    assert_eq!(exit_code(mode, &["true"], &[]).0, 0, "{mode:?}");
+    assert_eq!(
+        exit_code(mode, &["sh", "-c", "exit 3"], &[]).0,
+        3,
+        "{mode:?}"
+    );
+    assert_eq!(
+        exit_code(mode, &["--", "sh", "-c", "exit 255"], &[]).0,
+        255,
+        "{mode:?}"
+    );
+});
 
-#[test]
-fn a_child_killed_by_a_signal_gives_128_plus_n() {
-    for mode in modes() {
-        assert_eq!(
-            exit_code(mode, &["sh", "-c", "kill -KILL $$"], &[]).0,
-            137,
-            "{mode:?}"
-        );
-        assert_eq!(
-            exit_code(mode, &["sh", "-c", "kill -TERM $$"], &[]).0,
-            143,
-            "{mode:?}"
-        );
-    }
-}
+modes_test!(a_child_killed_by_a_signal_gives_128_plus_n, |mode| {
+    assert_eq!(
+        exit_code(mode, &["sh", "-c", "kill -KILL $$"], &[]).0,
+        137,
+        "{mode:?}"
+    );
+    assert_eq!(
+        exit_code(mode, &["sh", "-c", "kill -TERM $$"], &[]).0,
+        143,
+        "{mode:?}"
+    );
+});
 
-#[test]
-fn program_not_found_is_127_and_named() {
-    for mode in modes() {
-        let (code, err) = exit_code(mode, &["/no/such/program", "x"], &[]);
-        assert_eq!(code, 127, "{mode:?}");
-        assert!(err.contains("/no/such/program"), "{err}");
-        let (code, err) = exit_code(mode, &["no-such-program-anywhere"], &[]);
-        assert_eq!(code, 127, "{mode:?}");
-        assert!(err.contains("no-such-program-anywhere"), "{err}");
-    }
-}
+modes_test!(program_not_found_is_127_and_named, |mode| {
+    let (code, err) = exit_code(mode, &["/no/such/program", "x"], &[]);
+    assert_eq!(code, 127, "{mode:?}");
+    assert!(err.contains("/no/such/program"), "{err}");
+    let (code, err) = exit_code(mode, &["no-such-program-anywhere"], &[]);
+    assert_eq!(code, 127, "{mode:?}");
+    assert!(err.contains("no-such-program-anywhere"), "{err}");
+});
 
-#[test]
-fn program_not_executable_is_126_and_named() {
-    let dir = std::env::temp_dir().join(format!("vigil-noexec-{}", std::process::id()));
+modes_test!(program_not_executable_is_126_and_named, |mode| {
+    let dir = std::env::temp_dir().join(format!("vigil-noexec-{}-{mode:?}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("script");
     std::fs::write(&file, "#!/bin/sh\nexit 0\n").unwrap();
     let path = file.to_str().unwrap();
-    for mode in modes() {
-        let (code, err) = exit_code(mode, &[path], &[]);
-        assert_eq!(code, 126, "{mode:?}");
-        assert!(err.contains(path) && err.starts_with("vigil: "), "{err}");
-    }
+    let (code, err) = exit_code(mode, &[path], &[]);
+    assert_eq!(code, 126, "{mode:?}");
+    assert!(err.contains(path) && err.starts_with("vigil: "), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
-}
+});
 
-#[test]
-fn success_exit_remaps_to_zero() {
-    for mode in modes() {
-        assert_eq!(
-            exit_code(mode, &["-e", "3", "sh", "-c", "exit 3"], &[]).0,
-            0
-        );
-        assert_eq!(
-            exit_code(mode, &["-e", "3", "sh", "-c", "exit 4"], &[]).0,
-            4
-        );
-        assert_eq!(
-            exit_code(
-                mode,
-                &["-e", "4", "--success-exit=143", "sh", "-c", "kill $$"],
-                &[]
-            )
-            .0,
-            0
-        );
-        let env = [("VIGIL_SUCCESS_EXIT", "143,3")];
-        assert_eq!(exit_code(mode, &["sh", "-c", "exit 3"], &env).0, 0);
-        assert_eq!(exit_code(mode, &["sh", "-c", "kill $$"], &env).0, 0);
-        assert_eq!(exit_code(mode, &["sh", "-c", "exit 5"], &env).0, 5);
-        // A flag beats its variable: the list from -e replaces VIGIL_SUCCESS_EXIT.
-        assert_eq!(
-            exit_code(mode, &["-e", "5", "sh", "-c", "exit 3"], &env).0,
-            3
-        );
-    }
-}
+modes_test!(success_exit_remaps_to_zero, |mode| {
+    assert_eq!(
+        exit_code(mode, &["-e", "3", "sh", "-c", "exit 3"], &[]).0,
+        0
+    );
+    assert_eq!(
+        exit_code(mode, &["-e", "3", "sh", "-c", "exit 4"], &[]).0,
+        4
+    );
+    assert_eq!(
+        exit_code(
+            mode,
+            &["-e", "4", "--success-exit=143", "sh", "-c", "kill $$"],
+            &[]
+        )
+        .0,
+        0
+    );
+    let env = [("VIGIL_SUCCESS_EXIT", "143,3")];
+    assert_eq!(exit_code(mode, &["sh", "-c", "exit 3"], &env).0, 0);
+    assert_eq!(exit_code(mode, &["sh", "-c", "kill $$"], &env).0, 0);
+    assert_eq!(exit_code(mode, &["sh", "-c", "exit 5"], &env).0, 5);
+    // A flag beats its variable: the list from -e replaces VIGIL_SUCCESS_EXIT.
+    assert_eq!(
+        exit_code(mode, &["-e", "5", "sh", "-c", "exit 3"], &env).0,
+        3
+    );
+});
 
 #[test]
 fn stdout_is_the_childs_and_logs_go_to_stderr() {
@@ -147,13 +132,13 @@ fn shebangless_script(name: &str) -> std::path::PathBuf {
     file
 }
 
-#[test]
-fn a_script_without_shebang_runs_with_bin_sh_as_tini_static_does() {
-    let file = shebangless_script("noshebang");
-    let path = file.to_str().unwrap();
-    let dir = file.parent().unwrap().to_str().unwrap();
-    let search = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
-    for mode in modes() {
+modes_test!(
+    a_script_without_shebang_runs_with_bin_sh_as_tini_static_does,
+    |mode| {
+        let file = shebangless_script(&format!("noshebang-{mode:?}"));
+        let path = file.to_str().unwrap();
+        let dir = file.parent().unwrap().to_str().unwrap();
+        let search = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
         let out = output_limit(&mut command(mode, &[path, "a", "b"]), LIMIT);
         assert_eq!(
             out.status.code(),
@@ -173,21 +158,21 @@ fn a_script_without_shebang_runs_with_bin_sh_as_tini_static_does() {
             text(&out.stderr)
         );
         assert_eq!(text(&out.stdout), format!("ran {path} x\n"));
+        // The peer: tini-static (Debian's tini package) runs it the same way.
+        let out = output_limit(
+            std::process::Command::new("tini-static").args(["-s", "--", path, "a", "b"]),
+            LIMIT,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(7),
+            "tini-static: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout), format!("ran {path} a b\n"));
+        std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
     }
-    // The peer: tini-static (Debian's tini package) runs it the same way.
-    let out = output_limit(
-        std::process::Command::new("tini-static").args(["-s", "--", path, "a", "b"]),
-        LIMIT,
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(7),
-        "tini-static: {}",
-        text(&out.stderr)
-    );
-    assert_eq!(text(&out.stdout), format!("ran {path} a b\n"));
-    std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
-}
+);
 
 /// Where there is no shell to run it (FROM scratch; here /bin/sh's target is
 /// bound over with /dev/null in a private mount namespace, which needs root),

@@ -5,9 +5,9 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use common::run::{Mode, command, sigrecord, start_cmd};
+use common::run::{Mode, command, modes_test, sigrecord, start_cmd};
 use common::{output_limit, text, vigil};
 
 const T: Duration = Duration::from_secs(15);
@@ -120,12 +120,12 @@ fn quoted(word: &str) -> String {
     format!("'{}'", word.replace('\'', "'\\''"))
 }
 
-#[test]
-fn a_sidecar_first_and_a_restart_later_leave_program_its_cwd_and_fds() {
-    // Sidecars start before PROGRAM: vigil lets go of fds and cwd only once
-    // PROGRAM has them. A restarted PROGRAM enters the same directory again
-    // (vigil itself is in / by then); the other fds went with the first start.
-    for mode in common::run::modes() {
+modes_test!(
+    a_sidecar_first_and_a_restart_later_leave_program_its_cwd_and_fds,
+    |mode| {
+        // Sidecars start before PROGRAM: vigil lets go of fds and cwd only once
+        // PROGRAM has them. A restarted PROGRAM enters the same directory again
+        // (vigil itself is in / by then); the other fds went with the first start.
         let dir = std::env::temp_dir().join(format!("vigil-cwd2-{}-{mode:?}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let report = r#"echo "start $(pwd) $(ls /proc/self/fd | tr '\n' ' ')"
@@ -205,13 +205,13 @@ echo "vigil $(readlink /proc/$PPID/cwd) $(ls /proc/$PPID/fd | tr '\n' ' ')"; exi
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
-}
+);
 
-#[test]
-fn a_restart_whose_directory_is_gone_stops_everything_naming_it() {
-    // PROGRAM removes its own (empty) working directory and fails: the
-    // restart cannot enter it, and that start failure ends vigil with 1.
-    for mode in common::run::modes() {
+modes_test!(
+    a_restart_whose_directory_is_gone_stops_everything_naming_it,
+    |mode| {
+        // PROGRAM removes its own (empty) working directory and fails: the
+        // restart cannot enter it, and that start failure ends vigil with 1.
         let dir = std::env::temp_dir().join(format!("vigil-gone-{}-{mode:?}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut cmd = command(
@@ -243,7 +243,7 @@ fn a_restart_whose_directory_is_gone_stops_everything_naming_it() {
         assert_eq!(out.status.code(), Some(1), "{mode:?}: {stderr}");
         assert!(!dir.exists());
     }
-}
+);
 
 #[test]
 fn pdeathsig_signals_vigil_when_its_parent_dies() {
@@ -286,4 +286,156 @@ fn subreaper_flag_is_accepted() {
         T,
     );
     assert_eq!(out.status.code(), Some(0));
+}
+
+// Fixed in eb14fa8: fds 1 and 2 were closed when vigil started with stdin closed.
+#[test]
+fn started_with_stdin_closed_vigil_keeps_stdout_and_stderr() {
+    let launch = format!("exec <&-; exec {} -vv -- true", vigil().display());
+    let out = output_limit(Command::new("sh").args(["-c", &launch]), T);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("exited with status 0"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Runs vigil with `args` in `mode`, started the way a launcher that
+/// ignores SIGCHLD starts it (the ignored action survives exec).
+/// As PID 1, perl runs inside the namespace and execs vigil there: unshare
+/// itself resets SIGCHLD for the process it forks.
+fn with_sigchld_ignored(mode: Mode, args: &[&str]) -> std::process::Output {
+    let inner = command(Mode::Plain, args);
+    let mut cmd = match mode {
+        Mode::Plain => Command::new("perl"),
+        Mode::Pid1 => {
+            let mut un = Command::new("unshare");
+            un.args(["--pid", "--fork", "--mount-proc", "perl"]);
+            un
+        }
+    };
+    cmd.args(["-e", r#"$SIG{CHLD} = "IGNORE"; exec @ARGV or die"#])
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    output_limit(&mut cmd, T)
+}
+
+// Fixed in f5026d3: SIGCHLD inherited as ignored made the kernel reap the child.
+modes_test!(
+    sigchld_inherited_as_ignored_no_longer_loses_the_childs_status,
+    |mode| {
+        // A launcher that leaves SIGCHLD ignored across exec made the kernel
+        // reap vigil's children itself: vigil waited forever and the status was
+        // lost. vigil resets SIGCHLD for itself...
+        let out = with_sigchld_ignored(mode, &["sh", "-c", "exit 3"]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        // ...and the child still inherits it ignored, as vigil was started
+        // with it (a program run directly: sh resets it for its own children).
+        let out = with_sigchld_ignored(mode, &["grep", "SigIgn", "/proc/self/status"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mode:?}: {}",
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        let ignored = stdout
+            .trim()
+            .strip_prefix("SigIgn:")
+            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+            .unwrap_or_else(|| panic!("{mode:?}: no SigIgn line: {stdout}"));
+        assert_ne!(
+            ignored & 1 << (17 - 1),
+            0,
+            "{mode:?}: the child lost the ignored SIGCHLD: {stdout}"
+        );
+    }
+);
+
+/// Whether `pid` is gone or a zombie.
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit(") ").next().is_some_and(|r| r.starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+// Fixed in bce45ee: --pdeathsig missed a parent that died before the prctl.
+#[test]
+fn a_parent_that_dies_before_the_pdeathsig_prctl_is_noticed() {
+    // The parent exits as soon as vigil's entry point has run (every signal
+    // blocked), before vigil reaches its prctl: the kernel then never sends the
+    // signal, and vigil ran on. It compares getppid() with the parent read at
+    // its entry point and acts as if TERM had come. 50,000 arguments (for `sh
+    // -c`, which ignores them) make vigil's start-up before the prctl long
+    // enough for the parent's exit to land in it, as a loaded machine does: the
+    // old binary missed 20 of 20 rounds here.
+    const LAUNCH: &str = r#"
+import os, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+end = time.monotonic() + 2
+while time.monotonic() < end:
+    try:
+        with open(f"/proc/{p.pid}/status") as f:
+            blk = [l for l in f if l.startswith("SigBlk:")][0].split()[1]
+    except (OSError, IndexError):
+        break
+    if int(blk, 16) & 0xfffbfeff == 0xfffbfeff:
+        break
+    # Already waiting in rt_sigtimedwait (SigBlk reads 0 there): too late
+    # for the race, but the test still checks the signal comes.
+    try:
+        with open(f"/proc/{p.pid}/syscall") as f:
+            if f.read().split()[0] == "128":
+                break
+    except (OSError, IndexError):
+        pass
+print(p.pid, flush=True)
+os._exit(0)
+"#;
+    let mut pids = Vec::new();
+    for _ in 0..20 {
+        let argv = common::vigil_argv();
+        let out = output_limit(
+            Command::new("python3")
+                .args(["-c", LAUNCH])
+                .args(&argv)
+                .args(["-p", "TERM", "--", "sh", "-c", "exec sleep 100", "sh"])
+                .args(std::iter::repeat_n("a", 50_000)),
+            // 20 s, not T: a launch with 50,000 arguments is slow on a
+            // loaded machine.
+            Duration::from_secs(20),
+        );
+        let pid: u32 = text(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("launcher: {}", text(&out.stderr)));
+        pids.push(pid);
+    }
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end && !pids.iter().all(|&p| ended(p)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let missed: Vec<u32> = pids.iter().copied().filter(|&p| !ended(p)).collect();
+    for &p in &missed {
+        // vigil forwards it to its sleep and exits.
+        let _ = Command::new("kill").arg(p.to_string()).status();
+    }
+    assert!(
+        missed.is_empty(),
+        "{} of 20 vigils ran on: {missed:?}",
+        missed.len()
+    );
 }

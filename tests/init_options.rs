@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use common::run::{Mode, command, modes};
+use common::run::{Mode, command, modes_test};
 use common::{output_limit, text, wait_limit};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -167,7 +167,7 @@ fn watch_timeout_zero_is_a_usage_error_not_a_watchdog_that_always_fires() {
 
 #[test]
 fn restart_window_zero_turned_the_restart_budget_off() {
-    // Fixed in "cli: --restart-window 0 and a fault signal as --rewrite FROM are usage errors".
+    // Fixed in 4274cc2: --restart-window 0 and a fault signal as --rewrite FROM are usage errors.
     for window in ["0", "0s", "0ms"] {
         rejected(
             &[
@@ -191,7 +191,7 @@ fn restart_window_zero_turned_the_restart_budget_off() {
 
 #[test]
 fn a_fault_signal_rewrite_was_accepted_but_never_applied() {
-    // Fixed in "cli: --restart-window 0 and a fault signal as --rewrite FROM are usage errors".
+    // Fixed in 4274cc2: --restart-window 0 and a fault signal as --rewrite FROM are usage errors.
     for fault in ["SEGV", "BUS", "FPE", "ILL", "TRAP", "SYS", "11", "SIGSEGV"] {
         let spec = format!("{fault}:TERM");
         rejected(&["-r", &spec], &[], &["--rewrite", "never forwards"]);
@@ -374,72 +374,83 @@ fn all_lines(rx: &Receiver<String>) -> Vec<String> {
 
 // Regression (fixed in the commit that keeps the init twins from the
 // children): the inner vigil read VIGIL_WITH again and started a second sidecar.
-#[test]
-fn a_vigil_under_vigil_started_each_sidecar_twice() {
-    for mode in modes() {
-        let (mut child, rx) = nested(
-            mode,
-            &["sleep", "1.5"],
-            &[("VIGIL_WITH", "side: sleep 7777")],
-        );
-        let lines = all_lines(&rx);
-        let status = wait_limit(&mut child, LIMIT);
-        assert_eq!(status.code(), Some(0), "{mode:?}: {lines:#?}");
-        let started = lines
+modes_test!(a_vigil_under_vigil_started_each_sidecar_twice, |mode| {
+    let (mut child, rx) = nested(
+        mode,
+        &["sleep", "1.5"],
+        &[("VIGIL_WITH", "side: sleep 7777")],
+    );
+    let lines = all_lines(&rx);
+    let status = wait_limit(&mut child, LIMIT);
+    assert_eq!(status.code(), Some(0), "{mode:?}: {lines:#?}");
+    let started = lines
+        .iter()
+        .filter(|l| l.starts_with("vigil: started 'side' (pid "))
+        .count();
+    assert_eq!(started, 1, "{mode:?}: {lines:#?}");
+    assert!(
+        lines
             .iter()
-            .filter(|l| l.starts_with("vigil: started 'side' (pid "))
-            .count();
-        assert_eq!(started, 1, "{mode:?}: {lines:#?}");
-        assert!(
-            lines.iter().any(|l| l
+            .any(|l| l
                 .starts_with("vigil: VIGIL_WITH is vigil's own: not passed on to the children")),
-            "{mode:?}: {lines:#?}"
-        );
-    }
-}
+        "{mode:?}: {lines:#?}"
+    );
+});
 
 // Regression (same fix): the inner vigil held SIGTERM for its own
 // VIGIL_STOP_DELAY too, so the app got it after twice the delay.
-#[test]
-fn a_vigil_under_vigil_held_sigterm_twice() {
-    for mode in modes() {
-        let (mut child, rx) = nested(mode, &["sleep", "30"], &[("VIGIL_STOP_DELAY", "1s")]);
-        // The inner vigil has started sleep: everything runs.
-        let deadline = Instant::now() + LIMIT;
-        let mut before = Vec::new();
-        loop {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .unwrap_or_else(|_| panic!("{mode:?}: sleep never started: {before:#?}"));
-            let done = line.starts_with("vigil: started 'sleep' (pid ");
-            before.push(line);
-            if done {
-                break;
-            }
+modes_test!(a_vigil_under_vigil_held_sigterm_twice, |mode| {
+    let (mut child, rx) = nested(mode, &["sleep", "30"], &[("VIGIL_STOP_DELAY", "1s")]);
+    // The inner vigil has started sleep: everything runs.
+    let deadline = Instant::now() + LIMIT;
+    let mut before = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("{mode:?}: sleep never started: {before:#?}"));
+        let done = line.starts_with("vigil: started 'sleep' (pid ");
+        before.push(line);
+        if done {
+            break;
         }
-        let outer = match mode {
-            Mode::Plain => child.id() as i32,
-            Mode::Pid1 => common::run::namespace_init(child.id() as i32),
-        };
-        let sent = Instant::now();
-        let kill = std::process::Command::new("kill")
-            .args(["-TERM", &outer.to_string()])
-            .status()
-            .expect("run kill");
-        assert!(kill.success());
-        let lines = all_lines(&rx);
-        let status = wait_limit(&mut child, LIMIT);
-        let took = sent.elapsed();
-        let held: Vec<&String> = lines
-            .iter()
-            .filter(|l| l.contains("(--stop-delay)"))
-            .collect();
-        assert_eq!(held.len(), 1, "{mode:?}: {lines:#?}");
-        assert_eq!(status.code(), Some(143), "{mode:?}: {lines:#?}");
-        eprintln!("{mode:?}: TERM to exit {took:?} with a 1s stop delay");
-        assert!(
-            took < Duration::from_millis(1900),
-            "{mode:?}: {took:?}: held twice?"
-        );
     }
+    let outer = match mode {
+        Mode::Plain => child.id() as i32,
+        Mode::Pid1 => common::run::namespace_init(child.id() as i32),
+    };
+    let sent = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &outer.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    let lines = all_lines(&rx);
+    let status = wait_limit(&mut child, LIMIT);
+    let took = sent.elapsed();
+    let held: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("(--stop-delay)"))
+        .collect();
+    assert_eq!(held.len(), 1, "{mode:?}: {lines:#?}");
+    assert_eq!(status.code(), Some(143), "{mode:?}: {lines:#?}");
+    eprintln!("{mode:?}: TERM to exit {took:?} with a 1s stop delay");
+    assert!(
+        took < Duration::from_millis(1900),
+        "{mode:?}: {took:?}: held twice?"
+    );
+});
+
+// Fixed in eb14fa8: a huge duration panicked at Instant + grace.
+#[test]
+fn a_huge_grace_is_a_usage_error_not_a_panic() {
+    let out = output_limit(
+        &mut command(Mode::Plain, &["-t", "18446744073709551615", "true"]),
+        LIMIT,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--grace"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -3,9 +3,11 @@
 
 mod common;
 
+use std::process::Stdio;
 use std::time::Duration;
 
-use common::run::{Mode, modes, sigrecord, start};
+use common::run::{Mode, modes_test, sigrecord, start};
+use common::{vigil_cmd, wait_limit};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -32,72 +34,63 @@ fn vigil_is_pid_1_in_pid1_mode() {
     assert_eq!(common::text(&out.stdout), "1\n");
 }
 
-#[test]
-fn forwards_common_signals_once_each() {
-    for mode in modes() {
-        let args = app(&[], &[]);
-        let mut v = start(mode, &refs(&args), &[]);
-        v.expect("ready", T);
-        for sig in [1, 2, 3, 10, 12, 28, 34, 40, 64] {
-            v.signal(sig);
-            assert_eq!(v.expect("got", T), format!("got {sig}"), "{mode:?}");
-        }
-        v.signal(15);
-        assert_eq!(v.expect("got", T), "got 15");
-        assert_eq!(v.wait(T), 0, "{mode:?}");
-        assert!(v.rest(T).is_empty());
+modes_test!(forwards_common_signals_once_each, |mode| {
+    let args = app(&[], &[]);
+    let mut v = start(mode, &refs(&args), &[]);
+    v.expect("ready", T);
+    for sig in [1, 2, 3, 10, 12, 28, 34, 40, 64] {
+        v.signal(sig);
+        assert_eq!(v.expect("got", T), format!("got {sig}"), "{mode:?}");
     }
-}
+    v.signal(15);
+    assert_eq!(v.expect("got", T), "got 15");
+    assert_eq!(v.wait(T), 0, "{mode:?}");
+    assert!(v.rest(T).is_empty());
+});
 
-#[test]
-fn rewrite_maps_and_drops() {
-    for mode in modes() {
-        let args = app(
-            &[
-                "-r",
-                "USR1:USR2",
-                "--rewrite",
-                "sigwinch:0",
-                "-r",
-                "hup:RTMIN+2",
-            ],
-            &[],
-        );
-        let mut v = start(mode, &refs(&args), &[]);
-        v.expect("ready", T);
-        v.signal(10);
-        assert_eq!(v.expect("got", T), "got 12");
-        v.signal(28); // dropped: the next line must be HUP's rewrite
-        v.signal(1);
-        assert_eq!(v.expect("got", T), "got 36");
-        v.signal(15);
-        assert_eq!(v.expect("got", T), "got 15");
-        assert_eq!(v.wait(T), 0);
-    }
-}
+modes_test!(rewrite_maps_and_drops, |mode| {
+    let args = app(
+        &[
+            "-r",
+            "USR1:USR2",
+            "--rewrite",
+            "sigwinch:0",
+            "-r",
+            "hup:RTMIN+2",
+        ],
+        &[],
+    );
+    let mut v = start(mode, &refs(&args), &[]);
+    v.expect("ready", T);
+    v.signal(10);
+    assert_eq!(v.expect("got", T), "got 12");
+    v.signal(28); // dropped: the next line must be HUP's rewrite
+    v.signal(1);
+    assert_eq!(v.expect("got", T), "got 36");
+    v.signal(15);
+    assert_eq!(v.expect("got", T), "got 15");
+    assert_eq!(v.wait(T), 0);
+});
 
-#[test]
-fn rewrite_from_env_and_term_rewritten_to_quit() {
-    for mode in modes() {
-        let args = app(&[], &[]);
-        let env = [
-            ("VIGIL_REWRITE", "TERM:QUIT, USR2:0"),
-            ("VIGIL_GRACE", "1s"),
-        ];
-        let mut v = start(mode, &refs(&args), &env);
-        v.expect("ready", T);
-        v.signal(12);
-        v.signal(15);
-        assert_eq!(v.expect("got", T), "got 3", "{mode:?}");
-        // TERM still started the shutdown: the grace period ends the child.
-        assert_eq!(v.wait(T), 137, "{mode:?}");
-    }
-}
+modes_test!(rewrite_from_env_and_term_rewritten_to_quit, |mode| {
+    let args = app(&[], &[]);
+    let env = [
+        ("VIGIL_REWRITE", "TERM:QUIT, USR2:0"),
+        ("VIGIL_GRACE", "1s"),
+    ];
+    let mut v = start(mode, &refs(&args), &env);
+    v.expect("ready", T);
+    v.signal(12);
+    v.signal(15);
+    assert_eq!(v.expect("got", T), "got 3", "{mode:?}");
+    // TERM still started the shutdown: the grace period ends the child.
+    assert_eq!(v.wait(T), 137, "{mode:?}");
+});
 
-#[test]
-fn group_mode_reaches_grandchildren_and_plain_mode_does_not() {
-    let helper = sigrecord().display().to_string();
-    for mode in modes() {
+modes_test!(
+    group_mode_reaches_grandchildren_and_plain_mode_does_not,
+    |mode| {
+        let helper = sigrecord().display().to_string();
         // -g: the whole group gets USR1, the grandchild included.
         let script = format!("python3 {helper} & trap 'echo sh-got-usr1' USR1; wait; wait");
         let mut v = start(mode, &["-g", "sh", "-c", &script], &[]);
@@ -126,7 +119,7 @@ fn group_mode_reaches_grandchildren_and_plain_mode_does_not() {
         }
         assert_eq!(v.wait(T), 138, "{mode:?}");
     }
-}
+);
 
 #[test]
 fn group_mode_from_env() {
@@ -145,29 +138,26 @@ fn group_mode_from_env() {
     v.wait(T);
 }
 
-#[test]
-fn a_storm_of_signals_leaves_vigil_responsive() {
-    for mode in modes() {
-        let args = app(&["-g"], &[]);
-        let mut v = start(mode, &refs(&args), &[]);
-        v.expect("ready", T);
-        // 4,000 signals of several kinds, as fast as one process can send them.
-        let script = format!(
-            "for i in $(seq 1000); do kill -USR1 {p}; kill -USR2 {p}; kill -WINCH {p}; kill -RTMIN+1 {p}; done",
-            p = v.pid
-        );
-        let out = common::output_limit(
-            std::process::Command::new("bash").args(["-c", &script]),
-            Duration::from_secs(60),
-        );
-        assert!(out.status.success(), "{}", common::text(&out.stderr));
-        // Queued real-time signals are delivered one by one; the child is alive.
-        v.expect("got 35", T);
-        v.signal(15);
-        v.expect("got 15", T);
-        assert_eq!(v.wait(T), 0, "{mode:?}");
-    }
-}
+modes_test!(a_storm_of_signals_leaves_vigil_responsive, |mode| {
+    let args = app(&["-g"], &[]);
+    let mut v = start(mode, &refs(&args), &[]);
+    v.expect("ready", T);
+    // 4,000 signals of several kinds, as fast as one process can send them.
+    let script = format!(
+        "for i in $(seq 1000); do kill -USR1 {p}; kill -USR2 {p}; kill -WINCH {p}; kill -RTMIN+1 {p}; done",
+        p = v.pid
+    );
+    let out = common::output_limit(
+        std::process::Command::new("bash").args(["-c", &script]),
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    // Queued real-time signals are delivered one by one; the child is alive.
+    v.expect("got 35", T);
+    v.signal(15);
+    v.expect("got 15", T);
+    assert_eq!(v.wait(T), 0, "{mode:?}");
+});
 
 #[test]
 fn sigterm_right_after_start_is_never_lost() {
@@ -208,4 +198,20 @@ fn sigterm_right_after_start_is_never_lost() {
             assert_eq!(code, 143, "round {round} group {group}");
         }
     }
+}
+
+// Fixed in eb14fa8: vigil forwarded its own SIGPIPE.
+#[test]
+fn vigils_own_sigpipe_is_not_forwarded_to_the_child() {
+    // stderr is a pipe whose reader is gone: every log line raises SIGPIPE in
+    // vigil, which once forwarded it and killed the app (exit 141).
+    let mut cmd = vigil_cmd();
+    cmd.args(["-vv", "sh", "-c", "sleep 0.5; exit 0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn vigil");
+    drop(child.stderr.take());
+    let status = wait_limit(&mut child, T);
+    assert_eq!(status.code(), Some(0));
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::run::{Mode, command, modes, sigrecord, start};
+use common::run::{Mode, command, modes_test, sigrecord, start};
 use common::{output_limit, text, vigil};
 
 const T: Duration = Duration::from_secs(15);
@@ -102,31 +102,28 @@ fn field<'a>(out: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {name} in {out:?}"))
 }
 
-#[test]
-fn user_65534_65534_by_number_flag_short_flag_and_env() {
-    for mode in modes() {
-        for (args, env) in [
-            (vec!["--user", "65534:65534"], vec![]),
-            (vec!["-u", "65534:65534"], vec![]),
-            (vec![], vec![("VIGIL_USER", "65534:65534")]),
-        ] {
-            let mut all = args.clone();
-            all.extend(["sh", "-c", SHOW]);
-            let out = output_limit(&mut command_env(mode, &all, &env), T);
-            let so = text(&out.stdout);
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{mode:?} {args:?}: {}",
-                text(&out.stderr)
-            );
-            assert_eq!(field(&so, "Uid:"), "65534\t65534\t65534\t65534", "{so}");
-            assert_eq!(field(&so, "Gid:"), "65534\t65534\t65534\t65534", "{so}");
-            assert_eq!(field(&so, "Groups:"), "65534", "{so}");
-            assert_eq!(field(&so, "NoNewPrivs:"), "0", "{so}");
-        }
+modes_test!(user_65534_65534_by_number_flag_short_flag_and_env, |mode| {
+    for (args, env) in [
+        (vec!["--user", "65534:65534"], vec![]),
+        (vec!["-u", "65534:65534"], vec![]),
+        (vec![], vec![("VIGIL_USER", "65534:65534")]),
+    ] {
+        let mut all = args.clone();
+        all.extend(["sh", "-c", SHOW]);
+        let out = output_limit(&mut command_env(mode, &all, &env), T);
+        let so = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mode:?} {args:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(field(&so, "Uid:"), "65534\t65534\t65534\t65534", "{so}");
+        assert_eq!(field(&so, "Gid:"), "65534\t65534\t65534\t65534", "{so}");
+        assert_eq!(field(&so, "Groups:"), "65534", "{so}");
+        assert_eq!(field(&so, "NoNewPrivs:"), "0", "{so}");
     }
-}
+});
 
 fn command_env(mode: Mode, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = command(mode, args);
@@ -134,56 +131,50 @@ fn command_env(mode: Mode, args: &[&str], env: &[(&str, &str)]) -> Command {
     cmd
 }
 
-#[test]
-fn user_nobody_by_name_gets_its_group_and_home() {
-    for mode in modes() {
-        let out = run_with_etc(mode, &["--user", "nobody", "sh", "-c", SHOW], &[]);
-        let so = text(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{mode:?}: {}",
-            text(&out.stderr)
-        );
-        assert_eq!(field(&so, "Uid:"), "65534\t65534\t65534\t65534", "{so}");
-        assert_eq!(field(&so, "Gid:"), "65534\t65534\t65534\t65534", "{so}");
-        assert_eq!(field(&so, "Groups:"), "65534", "{so}");
-        assert_eq!(field(&so, "HOME="), "/nonexistent", "{so}");
-    }
-}
+modes_test!(user_nobody_by_name_gets_its_group_and_home, |mode| {
+    let out = run_with_etc(mode, &["--user", "nobody", "sh", "-c", SHOW], &[]);
+    let so = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{mode:?}: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(field(&so, "Uid:"), "65534\t65534\t65534\t65534", "{so}");
+    assert_eq!(field(&so, "Gid:"), "65534\t65534\t65534\t65534", "{so}");
+    assert_eq!(field(&so, "Groups:"), "65534", "{so}");
+    assert_eq!(field(&so, "HOME="), "/nonexistent", "{so}");
+});
 
-#[test]
-fn supplementary_groups_come_from_the_group_file() {
-    for mode in modes() {
-        let out = run_with_etc(mode, &["--user", "alice", "sh", "-c", SHOW], &[]);
-        let so = text(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{mode:?}: {}",
-            text(&out.stderr)
-        );
-        assert_eq!(field(&so, "Uid:"), "1234\t1234\t1234\t1234", "{so}");
-        assert_eq!(field(&so, "Gid:"), "1234\t1234\t1234\t1234", "{so}");
-        assert_eq!(field(&so, "Groups:"), "1234 4321 5555 7777", "{so}");
-        assert_eq!(field(&so, "HOME="), "/home/alice", "{so}");
-        // An explicit group by name becomes the primary group.
-        let out = run_with_etc(mode, &["--user", "alice:extra", "sh", "-c", SHOW], &[]);
-        let so = text(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{mode:?}: {}",
-            text(&out.stderr)
-        );
-        assert_eq!(field(&so, "Gid:"), "4321\t4321\t4321\t4321", "{so}");
-    }
-}
+modes_test!(supplementary_groups_come_from_the_group_file, |mode| {
+    let out = run_with_etc(mode, &["--user", "alice", "sh", "-c", SHOW], &[]);
+    let so = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{mode:?}: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(field(&so, "Uid:"), "1234\t1234\t1234\t1234", "{so}");
+    assert_eq!(field(&so, "Gid:"), "1234\t1234\t1234\t1234", "{so}");
+    assert_eq!(field(&so, "Groups:"), "1234 4321 5555 7777", "{so}");
+    assert_eq!(field(&so, "HOME="), "/home/alice", "{so}");
+    // An explicit group by name becomes the primary group.
+    let out = run_with_etc(mode, &["--user", "alice:extra", "sh", "-c", SHOW], &[]);
+    let so = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{mode:?}: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(field(&so, "Gid:"), "4321\t4321\t4321\t4321", "{so}");
+});
 
-#[test]
-fn an_explicit_group_kept_the_users_supplementary_groups() {
-    // Fixed in "init/user: with --user USER:GROUP the group is the only one; ...".
-    for mode in modes() {
+modes_test!(
+    an_explicit_group_kept_the_users_supplementary_groups,
+    |mode| {
+        // Fixed in e197f93: with --user USER:GROUP the group is the only one.
         for spec in ["alice:extra", "alice:4321", "1234:extra"] {
             let out = run_with_etc(mode, &["--user", spec, "sh", "-c", SHOW], &[]);
             let so = text(&out.stdout);
@@ -198,36 +189,16 @@ fn an_explicit_group_kept_the_users_supplementary_groups() {
             assert_eq!(field(&so, "Groups:"), "4321", "{mode:?} {spec}: {so}");
         }
     }
-}
+);
 
-#[test]
-fn a_uid_without_a_passwd_entry_kept_vigils_home() {
-    // Fixed in "init/user: ...; a uid without a passwd entry gets HOME=/ ...".
-    for mode in modes() {
-        for spec in ["4242", "4242:4242"] {
-            let out = run_with_etc(
-                mode,
-                &["--user", spec, "sh", "-c", SHOW],
-                &[("HOME", "/root")],
-            );
-            let so = text(&out.stdout);
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{mode:?}: {}",
-                text(&out.stderr)
-            );
-            assert_eq!(field(&so, "Uid:"), "4242\t4242\t4242\t4242", "{so}");
-            assert_eq!(field(&so, "HOME="), "/", "{mode:?} {spec}: {so}");
-        }
-    }
-}
-
-#[test]
-fn a_latin1_gecos_hid_the_user() {
-    // Fixed in "sys/fs, init/user, probe/resolve: /etc lines split as bytes ...".
-    for mode in modes() {
-        let out = run_with_etc(mode, &["--user", "bea", "sh", "-c", SHOW], &[]);
+modes_test!(a_uid_without_a_passwd_entry_kept_vigils_home, |mode| {
+    // Fixed in e197f93: a uid without a passwd entry gets HOME=/.
+    for spec in ["4242", "4242:4242"] {
+        let out = run_with_etc(
+            mode,
+            &["--user", spec, "sh", "-c", SHOW],
+            &[("HOME", "/root")],
+        );
         let so = text(&out.stdout);
         assert_eq!(
             out.status.code(),
@@ -235,26 +206,37 @@ fn a_latin1_gecos_hid_the_user() {
             "{mode:?}: {}",
             text(&out.stderr)
         );
-        assert_eq!(field(&so, "Uid:"), "1236\t1236\t1236\t1236", "{so}");
-        assert_eq!(field(&so, "HOME="), "/home/bea", "{so}");
+        assert_eq!(field(&so, "Uid:"), "4242\t4242\t4242\t4242", "{so}");
+        assert_eq!(field(&so, "HOME="), "/", "{mode:?} {spec}: {so}");
     }
-}
+});
 
-#[test]
-fn an_unknown_user_fails_closed_naming_the_user() {
-    for mode in modes() {
-        for spec in ["mallory", "alice:nogroupnamedthis"] {
-            let out = run_with_etc(mode, &["--user", spec, "sh", "-c", "echo started"], &[]);
-            let err = text(&out.stderr);
-            assert_eq!(out.status.code(), Some(1), "{mode:?} {spec}: {err}");
-            assert!(err.starts_with("vigil: ") && err.contains(spec), "{err}");
-            assert!(
-                !text(&out.stdout).contains("started"),
-                "{mode:?}: the child ran"
-            );
-        }
+modes_test!(a_latin1_gecos_hid_the_user, |mode| {
+    // Fixed in 0bbbdd6: /etc lines split as bytes.
+    let out = run_with_etc(mode, &["--user", "bea", "sh", "-c", SHOW], &[]);
+    let so = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{mode:?}: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(field(&so, "Uid:"), "1236\t1236\t1236\t1236", "{so}");
+    assert_eq!(field(&so, "HOME="), "/home/bea", "{so}");
+});
+
+modes_test!(an_unknown_user_fails_closed_naming_the_user, |mode| {
+    for spec in ["mallory", "alice:nogroupnamedthis"] {
+        let out = run_with_etc(mode, &["--user", spec, "sh", "-c", "echo started"], &[]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{mode:?} {spec}: {err}");
+        assert!(err.starts_with("vigil: ") && err.contains(spec), "{err}");
+        assert!(
+            !text(&out.stdout).contains("started"),
+            "{mode:?}: the child ran"
+        );
     }
-}
+});
 
 #[test]
 fn a_failing_privilege_drop_fails_closed_naming_the_user() {
@@ -282,56 +264,50 @@ fn a_failing_privilege_drop_fails_closed_naming_the_user() {
     assert!(!text(&out.stdout).contains("started"), "the child ran");
 }
 
-#[test]
-fn no_new_privs_shows_in_the_childs_status() {
-    for mode in modes() {
-        for (args, env) in [
-            (vec!["--no-new-privs"], vec![]),
-            (vec![], vec![("VIGIL_NO_NEW_PRIVS", "yes")]),
-            (vec!["--no-new-privs", "-u", "65534"], vec![]),
-        ] {
-            let mut all = args.clone();
-            all.extend(["sh", "-c", SHOW]);
-            let out = output_limit(&mut command_env(mode, &all, &env), T);
-            let so = text(&out.stdout);
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{mode:?}: {}",
-                text(&out.stderr)
-            );
-            assert_eq!(field(&so, "NoNewPrivs:"), "1", "{mode:?} {args:?}: {so}");
-        }
-    }
-}
-
-#[test]
-fn vigil_keeps_root_while_the_child_runs_as_nobody() {
-    for mode in modes() {
-        let h = sigrecord().display().to_string();
-        let mut v = start(mode, &["--user", "65534:65534", "python3", &h], &[]);
-        let ready = v.expect("ready", T);
-        let child: i32 = ready[6..].trim().parse().expect("child pid");
-        assert_eq!(v.status_field("Uid"), 0, "{mode:?}: vigil dropped root");
-        let child_pid = if mode == Mode::Pid1 {
-            // The helper's pid is from inside the namespace: find it as vigil's child.
-            let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", v.pid))
-                .expect("children");
-            children
-                .split_whitespace()
-                .next()
-                .expect("a child")
-                .parse()
-                .expect("pid")
-        } else {
-            child
-        };
+modes_test!(no_new_privs_shows_in_the_childs_status, |mode| {
+    for (args, env) in [
+        (vec!["--no-new-privs"], vec![]),
+        (vec![], vec![("VIGIL_NO_NEW_PRIVS", "yes")]),
+        (vec!["--no-new-privs", "-u", "65534"], vec![]),
+    ] {
+        let mut all = args.clone();
+        all.extend(["sh", "-c", SHOW]);
+        let out = output_limit(&mut command_env(mode, &all, &env), T);
+        let so = text(&out.stdout);
         assert_eq!(
-            common::run::proc_status_field(child_pid, "Uid"),
-            65534,
-            "{mode:?}: the child is not nobody"
+            out.status.code(),
+            Some(0),
+            "{mode:?}: {}",
+            text(&out.stderr)
         );
-        v.signal(15);
-        assert_eq!(v.wait(T), 0);
+        assert_eq!(field(&so, "NoNewPrivs:"), "1", "{mode:?} {args:?}: {so}");
     }
-}
+});
+
+modes_test!(vigil_keeps_root_while_the_child_runs_as_nobody, |mode| {
+    let h = sigrecord().display().to_string();
+    let mut v = start(mode, &["--user", "65534:65534", "python3", &h], &[]);
+    let ready = v.expect("ready", T);
+    let child: i32 = ready[6..].trim().parse().expect("child pid");
+    assert_eq!(v.status_field("Uid"), 0, "{mode:?}: vigil dropped root");
+    let child_pid = if mode == Mode::Pid1 {
+        // The helper's pid is from inside the namespace: find it as vigil's child.
+        let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", v.pid))
+            .expect("children");
+        children
+            .split_whitespace()
+            .next()
+            .expect("a child")
+            .parse()
+            .expect("pid")
+    } else {
+        child
+    };
+    assert_eq!(
+        common::run::proc_status_field(child_pid, "Uid"),
+        65534,
+        "{mode:?}: the child is not nobody"
+    );
+    v.signal(15);
+    assert_eq!(v.wait(T), 0);
+});

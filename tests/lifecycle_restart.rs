@@ -11,8 +11,8 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-use common::run::{Mode, command, modes};
-use lifecycle::{Leftovers, app, free_port, get, tag};
+use common::run::{Mode, command, modes_test};
+use lifecycle::{Leftovers, app, free_port, get, python, tag};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -146,9 +146,9 @@ fn logged(lines: &[Line], what: &str) -> usize {
         .count()
 }
 
-#[test]
-fn backoff_is_500ms_1s_2s_and_the_spent_budget_exits_with_the_last_status() {
-    for mode in modes() {
+modes_test!(
+    backoff_is_500ms_1s_2s_and_the_spent_budget_exits_with_the_last_status,
+    |mode| {
         let mut v = run(
             mode,
             &[
@@ -202,102 +202,95 @@ fn backoff_is_500ms_1s_2s_and_the_spent_budget_exits_with_the_last_status() {
         );
         assert_eq!(count(&lines, "start"), 4, "{mode:?}: {lines:?}");
     }
-}
+);
 
-#[test]
-fn on_failure_leaves_an_exit_0_down_and_vigil_exits_0() {
-    for mode in modes() {
-        let mut v = run(
-            mode,
-            &["--restart", "on-failure", "sh", "-c", "echo start; exit 0"],
-        );
-        let (code, lines) = v.exit();
-        assert_eq!(code, 0, "{mode:?}");
-        assert_eq!(count(&lines, "start"), 1, "{mode:?}: {lines:?}");
-        assert_eq!(
-            logged(&lines, "not restarted (--restart on-failure)"),
-            0,
-            "info, not warn"
-        );
-    }
-}
+modes_test!(on_failure_leaves_an_exit_0_down_and_vigil_exits_0, |mode| {
+    let mut v = run(
+        mode,
+        &["--restart", "on-failure", "sh", "-c", "echo start; exit 0"],
+    );
+    let (code, lines) = v.exit();
+    assert_eq!(code, 0, "{mode:?}");
+    assert_eq!(count(&lines, "start"), 1, "{mode:?}: {lines:?}");
+    assert_eq!(
+        logged(&lines, "not restarted (--restart on-failure)"),
+        0,
+        "info, not warn"
+    );
+});
 
-#[test]
-fn always_restarts_an_exit_0_and_no_never_restarts() {
-    for mode in modes() {
-        let mut v = run(
-            mode,
-            &[
-                "--restart",
-                "always",
-                "--max-restarts",
-                "1",
-                "sh",
-                "-c",
-                "echo start; exit 0",
-            ],
-        );
-        let (code, lines) = v.exit();
-        assert_eq!(
-            (code, count(&lines, "start")),
-            (0, 2),
-            "{mode:?}: {lines:?}"
-        );
-        let mut v = run(mode, &["sh", "-c", "echo start; exit 4"]);
-        let (code, lines) = v.exit();
-        assert_eq!(
-            (code, count(&lines, "start")),
-            (4, 1),
-            "{mode:?}: {lines:?}"
-        );
-        // The twins.
-        let mut cmd = command(mode, &["sh", "-c", "echo start; exit 0"]);
-        cmd.envs([("VIGIL_RESTART", "always"), ("VIGIL_MAX_RESTARTS", "2")]);
-        let out = common::output_limit(&mut cmd, T);
-        assert_eq!(out.status.code(), Some(0), "{mode:?}");
-        assert_eq!(
-            common::text(&out.stdout).matches("start").count(),
-            3,
-            "{mode:?}"
-        );
-    }
-}
+modes_test!(always_restarts_an_exit_0_and_no_never_restarts, |mode| {
+    let mut v = run(
+        mode,
+        &[
+            "--restart",
+            "always",
+            "--max-restarts",
+            "1",
+            "sh",
+            "-c",
+            "echo start; exit 0",
+        ],
+    );
+    let (code, lines) = v.exit();
+    assert_eq!(
+        (code, count(&lines, "start")),
+        (0, 2),
+        "{mode:?}: {lines:?}"
+    );
+    let mut v = run(mode, &["sh", "-c", "echo start; exit 4"]);
+    let (code, lines) = v.exit();
+    assert_eq!(
+        (code, count(&lines, "start")),
+        (4, 1),
+        "{mode:?}: {lines:?}"
+    );
+    // The twins.
+    let mut cmd = command(mode, &["sh", "-c", "echo start; exit 0"]);
+    cmd.envs([("VIGIL_RESTART", "always"), ("VIGIL_MAX_RESTARTS", "2")]);
+    let out = common::output_limit(&mut cmd, T);
+    assert_eq!(out.status.code(), Some(0), "{mode:?}");
+    assert_eq!(
+        common::text(&out.stdout).matches("start").count(),
+        3,
+        "{mode:?}"
+    );
+});
 
-#[test]
-fn term_during_backoff_shuts_down_at_once() {
-    for mode in modes() {
-        let mut v = run(
-            mode,
-            &[
-                "--restart",
-                "always",
-                "--stop-delay",
-                "5s",
-                "sh",
-                "-c",
-                "echo start; exit 1",
-            ],
-        );
-        v.expect("restart 1/5 in 500ms");
-        let sent = Instant::now();
-        v.signal(libc::SIGTERM);
-        let (code, lines) = v.exit();
-        assert!(
-            sent.elapsed() < Duration::from_millis(400),
-            "{mode:?}: {:?}",
-            sent.elapsed()
-        );
-        assert_eq!(code, 143, "{mode:?}");
-        assert_eq!(count(&lines, "start"), 1, "{mode:?}: no restart: {lines:?}");
-    }
-}
+modes_test!(term_during_backoff_shuts_down_at_once, |mode| {
+    let mut v = run(
+        mode,
+        &[
+            "--restart",
+            "always",
+            "--stop-delay",
+            "5s",
+            "sh",
+            "-c",
+            "echo start; exit 1",
+        ],
+    );
+    v.expect("restart 1/5 in 500ms");
+    let sent = Instant::now();
+    v.signal(libc::SIGTERM);
+    let (code, lines) = v.exit();
+    assert!(
+        sent.elapsed() < Duration::from_millis(400),
+        "{mode:?}: {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(code, 143, "{mode:?}");
+    assert_eq!(count(&lines, "start"), 1, "{mode:?}: no restart: {lines:?}");
+});
 
-#[test]
-fn a_sidecar_restarts_on_its_own_counter_and_its_spent_budget_stops_everything() {
-    for mode in modes() {
-        let tag = tag("a_sidecar_restarts");
+modes_test!(
+    a_sidecar_restarts_on_its_own_counter_and_its_spent_budget_stops_everything,
+    |mode| {
+        let tag = tag(&format!("a_sidecar_restarts-{mode:?}"));
         let _leftovers = Leftovers(tag.clone());
-        let a = app();
+        // The interpreter itself, not a pyenv shim: the app must be ready
+        // within the sidecar's 500 ms backoff to see the stop's SIGTERM.
+        let (a, py) = (app(), python());
         let mut v = run(
             mode,
             &[
@@ -307,7 +300,7 @@ fn a_sidecar_restarts_on_its_own_counter_and_its_spent_budget_stops_everything()
                 "1",
                 "--with",
                 "sh -c 'echo side; exit 5'",
-                "python3",
+                &py,
                 &a,
                 &tag,
             ],
@@ -333,18 +326,21 @@ fn a_sidecar_restarts_on_its_own_counter_and_its_spent_budget_stops_everything()
             "{mode:?}: PROGRAM never restarted"
         );
     }
-}
+);
 
-#[test]
-fn on_unhealthy_restart_restarts_a_real_http_app_that_turns_unhealthy_then_healthy() {
-    for mode in modes() {
-        let tag = tag("on_unhealthy_restart");
+modes_test!(
+    on_unhealthy_restart_restarts_a_real_http_app_that_turns_unhealthy_then_healthy,
+    |mode| {
+        let tag = tag(&format!("on_unhealthy_restart-{mode:?}"));
         let _leftovers = Leftovers(tag.clone());
         let port = free_port();
         let flag =
             std::env::temp_dir().join(format!("vigil-unhealthy-{}-{mode:?}", std::process::id()));
         let _ = std::fs::remove_file(&flag);
         let (a, url) = (app(), format!("http://127.0.0.1:{port}/health"));
+        // The interpreter itself, not a pyenv shim: the app must serve within
+        // the start period.
+        let py = python();
         let (p, u) = (
             format!("--port={port}"),
             format!("--unhealthy-if={}", flag.display()),
@@ -362,7 +358,7 @@ fn on_unhealthy_restart_restarts_a_real_http_app_that_turns_unhealthy_then_healt
                 "restart",
                 "-t",
                 "2s",
-                "python3",
+                &py,
                 &a,
                 &tag,
                 &p,
@@ -422,74 +418,71 @@ fn on_unhealthy_restart_restarts_a_real_http_app_that_turns_unhealthy_then_healt
             "{mode:?}: {lines:?}"
         );
     }
-}
+);
 
-#[test]
-fn a_success_exit_code_was_restarted_by_on_failure() {
-    // Fixed in "init: -e CODE counts as success for the restart rules and the final status ...".
-    for mode in modes() {
-        // on-failure: exit 3 under -e 3 is a success, never restarted.
-        let mut v = run(
-            mode,
-            &[
-                "-e",
-                "3",
-                "--restart",
-                "on-failure",
-                "--max-restarts",
-                "1",
-                "sh",
-                "-c",
-                "echo start; exit 3",
-            ],
-        );
-        let (code, lines) = v.exit();
-        assert_eq!(
-            (code, count(&lines, "start")),
-            (0, 1),
-            "{mode:?}: {lines:?}"
-        );
-        // always: restarted, and the spent budget's last status is folded too.
-        let mut v = run(
-            mode,
-            &[
-                "-e",
-                "3",
-                "--restart",
-                "always",
-                "--max-restarts",
-                "1",
-                "sh",
-                "-c",
-                "echo start; exit 3",
-            ],
-        );
-        let (code, lines) = v.exit();
-        assert_eq!(
-            (code, count(&lines, "start")),
-            (0, 2),
-            "{mode:?}: {lines:?}"
-        );
-        // Any other status still fails.
-        let mut v = run(
-            mode,
-            &[
-                "-e",
-                "3",
-                "--restart",
-                "on-failure",
-                "--max-restarts",
-                "1",
-                "sh",
-                "-c",
-                "echo start; exit 4",
-            ],
-        );
-        let (code, lines) = v.exit();
-        assert_eq!(
-            (code, count(&lines, "start")),
-            (4, 2),
-            "{mode:?}: {lines:?}"
-        );
-    }
-}
+modes_test!(a_success_exit_code_was_restarted_by_on_failure, |mode| {
+    // Fixed in f52a704: -e CODE counts as success for the restart rules and the final status.
+    // on-failure: exit 3 under -e 3 is a success, never restarted.
+    let mut v = run(
+        mode,
+        &[
+            "-e",
+            "3",
+            "--restart",
+            "on-failure",
+            "--max-restarts",
+            "1",
+            "sh",
+            "-c",
+            "echo start; exit 3",
+        ],
+    );
+    let (code, lines) = v.exit();
+    assert_eq!(
+        (code, count(&lines, "start")),
+        (0, 1),
+        "{mode:?}: {lines:?}"
+    );
+    // always: restarted, and the spent budget's last status is folded too.
+    let mut v = run(
+        mode,
+        &[
+            "-e",
+            "3",
+            "--restart",
+            "always",
+            "--max-restarts",
+            "1",
+            "sh",
+            "-c",
+            "echo start; exit 3",
+        ],
+    );
+    let (code, lines) = v.exit();
+    assert_eq!(
+        (code, count(&lines, "start")),
+        (0, 2),
+        "{mode:?}: {lines:?}"
+    );
+    // Any other status still fails.
+    let mut v = run(
+        mode,
+        &[
+            "-e",
+            "3",
+            "--restart",
+            "on-failure",
+            "--max-restarts",
+            "1",
+            "sh",
+            "-c",
+            "echo start; exit 4",
+        ],
+    );
+    let (code, lines) = v.exit();
+    assert_eq!(
+        (code, count(&lines, "start")),
+        (4, 2),
+        "{mode:?}: {lines:?}"
+    );
+});

@@ -7,7 +7,7 @@ mod lifecycle;
 
 use std::time::{Duration, Instant};
 
-use common::run::{Mode, modes, start};
+use common::run::{Mode, modes_test, start};
 use lifecycle::{Leftovers, alive, app, cmdline, free_port, get, python, tag};
 
 const T: Duration = Duration::from_secs(20);
@@ -38,11 +38,13 @@ fn host_pid(mode: Mode, line: &str, tag: &str, marker: &str) -> i32 {
     found[0]
 }
 
-#[test]
-fn two_servers_run_and_the_sidecars_cmdline_is_exactly_its_words() {
-    let tag = tag("two_servers_run_and_the_sidecars_cmdline_is_exactly_its_words");
-    let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
+modes_test!(
+    two_servers_run_and_the_sidecars_cmdline_is_exactly_its_words,
+    |mode| {
+        let tag = tag(&format!(
+            "two_servers_run_and_the_sidecars_cmdline_is_exactly_its_words-{mode:?}"
+        ));
+        let _leftovers = Leftovers(tag.clone());
         let (main_port, side_port) = (free_port(), free_port());
         let (a, py) = (app(), python());
         let with = format!(
@@ -86,33 +88,32 @@ fn two_servers_run_and_the_sidecars_cmdline_is_exactly_its_words() {
         v.signal(libc::SIGTERM);
         assert_eq!(v.wait(T), 0, "{mode:?}");
     }
-}
+);
 
-#[test]
-fn program_gets_term_before_the_sidecar() {
-    let tag = tag("program_gets_term_before_the_sidecar");
+modes_test!(program_gets_term_before_the_sidecar, |mode| {
+    let tag = tag(&format!("program_gets_term_before_the_sidecar-{mode:?}"));
     let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
-        let (a, py) = (app(), python());
-        let with = format!("{py} {a} {tag} --name=side");
-        let mut v = start(
-            mode,
-            &["--with", &with, "python3", &a, &tag, "--name=main"],
-            &[],
-        );
-        v.expect_each(&["side ready", "main ready"], T);
-        v.signal(libc::SIGTERM);
-        v.expect("main got 15", T);
-        v.expect("side got 15", T);
-        assert_eq!(v.wait(T), 0, "{mode:?}");
-    }
-}
+    let (a, py) = (app(), python());
+    let with = format!("{py} {a} {tag} --name=side");
+    let mut v = start(
+        mode,
+        &["--with", &with, "python3", &a, &tag, "--name=main"],
+        &[],
+    );
+    v.expect_each(&["side ready", "main ready"], T);
+    v.signal(libc::SIGTERM);
+    v.expect("main got 15", T);
+    v.expect("side got 15", T);
+    assert_eq!(v.wait(T), 0, "{mode:?}");
+});
 
-#[test]
-fn the_sidecars_get_term_at_half_grace_when_program_outlives_it() {
-    let tag = tag("the_sidecars_get_term_at_half_grace_when_program_outlives_it");
-    let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
+modes_test!(
+    the_sidecars_get_term_at_half_grace_when_program_outlives_it,
+    |mode| {
+        let tag = tag(&format!(
+            "the_sidecars_get_term_at_half_grace_when_program_outlives_it-{mode:?}"
+        ));
+        let _leftovers = Leftovers(tag.clone());
         let (a, py) = (app(), python());
         let with = format!("{py} {a} {tag} --name=side");
         let mut v = start(
@@ -142,13 +143,15 @@ fn the_sidecars_get_term_at_half_grace_when_program_outlives_it() {
         // PROGRAM ignores TERM: SIGKILL at the grace limit.
         assert_eq!(v.wait(T), 137, "{mode:?}");
     }
-}
+);
 
-#[test]
-fn a_sidecar_that_ignores_term_is_killed_at_the_grace_limit() {
-    let tag = tag("a_sidecar_that_ignores_term_is_killed_at_the_grace_limit");
-    let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
+modes_test!(
+    a_sidecar_that_ignores_term_is_killed_at_the_grace_limit,
+    |mode| {
+        let tag = tag(&format!(
+            "a_sidecar_that_ignores_term_is_killed_at_the_grace_limit-{mode:?}"
+        ));
+        let _leftovers = Leftovers(tag.clone());
         let (a, py) = (app(), python());
         let with = format!("{py} {a} {tag} --name=side --ignore-term");
         let mut v = start(
@@ -178,38 +181,39 @@ fn a_sidecar_that_ignores_term_is_killed_at_the_grace_limit() {
         );
         assert!(!alive(pid), "{mode:?}: the sidecar survived");
     }
-}
+);
 
-#[test]
-fn a_failing_sidecars_status_is_vigils() {
-    let tag = tag("a_failing_sidecars_status_is_vigils");
+modes_test!(a_failing_sidecars_status_is_vigils, |mode| {
+    let tag = tag(&format!("a_failing_sidecars_status_is_vigils-{mode:?}"));
     let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
-        for via_env in [false, true] {
-            let (a, py) = (app(), python());
-            let with = format!("{py} {a} {tag} --name=side --exit=7 --after=0.5");
-            let mut args = vec![];
-            let mut envs = vec![];
-            let lines = format!("\n{with}\n");
-            if via_env {
-                envs.push(("VIGIL_WITH", lines.as_str()));
-            } else {
-                args.extend(["--with", &with]);
-            }
-            args.extend(["python3", &a, &tag, "--name=main"]);
-            let mut v = start(mode, &args, &envs);
-            v.expect("main ready", T);
-            v.expect("main got 15", T);
-            assert_eq!(v.wait(T), 7, "{mode:?} env={via_env}");
+    for via_env in [false, true] {
+        let (a, py) = (app(), python());
+        let with = format!("{py} {a} {tag} --name=side --exit=7 --after=0.5");
+        let mut args = vec![];
+        let mut envs = vec![];
+        let lines = format!("\n{with}\n");
+        if via_env {
+            envs.push(("VIGIL_WITH", lines.as_str()));
+        } else {
+            args.extend(["--with", &with]);
         }
+        // The interpreter itself, not a pyenv shim: main must be ready
+        // before the sidecar exits, 0.5 s after its own start.
+        args.extend([py.as_str(), &a, &tag, "--name=main"]);
+        let mut v = start(mode, &args, &envs);
+        v.expect("main ready", T);
+        v.expect("main got 15", T);
+        assert_eq!(v.wait(T), 7, "{mode:?} env={via_env}");
     }
-}
+});
 
-#[test]
-fn a_sidecar_that_cannot_run_is_a_start_up_failure_naming_it() {
-    let tag = tag("a_sidecar_that_cannot_run_is_a_start_up_failure_naming_it");
-    let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
+modes_test!(
+    a_sidecar_that_cannot_run_is_a_start_up_failure_naming_it,
+    |mode| {
+        let tag = tag(&format!(
+            "a_sidecar_that_cannot_run_is_a_start_up_failure_naming_it-{mode:?}"
+        ));
+        let _leftovers = Leftovers(tag.clone());
         let (a, py) = (app(), python());
         let with = format!("{py} {a} {tag} --name=first");
         let mut cmd = common::run::command(
@@ -237,7 +241,7 @@ fn a_sidecar_that_cannot_run_is_a_start_up_failure_naming_it() {
             "{mode:?}: PROGRAM started: {stdout}"
         );
     }
-}
+);
 
 #[test]
 fn a_bad_with_is_a_usage_error_naming_option_and_value() {

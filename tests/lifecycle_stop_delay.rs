@@ -7,16 +7,18 @@ mod lifecycle;
 
 use std::time::{Duration, Instant};
 
-use common::run::{modes, start};
+use common::run::{modes_test, start};
 use lifecycle::{Leftovers, app, free_port, get, tag};
 
 const T: Duration = Duration::from_secs(20);
 
-#[test]
-fn the_app_keeps_answering_during_the_delay_and_gets_term_on_time() {
-    let tag = tag("the_app_keeps_answering_during_the_delay_and_gets_term_on_time");
-    let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
+modes_test!(
+    the_app_keeps_answering_during_the_delay_and_gets_term_on_time,
+    |mode| {
+        let tag = tag(&format!(
+            "the_app_keeps_answering_during_the_delay_and_gets_term_on_time-{mode:?}"
+        ));
+        let _leftovers = Leftovers(tag.clone());
         for via_env in [false, true] {
             let port = free_port();
             let (a, p) = (app(), format!("--port={port}"));
@@ -56,81 +58,76 @@ fn the_app_keeps_answering_during_the_delay_and_gets_term_on_time() {
             assert_eq!(v.wait(T), 0, "{mode:?}");
         }
     }
-}
+);
 
-#[test]
-fn second_term_during_the_delay_forwards_at_once() {
-    let tag = tag("second_term_during_the_delay_forwards_at_once");
+modes_test!(second_term_during_the_delay_forwards_at_once, |mode| {
+    let tag = tag(&format!(
+        "second_term_during_the_delay_forwards_at_once-{mode:?}"
+    ));
     let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
-        let a = app();
-        let mut v = start(mode, &["--stop-delay", "10s", "python3", &a, &tag], &[]);
-        v.expect("app ready", T);
-        v.signal(libc::SIGTERM);
-        std::thread::sleep(Duration::from_millis(300));
-        let second = Instant::now();
-        v.signal(libc::SIGTERM);
-        v.expect("app got 15", T);
-        let took = second.elapsed();
-        assert!(took < Duration::from_millis(100), "{mode:?}: {took:?}");
-        assert_eq!(v.wait(T), 0, "{mode:?}");
-    }
-}
+    let a = app();
+    let mut v = start(mode, &["--stop-delay", "10s", "python3", &a, &tag], &[]);
+    v.expect("app ready", T);
+    v.signal(libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(300));
+    let second = Instant::now();
+    v.signal(libc::SIGTERM);
+    v.expect("app got 15", T);
+    let took = second.elapsed();
+    assert!(took < Duration::from_millis(100), "{mode:?}: {took:?}");
+    assert_eq!(v.wait(T), 0, "{mode:?}");
+});
 
-#[test]
-fn int_during_the_delay_forwards_at_once() {
-    let tag = tag("int_during_the_delay_forwards_at_once");
+modes_test!(int_during_the_delay_forwards_at_once, |mode| {
+    let tag = tag(&format!("int_during_the_delay_forwards_at_once-{mode:?}"));
     let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
-        let a = app();
-        let mut v = start(mode, &["--stop-delay", "10s", "python3", &a, &tag], &[]);
-        v.expect("app ready", T);
-        v.signal(libc::SIGTERM);
-        std::thread::sleep(Duration::from_millis(300));
-        let int = Instant::now();
-        v.signal(libc::SIGINT);
-        v.expect("app got 2", T);
-        assert!(int.elapsed() < Duration::from_millis(100), "{mode:?}");
-        // The app does not exit on INT: the grace period (10s) would end it;
-        // a TERM now goes through at once too.
-        v.signal(libc::SIGTERM);
-        v.expect("app got 15", T);
-        assert_eq!(v.wait(T), 0, "{mode:?}");
-    }
-}
+    let a = app();
+    let mut v = start(mode, &["--stop-delay", "10s", "python3", &a, &tag], &[]);
+    v.expect("app ready", T);
+    v.signal(libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(300));
+    let int = Instant::now();
+    v.signal(libc::SIGINT);
+    v.expect("app got 2", T);
+    assert!(int.elapsed() < Duration::from_millis(100), "{mode:?}");
+    // The app does not exit on INT: the grace period (10s) would end it;
+    // a TERM now goes through at once too.
+    v.signal(libc::SIGTERM);
+    v.expect("app got 15", T);
+    assert_eq!(v.wait(T), 0, "{mode:?}");
+});
 
-#[test]
-fn the_apps_own_exit_ends_the_delay_with_its_status() {
-    let tag = tag("the_apps_own_exit_ends_the_delay_with_its_status");
+modes_test!(the_apps_own_exit_ends_the_delay_with_its_status, |mode| {
+    let tag = tag(&format!(
+        "the_apps_own_exit_ends_the_delay_with_its_status-{mode:?}"
+    ));
     let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
-        let a = app();
-        let mut v = start(
-            mode,
-            &[
-                "--stop-delay",
-                "30s",
-                "python3",
-                &a,
-                "--exit=3",
-                "--after=1",
-            ],
-            &[],
-        );
-        v.expect("app ready", T);
-        let sent = Instant::now();
-        v.signal(libc::SIGTERM);
-        assert_eq!(v.wait(T), 3, "{mode:?}");
-        let took = sent.elapsed();
-        assert!(took < Duration::from_secs(2), "{mode:?}: {took:?}");
-        assert!(
-            !v.rest(Duration::from_millis(100))
-                .iter()
-                .any(|l| l.contains("got 15")),
-            "{mode:?}: the held TERM was never sent"
-        );
-    }
-}
+    let a = app();
+    let mut v = start(
+        mode,
+        &[
+            "--stop-delay",
+            "30s",
+            "python3",
+            &a,
+            "--exit=3",
+            "--after=1",
+        ],
+        &[],
+    );
+    v.expect("app ready", T);
+    let sent = Instant::now();
+    v.signal(libc::SIGTERM);
+    assert_eq!(v.wait(T), 3, "{mode:?}");
+    let took = sent.elapsed();
+    assert!(took < Duration::from_secs(2), "{mode:?}: {took:?}");
+    assert!(
+        !v.rest(Duration::from_millis(100))
+            .iter()
+            .any(|l| l.contains("got 15")),
+        "{mode:?}: the held TERM was never sent"
+    );
+});
 
 /// vigil -v with `args`, its log (stderr) in a file of its own; returns the
 /// running vigil and the log's path.
@@ -146,12 +143,12 @@ fn start_logged(
     (common::run::start_cmd(mode, cmd), log)
 }
 
-#[test]
-fn an_on_failure_sidecar_exiting_3_during_the_delay_was_ignored() {
-    // Fixed in "init/machine: during --stop-delay an on-failure sidecar's failure stops everything ...".
-    let tag = tag("an_on_failure_sidecar_exiting_3");
-    let _leftovers = Leftovers(tag.clone());
-    for mode in modes() {
+modes_test!(
+    an_on_failure_sidecar_exiting_3_during_the_delay_was_ignored,
+    |mode| {
+        // Fixed in 532e2d9: during --stop-delay an on-failure sidecar's failure stops everything.
+        let tag = tag(&format!("an_on_failure_sidecar_exiting_3-{mode:?}"));
+        let _leftovers = Leftovers(tag.clone());
         for (code, extra) in [(3, vec![]), (0, vec![]), (3, vec!["-e", "3"])] {
             let go =
                 std::env::temp_dir().join(format!("vigil-side-go-{mode:?}-{}", std::process::id()));
@@ -199,4 +196,4 @@ fn an_on_failure_sidecar_exiting_3_during_the_delay_was_ignored() {
             }
         }
     }
-}
+);

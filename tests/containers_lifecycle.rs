@@ -27,7 +27,7 @@ use podman::{Scratch, busybox, json_argv, serial, static_vigil};
 use scenarios::{report, wait_serving};
 
 /// The engine CLI's own `stop` overhead beyond what vigil waits (0.2-0.5 s
-/// measured in tests/containers.rs), with room for a loaded machine.
+/// measured in tests/containers_podman.rs), with room for a loaded machine.
 const STOP_OVERHEAD: Duration = Duration::from_secs(2);
 
 /// FROM scratch: /vigil, /bin/busybox (no applet links, so no /bin/sh) and an
