@@ -285,7 +285,16 @@ impl Loop<'_> {
             cwd,
             quiet: false,
         })
-        .map_err(|e| start_error(e, self.io.cwd.as_ref()))
+        .map_err(|e| {
+            // The message names the process; it names the program too when
+            // that is not the name (a path, or `--name`).
+            let name = self.machine.procs().get(id.0).map(|p| p.name.as_bytes());
+            let word = argv
+                .first()
+                .map(|w| w.as_bytes())
+                .filter(|w| Some(*w) != name);
+            start_error(e, word, self.io.cwd.as_ref())
+        })
     }
 
     /// One action's I/O; returns the event it leads to, if any.
@@ -402,17 +411,24 @@ fn forward(sig: Signal, to: To, named: Named) {
 }
 
 /// `cwd`: the directory a start after the first enters, for its message.
-fn start_error(e: SpawnError, cwd: Option<&CString>) -> StartError {
+/// `program`: the word exec was given, when the message must name it.
+fn start_error(e: SpawnError, program: Option<&[u8]>, cwd: Option<&CString>) -> StartError {
+    let exec = |e: &dyn core::fmt::Display| match program {
+        Some(word) => alloc::format!("{}: {e}", String::from_utf8_lossy(word)),
+        None => e.to_string(),
+    };
     match e {
         SpawnError::Exec(e) if matches!(e.0, libc::ENOENT | libc::ENOTDIR) => {
-            StartError::NotFound(e.to_string())
+            StartError::NotFound(exec(&e))
         }
         // A script without `#!` runs with /bin/sh when there is one
         // (sys::process); here there is none, or it is no program.
-        SpawnError::Exec(e) if e.0 == libc::ENOEXEC => StartError::NotExecutable(alloc::format!(
-            "{e}: not a program for this machine, or a script without a '#!' line and no /bin/sh to run it"
-        )),
-        SpawnError::Exec(e) => StartError::NotExecutable(e.to_string()),
+        SpawnError::Exec(e) if e.0 == libc::ENOEXEC => {
+            StartError::NotExecutable(exec(&format_args!(
+                "{e}: not a program for this machine, or a script without a '#!' line and no /bin/sh to run it"
+            )))
+        }
+        SpawnError::Exec(e) => StartError::NotExecutable(exec(&e)),
         SpawnError::Creds(step, e) => StartError::Creds {
             step,
             error: e.to_string(),
