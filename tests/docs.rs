@@ -1,6 +1,7 @@
 //! The README and docs/ stay true to the repository: every relative link and
 //! #anchor resolves, no link leaves the repository, the README fits its
-//! budget, and every Dockerfile snippet in it is one the tests build.
+//! budget, every Dockerfile snippet in it is one the tests build, and every
+//! test docs/testing.md names for a rule exists.
 
 use std::collections::HashMap;
 use std::fs;
@@ -325,4 +326,96 @@ fn the_link_checker_catches_what_it_must() {
     assert_eq!(anchors(&prose), ["a-b-c-d_e", "a-b-c-d_e-1"]);
     assert_eq!(links(&prose), [(8, "other.md#y".to_string())]);
     assert_eq!(fences.len(), 1);
+}
+
+/// Whether `tests/SUITE.rs` defines the test `name`: a `#[test] fn` or a
+/// `modes_test!` (whose two tests are `name::plain` and `name::pid1`).
+fn suite_defines(suite: &str, name: &str) -> bool {
+    let Ok(text) = fs::read_to_string(root().join("tests").join(format!("{suite}.rs"))) else {
+        return false;
+    };
+    let squashed: String = text.split_whitespace().collect();
+    match name.strip_suffix('*') {
+        Some(prefix) => {
+            squashed.contains(&format!("fn{prefix}"))
+                || squashed.contains(&format!("modes_test!({prefix}"))
+        }
+        None => {
+            squashed.contains(&format!("fn{name}("))
+                || squashed.contains(&format!("modes_test!({name},"))
+        }
+    }
+}
+
+/// Every `fn NAME(` in `src/`, file by file.
+fn unit_test_names() -> String {
+    let mut all = String::new();
+    let mut dirs = vec![root().join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).expect("src/ directory") {
+            let path = entry.expect("src/ entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                all.push_str(&read(&path));
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn every_test_docs_testing_md_names_exists() {
+    // "Where is the test for X": rows of `| rule | unit tests | suite tests |`.
+    let doc = read(&root().join("docs/testing.md"));
+    let table = doc
+        .split_once("\n## Where is the test for X\n")
+        .expect("docs/testing.md has its \"Where is the test for X\" section")
+        .1;
+    let src = unit_test_names();
+    let mut missing = Vec::new();
+    let mut named = 0;
+    for row in table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| rule"))
+    {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let names = |cell: &str| -> Vec<String> {
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|w| {
+                    w.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_:*".contains(&b))
+                })
+                .map(String::from)
+                .collect()
+        };
+        if cells.len() == 3 {
+            for unit in names(cells[1]) {
+                named += 1;
+                if !src.contains(&format!("fn {unit}(")) {
+                    missing.push(format!("unit test {unit}"));
+                }
+            }
+        }
+        for test in names(cells.last().copied().unwrap_or("")) {
+            let Some((suite, name)) = test.split_once("::") else {
+                continue;
+            };
+            named += 1;
+            if suite != "sys" && !suite_defines(suite, name) {
+                missing.push(format!("tests/{suite}.rs: {name}"));
+            }
+        }
+    }
+    assert!(
+        named > 100,
+        "only {named} tests named: is the table still there?"
+    );
+    assert!(
+        missing.is_empty(),
+        "docs/testing.md names tests that do not exist (renamed or moved? update its row):\n{}",
+        missing.join("\n")
+    );
 }
