@@ -1,14 +1,16 @@
 //! Link settings for the binary only (the tests link the library with std):
 //! - the ELF entry point is vigil's own `vigil_start` (src/sys/entry.rs),
 //!   which blocks every signal before libc's start-up runs;
-//! - the static musl builds without `tls` drop `.eh_frame`, see below.
+//! - the static musl builds without `tls`, when linked by lld, drop
+//!   `.eh_frame`, see below.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() {
     let var = |name: &str| std::env::var(name).unwrap_or_default();
     let (os, arch) = (var("CARGO_CFG_TARGET_OS"), var("CARGO_CFG_TARGET_ARCH"));
     if os == "linux" && (arch == "x86_64" || arch == "aarch64") {
+        // Both lld and the cc driver (gcc, clang) take this spelling.
         println!("cargo:rustc-link-arg-bins=--entry=vigil_start");
     }
     // Stable-Rust workaround: the prebuilt `core` and `alloc` carry unwind
@@ -17,7 +19,13 @@ fn main() {
     // without std: nothing unwinds and nothing reads `.eh_frame` (musl does
     // not; a panic prints one line and aborts). Dropping it at link time
     // saves about 20 KiB. With `tls`, std is linked and keeps its tables.
-    if var("CARGO_CFG_TARGET_ENV") == "musl" && std::env::var_os("CARGO_FEATURE_TLS").is_none() {
+    // The script and `--no-eh-frame-hdr` are for lld itself: a `cc` driver
+    // rejects the flag, so another linker (a `cargo install` without the
+    // repository's .cargo/config.toml) links the tables in, and works.
+    if var("CARGO_CFG_TARGET_ENV") == "musl"
+        && std::env::var_os("CARGO_FEATURE_TLS").is_none()
+        && linker_is_lld()
+    {
         let script = PathBuf::from(var("OUT_DIR")).join("no-eh-frame.ld");
         let text =
             "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) } } INSERT AFTER .text;\n";
@@ -28,4 +36,29 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=--no-eh-frame-hdr");
     }
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+}
+
+/// Whether rustc links with lld itself (`rust-lld`, `ld.lld`): the linker
+/// cargo resolved from `target.TRIPLE.linker` (`RUSTC_LINKER`), or a
+/// `-C linker=` among the rustflags (the last one wins, as in rustc).
+fn linker_is_lld() -> bool {
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let mut linker = std::env::var("RUSTC_LINKER").ok();
+    let mut words = flags.split('\x1f');
+    while let Some(word) = words.next() {
+        let value = match word {
+            "-C" | "--codegen" => words.next().unwrap_or_default(),
+            _ => word.strip_prefix("-C").unwrap_or_default(),
+        };
+        if let Some(path) = value.strip_prefix("linker=") {
+            linker = Some(path.to_owned());
+        }
+    }
+    linker.is_some_and(|path| {
+        Path::new(&path)
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.contains("lld"))
+    })
 }
