@@ -1,8 +1,10 @@
 //! Link settings for the binary only (the tests link the library with std):
 //! - the ELF entry point is vigil's own `vigil_start` (src/sys/entry.rs),
 //!   which blocks every signal before libc's start-up runs;
-//! - the static musl builds without `tls`, when linked by lld, drop
-//!   `.eh_frame`, see below.
+//! - the static musl builds linked by lld: RELR relocations on x86_64, and
+//!   without `tls` no `.eh_frame`, see below. Only lld takes those flags; a
+//!   build linked by `cc` (a `cargo install` without the repository's
+//!   .cargo/config.toml) works without them, larger.
 
 use std::path::{Path, PathBuf};
 
@@ -13,19 +15,19 @@ fn main() {
         // Both lld and the cc driver (gcc, clang) take this spelling.
         println!("cargo:rustc-link-arg-bins=--entry=vigil_start");
     }
+    let musl_lld = var("CARGO_CFG_TARGET_ENV") == "musl" && linker_is_lld();
+    // x86_64 musl is static-pie: RELR relocations (musl's self-relocation
+    // reads them) are about 4 KiB less than RELA.
+    if musl_lld && arch == "x86_64" {
+        println!("cargo:rustc-link-arg-bins=-zpack-relative-relocs");
+    }
     // Stable-Rust workaround: the prebuilt `core` and `alloc` carry unwind
     // tables (their bitcode says `uwtable`, which `-C force-unwind-tables=no`
     // cannot undo under LTO). vigil is built with `panic = "abort"` and
     // without std: nothing unwinds and nothing reads `.eh_frame` (musl does
     // not; a panic prints one line and aborts). Dropping it at link time
     // saves about 20 KiB. With `tls`, std is linked and keeps its tables.
-    // The script and `--no-eh-frame-hdr` are for lld itself: a `cc` driver
-    // rejects the flag, so another linker (a `cargo install` without the
-    // repository's .cargo/config.toml) links the tables in, and works.
-    if var("CARGO_CFG_TARGET_ENV") == "musl"
-        && std::env::var_os("CARGO_FEATURE_TLS").is_none()
-        && linker_is_lld()
-    {
+    if musl_lld && std::env::var_os("CARGO_FEATURE_TLS").is_none() {
         let script = PathBuf::from(var("OUT_DIR")).join("no-eh-frame.ld");
         let text =
             "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) } } INSERT AFTER .text;\n";
