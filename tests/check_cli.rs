@@ -53,7 +53,10 @@ fn usage_errors_exit_1_with_one_line_naming_option_and_value() {
         (vec!["--frobnicate", t], vec!["--frobnicate"]),
         (vec!["-t"], vec!["--timeout"]),
         (vec![], vec!["no target"]),
-        (vec!["127.0.0.1:8080"], vec!["127.0.0.1:8080"]),
+        (
+            vec!["127.0.0.1:8080"],
+            vec!["'127.0.0.1:8080': no scheme; did you mean http://127.0.0.1:8080/?"],
+        ),
         (vec!["ftp://h/"], vec!["ftp://h/", "scheme"]),
         (vec!["http://h:99999/"], vec!["http://h:99999/", "port"]),
         (vec!["tcp://h"], vec!["tcp://h", "port"]),

@@ -278,6 +278,23 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// `grpc://:PORT` is 127.0.0.1, as grpc_health_probe's `-addr=:PORT`.
+#[test]
+fn a_port_without_a_host_is_loopback() {
+    let (addr, seen) = raw_server(Arc::new(|c: &mut TcpStream| {
+        let _ = c.write_all(&serving_answer());
+    }));
+    let url = format!("grpc://:{}", addr.port());
+    let out = output_limit(vigil_cmd().args(["check", "-t", "2s", &url]), T);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).starts_with(&format!("ok {url} ")));
+    let first = seen.lock().unwrap()[0].clone();
+    assert!(contains(
+        &first,
+        format!("127.0.0.1:{}", addr.port()).as_bytes()
+    ));
+}
+
 #[test]
 fn the_request_carries_metadata_timeout_and_authority_in_one_write() {
     let (addr, seen) = raw_server(Arc::new(|c: &mut TcpStream| {

@@ -202,6 +202,25 @@ fn tcp_targets() {
     assert!(stdout(&out).contains(" refused "), "{}", stdout(&out));
 }
 
+/// `:PORT` with no host is 127.0.0.1, as grpc_health_probe's `-addr=:PORT`.
+#[test]
+fn a_port_without_a_host_is_loopback() {
+    let (addr, log) = http_server::tcp("127.0.0.1", response("200 OK", ""));
+    let port = addr.port();
+    let (web, tcp) = (format!("http://:{port}/ready"), format!("tcp://:{port}"));
+    let out = check(&[&web, &tcp]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    let text = stdout(&out);
+    assert!(text.starts_with(&format!("ok {web} 200 OK ")), "{text}");
+    assert!(text.contains(&format!("ok {tcp} connected ")), "{text}");
+    let head = &log.requests()[0];
+    assert!(head.starts_with("GET /ready HTTP/1.1\r\n"), "{head}");
+    assert!(
+        head.contains(&format!("\r\nHost: 127.0.0.1:{port}\r\n")),
+        "{head}"
+    );
+}
+
 /// A loopback port nothing listens on (bound, then released).
 fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

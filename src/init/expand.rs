@@ -82,7 +82,7 @@ mod tests {
             ),
             (
                 written("--wait-for", "db:5432"),
-                "--wait-for: target 'db:5432': use http://HOST[:PORT]/PATH, https://..., tcp://HOST:PORT or grpc://HOST:PORT[/SERVICE]",
+                "--wait-for: target 'db:5432': no scheme; did you mean http://db:5432/?",
             ),
             (
                 written("--watch", "ftp://x"),

@@ -87,9 +87,12 @@ impl Target {
     pub fn parse_shown(text: &str, shown: &str) -> Result<Target, BadTarget> {
         let bad = |why: &str| Err(BadTarget(format!("target '{shown}': {why}")));
         let Some((scheme, rest)) = text.split_once("://") else {
-            return bad(
-                "use http://HOST[:PORT]/PATH, https://..., tcp://HOST:PORT or grpc://HOST:PORT[/SERVICE]",
-            );
+            if text.is_empty() {
+                return bad("empty");
+            }
+            // `host:8080` most likely meant http://host:8080/.
+            let slash = if text.contains('/') { "" } else { "/" };
+            return bad(&format!("no scheme; did you mean http://{text}{slash}?"));
         };
         let scheme = match scheme.to_ascii_lowercase().as_str() {
             "http" => Scheme::Http,
@@ -129,6 +132,11 @@ impl Target {
                 Some((h, p)) => (h, Some(p)),
                 None => (authority, None),
             }
+        };
+        // `:PORT` alone is this machine, as grpc_health_probe's `-addr=:PORT`.
+        let host = match (host, port) {
+            ("", Some(_)) => "127.0.0.1",
+            _ => host,
         };
         if host.is_empty() {
             return bad("no host");
@@ -365,7 +373,9 @@ mod tests {
             "127.0.0.1:8080",
             "ftp://x/",
             "http://",
-            "http://:80/",
+            "http:///x",
+            "http://:/",
+            "tcp://:",
             "http://h:0/",
             "http://h:70000/",
             "http://h:x/",
@@ -417,6 +427,42 @@ mod tests {
             e.starts_with("target 'file:///hb?age=1s': use file:///PATH"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_port_without_a_host_means_loopback() {
+        for (text, scheme, port, path) in [
+            ("tcp://:5432", Scheme::Tcp, 5432, ""),
+            ("grpc://:50051", Scheme::Grpc, 50051, ""),
+            ("http://:8080/healthz", Scheme::Http, 8080, "/healthz"),
+            ("http://:8080", Scheme::Http, 8080, "/"),
+        ] {
+            let t = t(text);
+            assert_eq!(
+                (t.scheme, t.host.as_str(), t.port, t.path.as_str()),
+                (scheme, "127.0.0.1", port, path)
+            );
+            assert_eq!(t.as_str(), text, "messages show it as written");
+        }
+        assert_eq!(t("http://:8080/").host_header(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_target_without_a_scheme_gets_the_likely_fix() {
+        for (text, fix) in [
+            ("localhost:8080", "http://localhost:8080/"),
+            ("127.0.0.1:8080/healthz", "http://127.0.0.1:8080/healthz"),
+            (":8080", "http://:8080/"),
+            ("app", "http://app/"),
+        ] {
+            let e = Target::parse(text).unwrap_err().0;
+            assert_eq!(
+                e,
+                format!("target '{text}': no scheme; did you mean {fix}?")
+            );
+            assert!(Target::parse(fix).is_ok(), "{fix}");
+        }
+        assert_eq!(Target::parse("").unwrap_err().0, "target '': empty");
     }
 
     fn env(name: &str) -> Result<Option<String>, BadTarget> {
