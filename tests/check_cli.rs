@@ -74,6 +74,54 @@ fn usage_errors_exit_1_with_one_line_naming_option_and_value() {
     }
 }
 
+/// Habits from other tools: options before the mode word, curl's `-f`, a
+/// mistyped option.
+#[test]
+fn options_before_check_exit_1_saying_they_go_after_it() {
+    for args in [
+        &["-q", "check", "http://127.0.0.1:1/"][..],
+        &["-t", "2s", "check", "http://127.0.0.1:1/"],
+        &["--grace=2s", "health"],
+    ] {
+        let out = common::output_limit(common::vigil_cmd().args(args), Duration::from_secs(10));
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = common::text(&out.stderr);
+        let mode = args
+            .iter()
+            .find(|w| ["check", "health"].contains(w))
+            .expect("mode");
+        assert_eq!(
+            err,
+            format!(
+                "vigil: options go after the mode word: vigil {mode} [OPTIONS] ... \
+                 (a program named {mode}: vigil [OPTIONS] -- {mode})\n"
+            )
+        );
+    }
+    // After `--` it is a program: not found, 127.
+    let out = common::output_limit(
+        common::vigil_cmd()
+            .args(["-q", "--", "check"])
+            .env("PATH", "/nonexistent"),
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+}
+
+#[test]
+fn curls_fail_flag_is_accepted_and_a_mistyped_option_names_the_right_one() {
+    let out = check(&["-f", "--fail", "-fq", "tcp://127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.is_empty(), "{}", common::text(&out.stderr));
+    assert!(common::text(&out.stdout).starts_with("fail tcp://127.0.0.1:1 "));
+    let out = check(&["--timout", "2s", "http://127.0.0.1:1/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        common::text(&out.stderr),
+        "vigil: invalid option '--timout' (did you mean --timeout? see vigil check --help)\n"
+    );
+}
+
 #[test]
 fn bad_environment_values_are_usage_errors() {
     let mut cmd = common::vigil_cmd();

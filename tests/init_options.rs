@@ -52,7 +52,16 @@ fn bad_flags_name_the_option_and_value() {
     rejected(&["-r", "TERM"], &[], &["--rewrite", "TERM"]);
     rejected(&["-r", "TERM:BOGUS"], &[], &["--rewrite", "BOGUS"]);
     rejected(&["-r", "KILL:TERM"], &[], &["--rewrite", "SIGKILL"]);
-    rejected(&["--no-such-option"], &[], &["--no-such-option"]);
+    rejected(
+        &["--no-such-option"],
+        &[],
+        &["--no-such-option", "see vigil --help"],
+    );
+    rejected(
+        &["--grase", "1s"],
+        &[],
+        &["'--grase'", "did you mean --grace?"],
+    );
     rejected(&["-Z"], &[], &["-Z"]);
 }
 
@@ -98,6 +107,69 @@ fn a_flag_beats_its_env_var() {
         LIMIT,
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// `docker run --init` images that set tini's variables keep their behaviour:
+/// set (even empty) is on, as for tini; a VIGIL_* twin wins; vigil names the
+/// twin to use at info level, which TINI_VERBOSITY=2 itself turns on.
+#[test]
+fn tini_variables_work_as_for_tini_and_vigil_names_the_twin_to_set() {
+    let pid_and_group = ["sh", "-c", "echo $$ $(cut -d' ' -f5 /proc/$$/stat)"];
+    let run = |envs: &[(&str, &str)]| {
+        let out = output_limit(
+            command(Mode::Plain, &pid_and_group).envs(envs.iter().copied()),
+            LIMIT,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{envs:?}: {}",
+            text(&out.stderr)
+        );
+        let words: Vec<String> = text(&out.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        assert_eq!(words.len(), 2, "{envs:?}: {words:?}");
+        (words[0] == words[1], text(&out.stderr))
+    };
+    let (own_group, err) = run(&[]);
+    assert!(!own_group && err.is_empty(), "{err}");
+    let (own_group, err) = run(&[("TINI_KILL_PROCESS_GROUP", ""), ("TINI_VERBOSITY", "2")]);
+    assert!(
+        own_group,
+        "TINI_KILL_PROCESS_GROUP= did not turn group mode on"
+    );
+    for line in [
+        "vigil: TINI_KILL_PROCESS_GROUP is tini's variable: use VIGIL_GROUP instead\n",
+        "vigil: TINI_VERBOSITY is tini's variable: use VIGIL_LOG instead\n",
+    ] {
+        assert!(err.contains(line), "{err}");
+    }
+    assert!(
+        !err.contains("started"),
+        "TINI_VERBOSITY=2 is info, not debug: {err}"
+    );
+    let (own_group, err) = run(&[("TINI_KILL_PROCESS_GROUP", "1"), ("VIGIL_GROUP", "0")]);
+    assert!(
+        !own_group && err.is_empty(),
+        "VIGIL_GROUP=0 must win: {err}"
+    );
+    // TINI_VERBOSITY=3 is debug: vigil reports PROGRAM's start.
+    let (_, err) = run(&[("TINI_VERBOSITY", "3")]);
+    assert!(err.contains("vigil: started 'sh' (pid "), "{err}");
+    let (_, err) = run(&[("TINI_VERBOSITY", "3"), ("VIGIL_LOG", "warn")]);
+    assert!(err.is_empty(), "VIGIL_LOG must win: {err}");
+    // Consumed: a vigil among the children would apply them again.
+    let show = [
+        "sh",
+        "-c",
+        "echo ${TINI_KILL_PROCESS_GROUP-unset} ${TINI_SUBREAPER-unset}",
+    ];
+    let mut cmd = command(Mode::Plain, &show);
+    cmd.envs([("TINI_KILL_PROCESS_GROUP", "1"), ("TINI_SUBREAPER", "")]);
+    let out = output_limit(&mut cmd, LIMIT);
+    assert_eq!(text(&out.stdout), "unset unset\n", "{}", text(&out.stderr));
 }
 
 #[test]

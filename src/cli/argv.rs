@@ -109,6 +109,11 @@ impl Lexer {
         self.words.next()
     }
 
+    /// Whether the operand just returned came after `--`.
+    pub fn after_double_dash(&self) -> bool {
+        matches!(self.state, State::Operands)
+    }
+
     /// The words not lexed yet, untouched (PROGRAM's arguments).
     pub fn rest(self) -> Vec<Vec<u8>> {
         self.words.collect()
@@ -206,9 +211,11 @@ mod tests {
         let mut l = lex(&[b"-g", b"--", b"-x", b"--", b"y"]);
         assert_eq!(l.next_arg(), Ok(Some(Arg::Short('g'))));
         assert_eq!(l.next_arg(), Ok(Some(Arg::Operand(b"-x".to_vec()))));
+        assert!(l.after_double_dash());
         assert_eq!(l.rest(), vec![b"--".to_vec(), b"y".to_vec()]);
         let mut l = lex(&[b"sh", b"-c", b"exit 4"]);
         assert_eq!(l.next_arg(), Ok(Some(Arg::Operand(b"sh".to_vec()))));
+        assert!(!l.after_double_dash());
         assert_eq!(l.rest(), vec![b"-c".to_vec(), b"exit 4".to_vec()]);
     }
 

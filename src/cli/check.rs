@@ -99,6 +99,14 @@ pub const OPTIONS: &[Opt<CheckOptions>] = &[
         help: "accepted: HTTPS certificates are never verified",
     },
     Opt {
+        long: "fail",
+        short: Some('f'),
+        env: None,
+        repeats: false,
+        takes: Takes::Switch(|_, _| Ok(())),
+        help: "accepted: a status outside --status always fails",
+    },
+    Opt {
         long: "retries",
         short: None,
         env: None,
@@ -177,6 +185,9 @@ pub(super) const PARSING: [Opt<CheckOptions>; OPTIONS.len()] = opt::for_parsing(
 /// `vigil check --help`, made from `OPTIONS` when the crate is compiled.
 pub const HELP: &str = help::text(&HELP_BYTES);
 
+/// Where a usage error sends the user.
+const HELP_COMMAND: &str = "vigil check --help";
+
 /// Parses the arguments after `check`: options and targets in any order,
 /// every word after `--` a target.
 pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
@@ -195,7 +206,15 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
             texts.push(text);
             continue;
         }
-        match opt::apply(&PARSING, &mut seen, &mut lexer, arg, &mut opts, env)? {
+        match opt::apply(
+            &PARSING,
+            &mut seen,
+            &mut lexer,
+            arg,
+            &mut opts,
+            env,
+            HELP_COMMAND,
+        )? {
             Some(Stop::Help) => return Ok(Command::Help(Mode::Check, HELP)),
             Some(Stop::Version) | None => {}
         }
@@ -286,7 +305,8 @@ mod tests {
             "ready",
             "--unix-socket",
             "/run/app.sock",
-            "-kq",
+            "-kqf",
+            "--fail",
             "--retries",
             "3",
             "--retry-delay",
@@ -337,7 +357,14 @@ mod tests {
                 &["--body-contains=", "http://a/"][..],
                 "--body-contains: empty text (give the text the body must contain)",
             ),
-            (&["--bogus", "http://a/"][..], "invalid option '--bogus'"),
+            (
+                &["--bogus", "http://a/"][..],
+                "invalid option '--bogus' (see vigil check --help)",
+            ),
+            (
+                &["--timout", "1s", "http://a/"][..],
+                "invalid option '--timout' (did you mean --timeout? see vigil check --help)",
+            ),
             (&["-V", "http://a/"][..], "invalid option '-V'"),
             (
                 &[][..],

@@ -10,7 +10,7 @@ use super::argv::{Arg, Lexer};
 use super::opt::{self, Given, Opt, Stop, Takes, switch};
 use super::{Command, Env, Mode, check, help, names, values};
 use crate::init::InitOptions;
-use crate::init::config::Written;
+use crate::init::config::{TINI_VARIABLES, Written};
 use crate::init::restart_policy::{OnUnhealthy, Restart};
 use crate::log::Level;
 
@@ -341,7 +341,7 @@ fn written(text: &str, given: &Given) -> Written {
 
 /// The variables init mode reads, which vigil keeps from its children (a
 /// vigil among them would apply them again): every twin of `OPTIONS` but
-/// those `vigil check` reads too, which a child may run.
+/// those `vigil check` reads too, which a child may run, and tini's.
 pub fn consumed() -> Vec<&'static str> {
     // The parsing tables: `OPTIONS` itself, with its help lines, is only
     // laid out at compile time.
@@ -351,6 +351,7 @@ pub fn consumed() -> Vec<&'static str> {
         .filter(|&twin| !check::PARSING.iter().any(|c| c.env == Some(twin)))
         .collect();
     twins.dedup(); // -v and -q share VIGIL_LOG
+    twins.extend(TINI_VARIABLES.map(|(tini, _)| tini));
     twins
 }
 
@@ -423,6 +424,44 @@ const PARSING: [Opt<Init>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
 /// `vigil --help`, made from `OPTIONS` when the crate is compiled.
 pub const HELP: &str = help::text(&HELP_BYTES);
 
+/// The modes a first word selects (`vigil check ...`).
+const MODES: [&str; 2] = ["check", "health"];
+
+/// How the error for options given before a mode word begins: `cli::parse`
+/// reports it as that mode's usage error (exit 1, as `vigil check` exits).
+pub const MODE_AFTER_OPTIONS: &str = "options go after the mode word: vigil ";
+
+/// tini's variables (`TINI_VARIABLES`) as defaults, before argv and the
+/// twins, which replace them; each one set is marked for a notice.
+fn tini_variables(s: &mut Init, env: Env) {
+    let mut bit = 1;
+    for (tini, _) in TINI_VARIABLES {
+        let value = env(tini);
+        bit <<= 1;
+        let Some(value) = value else { continue };
+        s.opts.tini_variables |= bit >> 1;
+        // TINI_SUBREAPER (bit 1): vigil is always a subreaper.
+        if bit == 4 {
+            s.opts.group = true;
+        }
+        if bit == 8 {
+            // tini: 0 fatal errors only, 1 (its default) warnings, 2 info,
+            // 3 and up debug; atoi(3) reads anything else as 0.
+            let mut digits = value.trim_ascii_start();
+            while let [b'+' | b'0', rest @ ..] = digits {
+                digits = rest;
+            }
+            let verbosity = match digits {
+                [a, b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => 3,
+                [a, ..] if a.is_ascii_digit() => a - b'0',
+                _ => 0,
+            };
+            s.opts.log_level = [Level::Error, Level::Warn, Level::Info, Level::Debug]
+                [usize::from(verbosity.min(3))];
+        }
+    }
+}
+
 /// Parses the arguments after `argv[0]`. Option parsing stops at `--` or at
 /// the first word that is not an option, so `vigil sh -c 'exit 4'` runs sh.
 /// The twins fill in what argv did not set.
@@ -431,15 +470,32 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
         opts: InitOptions::new(Vec::new()),
         louder: None,
     };
+    tini_variables(&mut s, env);
     let mut seen = [false; PARSING.len()];
     let mut lexer = Lexer::new(args);
     while let Some(arg) = lexer.next_arg()? {
         if let Arg::Operand(program) = arg {
+            // `vigil -q check URL`: the habit of putting options first.
+            let mode = MODES.iter().find(|m| m.as_bytes() == program);
+            if let Some(mode) = mode.filter(|_| seen.contains(&true) && !lexer.after_double_dash())
+            {
+                return Err(format!(
+                    "{MODE_AFTER_OPTIONS}{mode} [OPTIONS] ... (a program named {mode}: vigil [OPTIONS] -- {mode})"
+                ));
+            }
             s.opts.command.push(program);
             s.opts.command.extend(lexer.rest());
             break;
         }
-        match opt::apply(&PARSING, &mut seen, &mut lexer, arg, &mut s, env)? {
+        match opt::apply(
+            &PARSING,
+            &mut seen,
+            &mut lexer,
+            arg,
+            &mut s,
+            env,
+            "vigil --help",
+        )? {
             Some(Stop::Help) => return Ok(Command::Help(Mode::Init, HELP)),
             Some(Stop::Version) => return Ok(Command::Version),
             None => {}
@@ -614,8 +670,14 @@ mod tests {
     #[test]
     fn messages_are_lexopts() {
         for (list, want) in [
-            (&["--nope", "true"][..], "invalid option '--nope'"),
-            (&["--nope=1", "true"], "invalid option '--nope'"),
+            (
+                &["--nope", "true"][..],
+                "invalid option '--nope' (see vigil --help)",
+            ),
+            (
+                &["--nope=1", "true"],
+                "invalid option '--nope' (see vigil --help)",
+            ),
             (&["-Z"], "invalid option '-Z'"),
             (&["-gZ"], "invalid option '-Z'"),
             (&["--grace"], "--grace needs a value"),
@@ -879,6 +941,116 @@ mod tests {
             assert!(!o.consumed.contains(&twin), "{twin}");
         }
         assert!(!o.consumed.contains(&"VIGIL_CHECK"));
+        for (tini, _) in TINI_VARIABLES {
+            assert!(o.consumed.contains(&tini), "{tini}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_long_option_names_the_closest_one() {
+        for (typed, want) in [
+            (
+                "--grase",
+                "invalid option '--grase' (did you mean --grace? see vigil --help)",
+            ),
+            (
+                "--Grace",
+                "invalid option '--Grace' (did you mean --grace? see vigil --help)",
+            ),
+            (
+                "--stop-dealy",
+                "invalid option '--stop-dealy' (did you mean --stop-delay? see vigil --help)",
+            ),
+            (
+                "--wait",
+                "invalid option '--wait' (did you mean --wait-for? see vigil --help)",
+            ),
+            (
+                "--subreap",
+                "invalid option '--subreap' (did you mean --subreaper? see vigil --help)",
+            ),
+            ("--timeout", "invalid option '--timeout' (see vigil --help)"),
+            ("--xy", "invalid option '--xy' (see vigil --help)"),
+        ] {
+            assert_eq!(error(&[typed, "1s", "true"], &[]), want);
+        }
+    }
+
+    #[test]
+    fn options_before_a_mode_word_say_they_go_after_it() {
+        for list in [
+            &["-q", "check", "http://a/"][..],
+            &["-t", "2s", "check", "http://a/"],
+            &["--grace=1s", "health"],
+        ] {
+            let e = error(list, &[]);
+            assert!(e.starts_with(MODE_AFTER_OPTIONS), "{e}");
+            let mode = list.iter().find(|w| MODES.contains(w)).expect("a mode");
+            assert_eq!(
+                e,
+                format!(
+                    "{MODE_AFTER_OPTIONS}{mode} [OPTIONS] ... (a program named {mode}: vigil [OPTIONS] -- {mode})"
+                )
+            );
+        }
+        // After `--`, or with no option before it, it is a program's name.
+        let o = run(&["-q", "--", "check", "-x"]);
+        assert_eq!(o.command, args(&["check", "-x"]));
+        assert_eq!(run(&["health", "-q"]).command, args(&["health", "-q"]));
+        assert_eq!(run(&["-q", "checker"]).command, args(&["checker"]));
+    }
+
+    /// tini's variables: set (even empty or "0") is on, as `getenv() !=
+    /// NULL` is for tini; an option or its VIGIL_* twin wins.
+    #[test]
+    fn tini_variables_are_read_as_tini_reads_them() {
+        let o = run_with(&["true"], &[("TINI_KILL_PROCESS_GROUP", "0")]);
+        // Bit 1: TINI_VARIABLES[1], named in a notice.
+        assert!(o.group);
+        assert_eq!(o.tini_variables, 0b010);
+        assert_eq!(
+            TINI_VARIABLES[1],
+            ("TINI_KILL_PROCESS_GROUP", "VIGIL_GROUP")
+        );
+        assert!(run_with(&["true"], &[("TINI_KILL_PROCESS_GROUP", "")]).group);
+        let o = run_with(
+            &["true"],
+            &[("TINI_KILL_PROCESS_GROUP", "1"), ("VIGIL_GROUP", "no")],
+        );
+        assert!(!o.group, "the twin wins");
+        let o = run_with(&["-g", "true"], &[("TINI_KILL_PROCESS_GROUP", "1")]);
+        assert!(o.group);
+
+        for (verbosity, level) in [
+            ("0", Level::Error),
+            ("1", Level::Warn),
+            ("2", Level::Info),
+            ("3", Level::Debug),
+            ("007", Level::Debug),
+            (" +2x", Level::Info),
+            ("10", Level::Debug),
+            ("-1", Level::Error),
+            ("loud", Level::Error),
+            ("", Level::Error),
+            ("99999999999999999999", Level::Debug),
+        ] {
+            let o = run_with(&["true"], &[("TINI_VERBOSITY", verbosity)]);
+            assert_eq!(o.log_level, level, "TINI_VERBOSITY={verbosity:?}");
+            assert_eq!(o.tini_variables, 0b100);
+        }
+        // An option counts from the default, as without the variable.
+        let o = run_with(&["-v", "true"], &[("TINI_VERBOSITY", "0")]);
+        assert_eq!(o.log_level, Level::Info);
+        let o = run_with(
+            &["true"],
+            &[("TINI_VERBOSITY", "3"), ("VIGIL_LOG", "error")],
+        );
+        assert_eq!(o.log_level, Level::Error);
+
+        // vigil is a subreaper anyway: only the notice.
+        let o = run_with(&["true"], &[("TINI_SUBREAPER", "")]);
+        assert_eq!((o.tini_variables, o.group), (0b001, false));
+        assert_eq!(run(&["true"]).tini_variables, 0);
     }
 
     #[test]

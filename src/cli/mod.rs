@@ -88,7 +88,14 @@ pub fn parse(mut args: Vec<Vec<u8>>, env: Env) -> Result<Command, UsageError> {
     } else {
         (Mode::Init, init::parse(args, env))
     };
-    parsed.map_err(|message| UsageError { mode, message })
+    parsed.map_err(|message| UsageError {
+        // `vigil -q check URL` is a probe's usage error: exit 1, never 2.
+        mode: match message.starts_with(init::MODE_AFTER_OPTIONS) {
+            true => Mode::Check,
+            false => mode,
+        },
+        message,
+    })
 }
 
 /// An environment made of `vars`, for tests.
@@ -116,6 +123,9 @@ mod tests {
         let parsed = parse(vec![b"--".to_vec(), b"check".to_vec()], &env);
         assert!(matches!(parsed, Ok(Command::Init(o)) if o.command == vec![b"check".to_vec()]));
         let e = parse(vec![b"check".to_vec()], &env).unwrap_err();
+        assert_eq!(e.mode, Mode::Check);
+        // Options before `check`: check's usage error (exit 1).
+        let e = parse(vec![b"-q".to_vec(), b"check".to_vec()], &env).unwrap_err();
         assert_eq!(e.mode, Mode::Check);
         let e = parse(vec![b"-Z".to_vec()], &env).unwrap_err();
         assert_eq!(

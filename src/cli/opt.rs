@@ -98,7 +98,9 @@ pub enum Stop {
 }
 
 /// Applies the option `arg` (a `Short` or `Long` the lexer just returned),
-/// taking its value from `lexer` when it needs one, and marks it `seen`.
+/// taking its value from `lexer` when it needs one, and marks it `seen`. An
+/// unknown long option's message names the closest known one and `help`, the
+/// mode's help command (`vigil --help`).
 pub fn apply<S>(
     table: &[Opt<S>],
     seen: &mut [bool],
@@ -106,6 +108,7 @@ pub fn apply<S>(
     arg: Arg,
     settings: &mut S,
     env: Env,
+    help: &str,
 ) -> Result<Option<Stop>, String> {
     let found = table.iter().position(|o| match &arg {
         Arg::Short(c) => o.short == Some(*c),
@@ -113,11 +116,7 @@ pub fn apply<S>(
         Arg::Operand(_) => false,
     });
     let Some(i) = found else {
-        return Err(match arg {
-            Arg::Short(c) => format!("invalid option '-{c}'"),
-            Arg::Long(name) => format!("invalid option '--{name}'"),
-            Arg::Operand(word) => format!("unexpected argument {}", super::argv::quoted(&word)),
-        });
+        return Err(unknown(arg, &mut table.iter().map(|o| o.long), help));
     };
     seen[i] = true;
     let opt = &table[i];
@@ -145,6 +144,66 @@ pub fn apply<S>(
         Takes::Bytes(_, set) => set(settings, value()?).map_err(named)?,
     }
     Ok(None)
+}
+
+/// The message for an option not in the table (`longs`: its long names):
+/// a long one names the closest, the fewest edits (insert, delete or change
+/// a letter) and at most one per three letters, or the first it begins.
+fn unknown(arg: Arg, longs: &mut dyn Iterator<Item = &'static str>, help: &str) -> String {
+    let name = match arg {
+        Arg::Short(c) => return format!("invalid option '-{c}'"),
+        Arg::Long(name) => name,
+        Arg::Operand(word) => return format!("unexpected argument {}", super::argv::quoted(&word)),
+    };
+    let mut line = format!("invalid option '--{name}' (");
+    let mut best = "";
+    let mut fewest = name.len().max(3) / 3 + 1;
+    for long in longs {
+        let edits = if name.len() >= 3 && long.starts_with(&name) {
+            0
+        } else {
+            edits(name.as_bytes(), long.as_bytes())
+        };
+        if edits < fewest {
+            (best, fewest) = (long, edits);
+        }
+    }
+    if !best.is_empty() {
+        line += "did you mean --";
+        line += best;
+        line += "? ";
+    }
+    line += "see ";
+    line += help;
+    line + ")"
+}
+
+/// The Levenshtein distance between `a` and `b`; `b` (an option's name) is
+/// under 32 bytes.
+fn edits(a: &[u8], b: &[u8]) -> usize {
+    let b = &b[..b.len().min(31)];
+    let mut row = [0; 32];
+    let mut j = 0;
+    while j < row.len() {
+        row[j] = j;
+        j += 1;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        let mut j = 0;
+        while j < b.len() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(a[i] != b[j]))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+            j += 1;
+        }
+        i += 1;
+    }
+    row[b.len()]
 }
 
 /// Applies the twin of every option argv did not give, in table order; an
@@ -215,4 +274,20 @@ fn utf8(bytes: Vec<u8>) -> Result<String, String> {
 /// A switch's setting: on when given on argv, else its twin as a boolean.
 pub fn switch(twin: Option<&str>) -> Result<bool, String> {
     twin.map_or(Ok(true), values::boolean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_counts_inserts_deletes_and_changes() {
+        assert_eq!(edits(b"grace", b"grace"), 0);
+        assert_eq!(edits(b"grase", b"grace"), 1);
+        assert_eq!(edits(b"grac", b"grace"), 1);
+        assert_eq!(edits(b"gracee", b"grace"), 1);
+        assert_eq!(edits(b"stop-dealy", b"stop-delay"), 2);
+        assert_eq!(edits(b"", b"abc"), 3);
+        assert_eq!(edits(b"kitten", b"sitting"), 3);
+    }
 }

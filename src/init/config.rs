@@ -65,7 +65,19 @@ pub struct InitOptions {
     /// PROGRAM and its arguments, as the bytes of argv; never empty once
     /// parsed.
     pub command: Vec<Vec<u8>>,
+    /// Which of `TINI_VARIABLES` were honoured (bit i for entry i), for a
+    /// notice at info level naming the twin to use instead.
+    pub tini_variables: u8,
 }
+
+/// tini's variables, read as tini reads them (set, even empty or `0`, is on):
+/// `TINI_SUBREAPER`, `TINI_KILL_PROCESS_GROUP` and `TINI_VERBOSITY`, each
+/// with the `VIGIL_*` twin that wins over it.
+pub const TINI_VARIABLES: [(&str, &str); 3] = [
+    ("TINI_SUBREAPER", "VIGIL_SUBREAPER"),
+    ("TINI_KILL_PROCESS_GROUP", "VIGIL_GROUP"),
+    ("TINI_VERBOSITY", "VIGIL_LOG"),
+];
 
 impl InitOptions {
     /// The defaults, running `command`.
@@ -98,6 +110,7 @@ impl InitOptions {
             file_env: false,
             consumed: Vec::new(),
             command,
+            tini_variables: 0,
         }
     }
 }

@@ -32,7 +32,7 @@ use crate::sys::entry;
 use crate::sys::process;
 use crate::sys::signal::Signal;
 use crate::sys::sigwait::{Mask, pending};
-use crate::{debug, error, log, warn};
+use crate::{debug, error, info, log, warn};
 use machine::{Machine, Rules};
 use restart_policy::RestartRules;
 use watchdog::WatchRules;
@@ -42,6 +42,11 @@ use watchdog::WatchRules;
 pub fn main(opts: InitOptions, started_mask: Mask) -> i32 {
     let opts = &opts;
     log::set_level(opts.log_level);
+    for (i, (tini, twin)) in config::TINI_VARIABLES.into_iter().enumerate() {
+        if opts.tini_variables & 1 << i != 0 {
+            info!("{tini} is tini's variable: use {twin} instead");
+        }
+    }
     let argv = match to_cstrings(&opts.command) {
         Ok(argv) => argv,
         Err(arg) => {
