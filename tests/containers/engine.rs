@@ -65,6 +65,24 @@ impl Engine {
         }
     }
 
+    /// podman with runc on a private store in `dir` (vfs: plain directories,
+    /// removed with `dir`): for images whose names the machine's store must
+    /// not see, such as a release's.
+    pub fn podman_private(vigil: &Path, dir: &Path) -> Engine {
+        let mut e = Engine::podman(vigil);
+        let d = |sub: &str| dir.join(sub).to_str().expect("utf-8 path").to_string();
+        let store = [
+            "--root".into(),
+            d("storage"),
+            "--runroot".into(),
+            d("run"),
+            "--storage-driver".into(),
+            "vfs".into(),
+        ];
+        e.pre.splice(0..0, store);
+        e
+    }
+
     /// Debian's Docker CLI (`/usr/bin/docker`, BuildKit built in) talking to
     /// the daemon at `socket`, whose `init-path` is vigil.
     pub fn docker(socket: &Path) -> Engine {
