@@ -10,6 +10,7 @@ pub mod io_source;
 pub mod machine;
 mod main_loop;
 pub mod memory_cgroup;
+pub mod notify_message;
 pub mod restart_policy;
 pub mod supervised;
 mod tree;

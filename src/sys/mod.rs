@@ -4,6 +4,7 @@
 #![allow(unsafe_code)]
 
 pub mod command;
+pub mod datagram;
 pub mod dir;
 pub mod disposition;
 pub mod entry;

@@ -125,4 +125,5 @@ pub fn pids_as_n(text: &str) -> String {
     out + rest
 }
 pub mod memory_cgroup;
+pub mod notify;
 pub mod run;
