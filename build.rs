@@ -1,8 +1,8 @@
 //! Link settings for the binary only (the tests link the library with std):
 //! - the ELF entry point is vigil's own `vigil_start` (src/sys/entry.rs),
 //!   which blocks every signal before libc's start-up runs;
-//! - the static musl builds linked by lld: RELR relocations on x86_64, and
-//!   without `tls` no `.eh_frame`, see below. Only lld takes those flags; a
+//! - the static musl builds linked by lld: RELR relocations on x86_64,
+//!   identical code folded, and without `tls` no `.eh_frame`, see below. Only lld takes those flags; a
 //!   build linked by `cc` (a `cargo install` without the repository's
 //!   .cargo/config.toml) works without them, larger.
 
@@ -20,6 +20,12 @@ fn main() {
     // reads them) are about 4 KiB less than RELA.
     if musl_lld && arch == "x86_64" {
         println!("cargo:rustc-link-arg-bins=-zpack-relative-relocs");
+    }
+    // lld folds functions and constants whose bytes are the same (closures
+    // and trait-object shims that compile alike): about 450 B. vigil never
+    // compares function addresses, which is all that folding could change.
+    if musl_lld {
+        println!("cargo:rustc-link-arg-bins=--icf=all");
     }
     // Stable-Rust workaround: the prebuilt `core` and `alloc` carry unwind
     // tables (their bitcode says `uwtable`, which `-C force-unwind-tables=no`
