@@ -8,6 +8,7 @@ pub mod exec;
 pub mod file;
 pub mod grpc;
 pub mod http;
+pub mod ip_literal;
 pub mod net;
 pub mod report;
 pub mod resolve;

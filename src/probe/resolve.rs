@@ -15,6 +15,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::time::Duration;
 
 use super::deadline::Deadline;
+use super::ip_literal;
 use super::report::Failure;
 use crate::sys::Errno;
 use crate::sys::fs::{self, lines, split};
@@ -66,7 +67,7 @@ pub(crate) fn from_hosts(file: &[u8], name: &str) -> Vec<IpAddr> {
     for line in lines(file) {
         let line = split(line, b'#').next().unwrap_or_default();
         let mut fields = words(line);
-        let Some(addr) = fields.next().and_then(text).and_then(|a| a.parse().ok()) else {
+        let Some(addr) = fields.next().and_then(text).and_then(ip_literal::ip) else {
             continue;
         };
         if fields.any(|n| n.eq_ignore_ascii_case(name.as_bytes())) && !found.contains(&addr) {
@@ -106,7 +107,7 @@ impl Conf {
             match words.next() {
                 // At most 3 servers, as MAXNS in glibc and musl.
                 Some("nameserver") if conf.servers.len() < 3 => {
-                    if let Some(ip) = words.next().and_then(|w| w.parse().ok()) {
+                    if let Some(ip) = words.next().and_then(ip_literal::ip) {
                         conf.servers.push(ip);
                     }
                 }

@@ -7,10 +7,10 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-use core::net::{IpAddr, Ipv6Addr};
+use core::net::IpAddr;
 use core::time::Duration;
 
-use super::command_words;
+use super::{command_words, ip_literal};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Scheme {
@@ -114,7 +114,7 @@ impl Target {
             let Some((v6, after)) = inner.split_once(']') else {
                 return bad("missing ']' after the IPv6 address");
             };
-            if v6.parse::<Ipv6Addr>().is_err() {
+            if ip_literal::ip_v6(v6).is_none() {
                 return bad("not an IPv6 address in brackets");
             }
             match after {
@@ -208,7 +208,7 @@ impl Target {
     /// The host as an IP address when it is a literal, so resolving is skipped
     /// and TLS sends no SNI (RFC 6066 section 3 forbids literal addresses there).
     pub fn ip(&self) -> Option<IpAddr> {
-        self.host.parse().ok()
+        ip_literal::ip(&self.host)
     }
 
     /// The `Host` header: the port only when it is not the scheme's default.
