@@ -261,7 +261,54 @@ fn a_bad_with_is_a_usage_error_naming_option_and_value() {
             "{err}"
         );
     }
+    // Names: one that breaks the rule, or one used twice, nothing started.
+    for (args, says) in [
+        (
+            &["--with", "pr@xy: nginx", "true"][..],
+            "vigil: --with: invalid name 'pr@xy' (use 1 to 32 of A-Z a-z 0-9 _ . -)\n",
+        ),
+        (
+            &["--name", "web", "--with", "web: nginx", "true"],
+            "vigil: --with: name 'web' is used twice\n",
+        ),
+    ] {
+        let out = common::output_limit(&mut common::run::command(Mode::Plain, args), T);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(common::text(&out.stderr), says, "{args:?}");
+    }
 }
+
+modes_test!(every_line_about_a_process_names_it, |mode| {
+    let tag = tag(&format!("every_line_names_{mode:?}"));
+    let _leftovers = Leftovers(tag.clone());
+    let (a, py) = (app(), python());
+    let with = format!("proxy: {py} {a} {tag} --name=side --exit=3 --after=1");
+    for via_env in [false, true] {
+        let mut args = vec!["-vv"];
+        let mut envs = vec![];
+        if via_env {
+            envs.extend([("VIGIL_WITH", with.as_str()), ("VIGIL_NAME", "web")]);
+        } else {
+            args.extend(["--with", &with, "--name", "web"]);
+        }
+        args.extend(["python3", &a, &tag, "--name=main"]);
+        let (code, lines) = lifecycle::run_env(mode, &args, &envs).exit();
+        assert_eq!(code, 3, "{mode:?} env={via_env}: {lines:?}");
+        for line in [
+            "vigil: started 'proxy' (pid N)",
+            "vigil: started 'web' (pid N)",
+            "vigil: 'proxy' (pid N) exited with status 3: stopping everything",
+            "vigil: forwarded SIGTERM to 'web' (pid N)",
+            "vigil: 'web' (pid N) exited with status 0",
+        ] {
+            assert_eq!(
+                lifecycle::logged(&lines, line),
+                1,
+                "{mode:?} env={via_env}: {line}: {lines:?}"
+            );
+        }
+    }
+});
 
 #[test]
 fn with_expands_variables_like_vigil_check() {

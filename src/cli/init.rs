@@ -253,6 +253,28 @@ pub const OPTIONS: &[Opt<Init>] = &[
         help: "a sidecar, started before PROGRAM in its own\ngroup (VIGIL_WITH: one per line)",
     },
     Opt {
+        long: "pre-start",
+        short: None,
+        env: Some("VIGIL_PRE_START"),
+        repeats: true,
+        takes: Takes::Lines("'CMD ARG...'", |s, v, given| {
+            s.opts.pre_start.push(names::command(v, given.from)?);
+            Ok(())
+        }),
+        help: "run CMD to its end before PROGRAM starts, as\nvigil's user (VIGIL_PRE_START: one per line)",
+    },
+    Opt {
+        long: "pre-stop",
+        short: None,
+        env: Some("VIGIL_PRE_STOP"),
+        repeats: false,
+        takes: Takes::Text("'CMD ARG...'", |s, v, given| {
+            s.opts.pre_stop = Some(names::command(v, given.from)?);
+            Ok(())
+        }),
+        help: "run CMD at the first stop signal; PROGRAM\ngets the signal once it has exited",
+    },
+    Opt {
         long: "restart",
         short: None,
         env: Some("VIGIL_RESTART"),
@@ -1085,5 +1107,76 @@ mod tests {
         let o = run_with(&["--with", "one", "app"], &[("VIGIL_WITH", "two")]);
         assert_eq!(o.sidecars.len(), 1);
         assert_eq!(o.sidecars[0].words, ["one"]);
+    }
+
+    #[test]
+    fn names_and_hooks() {
+        let o = run(&["/usr/bin/app"]);
+        assert_eq!(o.name, "app");
+        assert!(o.pre_start.is_empty() && o.pre_stop.is_none());
+        let o = run(&[
+            "--name",
+            "web",
+            "--with",
+            "proxy: nginx",
+            "--with=nginx -c x",
+            "--pre-start",
+            "migrate --up",
+            "--pre-start",
+            "chown -R app /data",
+            "--pre-stop",
+            "drain: app --drain",
+            "/usr/bin/app",
+        ]);
+        assert_eq!(o.name, "web");
+        let names: Vec<&str> = o.sidecars.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["proxy", "nginx"]);
+        assert_eq!(o.pre_start[0].words, ["migrate", "--up"]);
+        assert_eq!(o.pre_start[1].name, "chown");
+        let stop = o
+            .pre_stop
+            .as_ref()
+            .map(|c| (c.name.as_str(), c.words.len()));
+        assert_eq!(stop, Some(("drain", 2)));
+        let o = run_with(
+            &["app"],
+            &[
+                ("VIGIL_NAME", "web"),
+                ("VIGIL_PRE_START", "one a,b\n\ntwo"),
+                ("VIGIL_PRE_STOP", "sleep 5"),
+            ],
+        );
+        assert_eq!(o.name, "web");
+        assert_eq!(o.pre_start[0].words, ["one", "a,b"]);
+        assert_eq!(o.pre_start[1].words, ["two"]);
+        assert_eq!(
+            o.pre_stop.map(|c| c.words),
+            Some(vec!["sleep".into(), "5".into()])
+        );
+    }
+
+    #[test]
+    fn bad_names_and_hooks_are_usage_errors() {
+        for (list, want) in [
+            (
+                &["--name", "my app", "app"][..],
+                "--name: invalid name 'my app' (use 1 to 32 of A-Z a-z 0-9 _ . -)",
+            ),
+            (
+                &["--with", "pr@xy: nginx", "app"],
+                "--with: invalid name 'pr@xy' (use 1 to 32 of A-Z a-z 0-9 _ . -)",
+            ),
+            (
+                &["--name", "web", "--with", "web: nginx", "app"],
+                "--with: name 'web' is used twice",
+            ),
+            (
+                &["--pre-start", "a 'b", "app"],
+                "--pre-start: 'a 'b': unclosed single quote",
+            ),
+            (&["--pre-stop", " ", "app"], "--pre-stop: '': empty command"),
+        ] {
+            assert_eq!(error(list, &[]), want, "{list:?}");
+        }
     }
 }

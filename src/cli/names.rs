@@ -20,7 +20,8 @@ pub fn name(text: &str) -> Result<String, String> {
     Ok(text.into())
 }
 
-/// A `--with` line, split into words by vigil itself (no shell; init expands
+/// A command line (`--with`, `--pre-start`, `--pre-stop`), split into
+/// words by vigil itself (no shell; init expands
 /// their `${VAR}` at each start), given `from` a flag or twin. A first word
 /// ending in `:` is its name (Procfile's `NAME: CMD`); without one the name
 /// is left empty, for `unique_names` to fill in.
@@ -49,15 +50,22 @@ pub fn command(line: &str, from: Source) -> Result<NamedCommand, String> {
 
 /// Gives every process a name no other has: a name given stays (twice is an
 /// error); the others get their program's file name, with `.2`, `.3` added
-/// when it is taken, in order: PROGRAM, then the sidecars.
-#[inline(never)]
+/// when it is taken, in order: PROGRAM, the sidecars, the `--pre-start`
+/// commands, the `--pre-stop` command.
 pub fn unique_names(opts: &mut InitOptions) -> Result<(), String> {
     let program = String::from_utf8_lossy(&opts.command[0]);
     // Each process: the option that names it, its name, its program.
     let mut all: Vec<(&str, &mut String, &str)> = Vec::new();
     all.push(("--name", &mut opts.name, &program));
-    for NamedCommand { name, words, .. } in &mut opts.sidecars {
-        all.push(("--with", name, &words[0]));
+    let lists = [
+        ("--with", opts.sidecars.as_mut_slice()),
+        ("--pre-start", opts.pre_start.as_mut_slice()),
+        ("--pre-stop", opts.pre_stop.as_mut_slice()),
+    ];
+    for (option, list) in lists {
+        for NamedCommand { name, words, .. } in list {
+            all.push((option, name, &words[0]));
+        }
     }
     for i in 0..all.len() {
         let (option, name, _) = &all[i];
@@ -145,6 +153,8 @@ mod tests {
     fn names(o: &InitOptions) -> Vec<&str> {
         let mut all = vec![o.name.as_str()];
         all.extend(o.sidecars.iter().map(|c| c.name.as_str()));
+        all.extend(o.pre_start.iter().map(|c| c.name.as_str()));
+        all.extend(o.pre_stop.iter().map(|c| c.name.as_str()));
         all
     }
 
@@ -155,8 +165,15 @@ mod tests {
             "",
             &["/bin/worker -n 1", "worker -n 2", "app: nginx", "./app"],
         );
+        o.pre_start = vec![named("worker --migrate")];
+        o.pre_stop = Some(named("/usr/bin/app --drain"));
         unique_names(&mut o).unwrap();
-        assert_eq!(names(&o), ["app.2", "worker", "worker.2", "app", "app.3"]);
+        assert_eq!(
+            names(&o),
+            [
+                "app.2", "worker", "worker.2", "app", "app.3", "worker.3", "app.4"
+            ]
+        );
         let mut o = opts("app", "web", &["app", "x: app"]);
         unique_names(&mut o).unwrap();
         assert_eq!(names(&o), ["web", "app", "x"]);
@@ -173,6 +190,12 @@ mod tests {
         assert_eq!(
             unique_names(&mut o).err().as_deref(),
             Some("--with: name 'a' is used twice")
+        );
+        let mut o = opts("app", "", &["a: x"]);
+        o.pre_stop = Some(named("a: y"));
+        assert_eq!(
+            unique_names(&mut o).err().as_deref(),
+            Some("--pre-stop: name 'a' is used twice")
         );
     }
 }

@@ -49,6 +49,10 @@ pub struct InitOptions {
     pub name: String,
     /// `--with`: the sidecars, in start order.
     pub sidecars: Vec<NamedCommand>,
+    /// `--pre-start`: run in order, each to completion, before PROGRAM.
+    pub pre_start: Vec<NamedCommand>,
+    /// `--pre-stop`: run at the first stop signal, before it is forwarded.
+    pub pre_stop: Option<NamedCommand>,
     pub restart: Restart,
     pub max_restarts: u32,
     pub restart_window: Duration,
@@ -101,6 +105,8 @@ impl InitOptions {
             stop_delay: Duration::ZERO,
             name: String::new(),
             sidecars: Vec::new(),
+            pre_start: Vec::new(),
+            pre_stop: None,
             restart: Restart::No,
             max_restarts: DEFAULT_MAX_RESTARTS,
             restart_window: DEFAULT_RESTART_WINDOW,
@@ -140,7 +146,7 @@ pub struct Written {
     pub text: String,
 }
 
-/// A `--with` command line: its process's name (never empty once parsed),
+/// A command line of `--with`, `--pre-start` or `--pre-stop`: its process's name (never empty once parsed),
 /// the line and where it was given, and its words, each a template for
 /// `probe::target::expand` (a literal `$` is `$$`): init expands them at
 /// each start, in the environment that start gets.

@@ -19,9 +19,10 @@
 //!                               --wait-timeout passed               stop_all      CancelProbe (exit 1)
 //!             ProbeDone         passed, another target to probe     =             StartProbe(the next target)
 //!                               failed                              =             StartProbe, now or at the retry
-//!                               the last target passed              Starting      Start(PROGRAM)
+//!                               the last target passed              run PROGRAM
 //!             ProbeStartFailed  a --wait-for probe                  stop_all      (exit 1)
-//! Running     stop signal       SIGTERM, with --stop-delay          StopDelay     (held)
+//! Running     stop signal       with --pre-stop                     PreStop       Start(the hook)
+//!                               SIGTERM, with --stop-delay          StopDelay     (held)
 //!                               PROGRAM runs                        Stopping      Forward(to PROGRAM)
 //!                               PROGRAM awaits its restart          stop_all      (exit 128+N)
 //!             Clock             a --watch probe is due / overran    =             StartProbe / KillProbe
@@ -52,6 +53,17 @@
 //!             Clock, GroupGone  a sidecar's restart is due          =             KILL what is left, Start
 //!                               PROGRAM's restart is due            start PROGRAM
 //!             Started           a restarted sidecar                 =             (it runs)
+//! PreStart    Reaped            the command exited 0                run PROGRAM
+//!                               the command failed                  stop_all      (exit: its status)
+//!             stop signal                                           stop_all      Forward(to it) (exit 128+N)
+//!             Clock, GroupGone  a restart of a sidecar is due       =             KILL what is left, Start
+//! PreStop     Reaped            the hook, after --stop-delay        Stopping      Forward(to PROGRAM)
+//!                               the hook, during --stop-delay       StopDelay     (held)
+//!                               a sidecar                           stop_all      (exit: its status)
+//!             StartFailed       the hook                            Stopping      Forward(to PROGRAM)
+//!             stop signal       the hook runs on                    Stopping      Forward(to PROGRAM)
+//!             ReapedAll         PROGRAM exited, as in Running       Draining      TERM
+//!             Clock             grace over (from the delay's end)   Killing       KILL
 //! any         Signal            route(): Drop                       =             (a debug line)
 //!                               route(): ToAll                      =             Forward(to every process)
 //!             Reaped            PROGRAM, a sidecar (not above)      =             (ReapedAll decides)
@@ -61,7 +73,9 @@
 //! Done        any                                                   =             none
 //! ```
 //! - start PROGRAM: with `--wait-for`, WaitingFor and StartProbe(the first
-//!   target); else Starting and Start(PROGRAM).
+//!   target); else run PROGRAM.
+//! - run PROGRAM: PreStart and Start(the next `--pre-start` command that never
+//!   ran); once they all have, Starting and Start(PROGRAM).
 //! - stop_all: while PROGRAM runs, Stopping and Forward(SIGTERM to PROGRAM);
 //!   else, while a process runs, Draining and TERM; else Lingering and TERM,
 //!   looking at once (ReapedAll: Exit when nothing is left).
@@ -128,6 +142,10 @@ pub struct Rules {
     /// `--restart`, `--max-restarts`, `--restart-window`.
     pub restart: RestartRules,
     pub on_unhealthy: OnUnhealthy,
+    /// `--pre-start`: the commands' names, run in this order.
+    pub pre_start: Vec<String>,
+    /// `--pre-stop`: the hook's name.
+    pub pre_stop: Option<String>,
 }
 
 /// Where vigil as a whole is. Each phase holds the deadlines it needs.
@@ -145,6 +163,12 @@ pub enum Phase {
     /// The first SIGTERM is held (`--stop-delay`): its rewrite, `signal`, goes
     /// to PROGRAM at `forward_at`.
     StopDelay { forward_at: Mono, signal: Signal },
+    /// The `--pre-start` commands run, one after the other, before PROGRAM.
+    PreStart,
+    /// The first stop signal came and the `--pre-stop` hook runs: its
+    /// rewrite, `signal`, goes to PROGRAM once the hook has exited, not
+    /// before `forward_at` (`--stop-delay`); the grace clock starts then.
+    PreStop { forward_at: Mono, signal: Signal },
     /// A stop signal was forwarded to PROGRAM, which still runs; the sidecars
     /// get SIGTERM at `sidecars_at` (half the grace period), SIGKILL at `kill_at`.
     Stopping { kill_at: Mono, sidecars_at: Mono },
@@ -258,6 +282,19 @@ impl Machine {
         for sidecar in &rules.sidecars {
             procs.push(supervised(sidecar, Role::Sidecar));
         }
+        // Hooks run once: never restarted.
+        let hooks = [
+            (rules.pre_start.as_slice(), Role::PreStart),
+            (rules.pre_stop.as_slice(), Role::PreStop),
+        ];
+        for (names, role) in hooks {
+            for name in names {
+                procs.push(Supervised {
+                    restart: Restart::No,
+                    ..supervised(name, role)
+                });
+            }
+        }
         Machine {
             rules,
             phase: Phase::New,
@@ -308,6 +345,8 @@ impl Machine {
                 self.restart_deadline(),
             ),
             Phase::StopDelay { forward_at, .. } => Some(*forward_at),
+            Phase::PreStart => self.restart_deadline(),
+            Phase::PreStop { forward_at, .. } => Some(*forward_at + self.rules.grace),
             Phase::Stopping {
                 kill_at,
                 sidecars_at,
@@ -378,6 +417,12 @@ impl Machine {
                     self.release_term(signal, now, out);
                 }
             }
+            Phase::PreStart => self.restart_timers(now, out),
+            Phase::PreStop { forward_at, .. } => {
+                if now >= *forward_at + self.rules.grace {
+                    self.grace_over(now, out);
+                }
+            }
             Phase::Stopping {
                 kill_at,
                 sidecars_at,
@@ -416,7 +461,7 @@ impl Machine {
         self.procs
             .iter()
             .enumerate()
-            .skip(1)
+            .filter(|(_, p)| p.role == Role::Sidecar)
             .map(|(i, p)| (ProcId(i), p))
     }
 
@@ -460,7 +505,7 @@ impl Machine {
     /// "start PROGRAM" in the table: through `--wait-for` when it is set.
     fn wait_then_start_main(&mut self, now: Mono, out: &mut Vec<Action>) {
         if self.rules.wait_for == 0 {
-            self.start_main(out);
+            self.pre_start_then_main(out);
             return;
         }
         let ends = now + self.rules.wait_timeout;
@@ -561,6 +606,11 @@ impl Machine {
                 (exit_status::FAILURE, format!("cannot start {name}: {e}"))
             }
         };
+        if self.procs[id.0].role == Role::PreStop {
+            log(out, Level::Warn, line);
+            self.procs[id.0].state = ProcState::Exited(ExitStatus::Exited(code as u8));
+            return self.after_hook(now, out);
+        }
         log(out, Level::Error, line);
         self.decide(code);
         self.stop_all("a process could not start", now, out);
@@ -573,7 +623,8 @@ impl Machine {
     pub fn route(&self, sig: Signal, sender: u32, from_kernel: bool) -> Route {
         // Before PROGRAM runs, a stop signal ends the wait: no child has it
         // yet, so only --rewrite can drop it.
-        let ends_wait = is_stop_signal(sig) && matches!(self.phase, Phase::WaitingFor(_));
+        let ends_wait =
+            is_stop_signal(sig) && matches!(self.phase, Phase::WaitingFor(_) | Phase::PreStart);
         let program_gone = self.main().pid().is_none()
             && matches!(
                 self.phase,
@@ -667,7 +718,11 @@ impl Machine {
                 self.decide(exit_status::signaled(sig));
                 self.stop_all("stop signal", now, out);
             }
+            Phase::PreStart => self.stop_pre_start(sig, to, now, out),
             Phase::Running if self.main().pid().is_some() => {
+                if self.run_pre_stop(sig, to, now, out) {
+                    return;
+                }
                 if sig == Signal::TERM && !self.rules.stop_delay.is_zero() {
                     self.hold_term(to, now, out);
                     return;
@@ -688,8 +743,9 @@ impl Machine {
                 self.decide(exit_status::signaled(sig));
                 self.stop_all("stop signal", now, out);
             }
-            // A second SIGTERM, or a SIGINT or SIGQUIT, cuts the delay short.
-            Phase::StopDelay { .. } => {
+            // A second SIGTERM, or a SIGINT or SIGQUIT, cuts the delay short;
+            // during --pre-stop too, the hook runs on.
+            Phase::StopDelay { .. } | Phase::PreStop { .. } => {
                 self.forward_to_program(to, out);
                 self.start_stopping(&format!("{sig}"), now, out);
             }
@@ -715,9 +771,13 @@ impl Machine {
     /// The stop signal went to PROGRAM: the grace clock starts; the sidecars
     /// follow at half of it.
     fn start_stopping(&mut self, why: &str, now: Mono, out: &mut Vec<Action>) {
-        if !matches!(self.phase, Phase::Running | Phase::StopDelay { .. }) {
+        if !matches!(
+            self.phase,
+            Phase::Running | Phase::StopDelay { .. } | Phase::PreStop { .. }
+        ) {
             return;
         }
+        let from = self.grace_from(now);
         log(
             out,
             Level::Info,
@@ -728,8 +788,8 @@ impl Machine {
         );
         self.cancel_restarts();
         self.phase = Phase::Stopping {
-            kill_at: now + self.rules.grace,
-            sidecars_at: now + self.rules.grace / 2,
+            kill_at: from + self.rules.grace,
+            sidecars_at: from + self.rules.grace / 2,
         };
     }
 
@@ -740,7 +800,9 @@ impl Machine {
     fn stop_all(&mut self, why: &str, now: Mono, out: &mut Vec<Action>) {
         self.cancel_restarts();
         match self.phase {
-            Phase::Running | Phase::StopDelay { .. } if self.main().pid().is_some() => {
+            Phase::Running | Phase::StopDelay { .. } | Phase::PreStop { .. }
+                if self.main().pid().is_some() =>
+            {
                 self.stop_program(why, now, out)
             }
             Phase::Stopping { .. }
@@ -782,15 +844,26 @@ impl Machine {
         let proc = &self.procs[i];
         let named = format!("{}", proc.named(Some(pid)));
         let unhealthy = matches!(proc.state, ProcState::Replacing { .. });
-        log(
-            out,
-            Level::Debug,
-            format!("{named} exited with status {code}"),
+        // A failing --pre-stop hook's line is a warning while PROGRAM waits
+        // for it; a failing --pre-start command stops everything (below).
+        let hook_failed = code != 0 && proc.role == Role::PreStop;
+        let level = match self.phase {
+            Phase::PreStop { .. } if hook_failed => Level::Warn,
+            _ => Level::Debug,
+        };
+        log(out, level, format!("{named} exited with status {code}"));
+        if proc.role == Role::PreStop || (proc.role == Role::PreStart && code == 0) {
+            self.procs[i].state = ProcState::Exited(status);
+            self.after_hook(now, out);
+            return;
+        }
+        let supervising = matches!(
+            self.phase,
+            Phase::Running | Phase::WaitingFor(_) | Phase::PreStart
         );
         // An exit `-e` names is a success for the restart rules too.
         let success = self.folded(status) == exit_status::SUCCESS;
         let restart = proc.restart;
-        let supervising = matches!(self.phase, Phase::Running | Phase::WaitingFor(_));
         if supervising && (unhealthy || restart.restarts_after(success)) {
             self.restart_later(id, pid, status, unhealthy, now, out);
             return;
@@ -798,7 +871,8 @@ impl Machine {
         self.procs[i].state = ProcState::Exited(status);
         // During the stop delay nothing restarts, but a sidecar that exits
         // first still stops everything at once, with its status.
-        let held = matches!(self.phase, Phase::StopDelay { .. }) && id != ProcId::MAIN;
+        let held = matches!(self.phase, Phase::StopDelay { .. } | Phase::PreStop { .. })
+            && id != ProcId::MAIN;
         if !supervising && !held {
             return; // shutting down: on_reaped_all decides when vigil exits
         }
@@ -838,13 +912,16 @@ impl Machine {
             || (left == Left::OthersOnly && past_grace)
             || (!self.rules.tree_visible && past_grace && !self.any_running());
         let (kill_at, tell) = match self.phase {
-            Phase::Running | Phase::StopDelay { .. } | Phase::Stopping { .. } => {
+            Phase::Running
+            | Phase::StopDelay { .. }
+            | Phase::PreStop { .. }
+            | Phase::Stopping { .. } => {
                 let ProcState::Exited(_) = self.main().state else {
                     return;
                 };
                 match self.phase {
                     Phase::Stopping { kill_at, .. } => (kill_at, true),
-                    _ => (now + self.rules.grace, true),
+                    _ => (self.grace_from(now) + self.rules.grace, true),
                 }
             }
             Phase::Draining { kill_at } | Phase::Lingering { kill_at, .. } => (kill_at, false),
@@ -926,7 +1003,7 @@ impl Machine {
     fn nameable_groups(&self) -> Vec<Pid> {
         self.main_group
             .into_iter()
-            .chain(self.sidecars().filter_map(|(_, p)| p.pid()))
+            .chain(self.procs[1..].iter().filter_map(Supervised::pid))
             .collect()
     }
 
@@ -958,7 +1035,7 @@ impl Machine {
             (false, true) => Some("the child's process group"),
             (false, false) => None,
         };
-        let sidecars = self.sidecars().any(|(_, p)| p.pid().is_some());
+        let sidecars = self.procs[1..].iter().any(|p| p.pid().is_some());
         match (main, sidecars) {
             (Some(main), false) => Some(main.into()),
             (Some(main), true) => Some(format!("{main}, and the sidecars and their groups")),
@@ -1004,7 +1081,7 @@ impl Machine {
     fn after_wait(&mut self, progress: Progress, now: Mono, out: &mut Vec<Action>) {
         match progress {
             Progress::Waiting => {}
-            Progress::Ready => self.start_main(out),
+            Progress::Ready => self.pre_start_then_main(out),
             Progress::GaveUp => {
                 self.decide(exit_status::FAILURE);
                 self.stop_all("--wait-for gave up", now, out);
@@ -1105,7 +1182,7 @@ impl Machine {
     /// SIGTERM to each running sidecar's group (Kubernetes' order: after PROGRAM).
     fn stop_sidecars(&mut self, why: &str, out: &mut Vec<Action>) {
         let mut told = false;
-        for p in self.procs.iter_mut().skip(1) {
+        for p in self.procs.iter_mut().filter(|p| p.role == Role::Sidecar) {
             if let ProcState::Running(pid) = p.state {
                 p.state = ProcState::Stopping(pid);
                 out.push(Action::SignalGroup {
@@ -1236,7 +1313,10 @@ impl Machine {
     /// Pending restarts whose time came: SIGKILL to a group that outlived the
     /// grace period, and restarts whose backoff is over.
     fn restart_timers(&mut self, now: Mono, out: &mut Vec<Action>) {
-        if !matches!(self.phase, Phase::Running | Phase::WaitingFor(_)) {
+        if !matches!(
+            self.phase,
+            Phase::Running | Phase::WaitingFor(_) | Phase::PreStart
+        ) {
             return;
         }
         for i in 0..self.procs.len() {
@@ -1334,6 +1414,89 @@ impl Machine {
             kill_at: now + self.rules.grace,
         };
         self.watchdog = None;
+    }
+
+    // ==== README "Several processes": --pre-start, --pre-stop ====
+
+    /// "run PROGRAM" in the table: the next `--pre-start` command that never
+    /// ran, else PROGRAM. They run once: a restart finds them all exited.
+    fn pre_start_then_main(&mut self, out: &mut Vec<Action>) {
+        let next = self
+            .procs
+            .iter()
+            .position(|p| p.role == Role::PreStart && p.state == ProcState::NotStarted);
+        let Some(i) = next else {
+            return self.start_main(out);
+        };
+        self.phase = Phase::PreStart;
+        self.procs[i].state = ProcState::Starting;
+        out.push(Action::Start(ProcId(i)));
+    }
+
+    /// A `--pre-start` command exited 0, or the `--pre-stop` hook exited
+    /// (or could not run): the next step, unless vigil stops already.
+    fn after_hook(&mut self, now: Mono, out: &mut Vec<Action>) {
+        match self.phase {
+            Phase::PreStart => self.pre_start_then_main(out),
+            // Its failure never holds the shutdown up (Kubernetes' preStop).
+            Phase::PreStop { forward_at, signal } if now < forward_at => {
+                self.phase = Phase::StopDelay { forward_at, signal };
+            }
+            Phase::PreStop { signal, .. } => {
+                self.forward_to_program(signal, out);
+                self.start_stopping("--pre-stop done", now, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// The first stop signal, `sig` (to be forwarded as `to`): the
+    /// `--pre-stop` hook starts; false when there is none to run.
+    fn run_pre_stop(&mut self, sig: Signal, to: Signal, now: Mono, out: &mut Vec<Action>) -> bool {
+        let hook = self.procs.iter().position(|p| p.role == Role::PreStop);
+        let Some(i) = hook else {
+            return false;
+        };
+        let hook = self.procs[i].named(None);
+        log(out, Level::Info, format!("{sig}: running {hook} first"));
+        let delay = match sig {
+            Signal::TERM => self.rules.stop_delay,
+            _ => Duration::ZERO,
+        };
+        self.cancel_restarts();
+        self.phase = Phase::PreStop {
+            forward_at: now + delay,
+            signal: to,
+        };
+        self.procs[i].state = ProcState::Starting;
+        out.push(Action::Start(ProcId(i)));
+        true
+    }
+
+    /// A stop signal while a `--pre-start` command runs: it gets the signal,
+    /// PROGRAM never starts, and vigil exits 128+N as during `--wait-for`.
+    fn stop_pre_start(&mut self, sig: Signal, to: Signal, now: Mono, out: &mut Vec<Action>) {
+        for p in &self.procs {
+            if let (Role::PreStart, Some(pid)) = (p.role, p.pid()) {
+                out.push(Action::Forward {
+                    signal: to,
+                    to: To::Group(pid),
+                });
+            }
+        }
+        self.decide(exit_status::signaled(sig));
+        self.stop_all("stop signal", now, out);
+    }
+
+    /// Where the grace clock starts for a shutdown beginning `now`: when the
+    /// stop signal would have been forwarded without the hook (the first stop
+    /// signal plus `--stop-delay`), so the hook's time counts against the
+    /// grace period and the whole stop still takes at most stop-delay + grace.
+    fn grace_from(&self, now: Mono) -> Mono {
+        match self.phase {
+            Phase::PreStop { forward_at, .. } => now.min(forward_at),
+            _ => now,
+        }
     }
 }
 

@@ -50,9 +50,12 @@ pub struct Io<'a> {
     pub ignore_chld: bool,
     /// Where each start's environment comes from.
     pub env_sources: child_env::Sources<'a>,
-    /// The `--with` sidecars, in order: started like PROGRAM, each in its own
-    /// process group, their words expanded at each start.
-    pub sidecars: &'a [NamedCommand],
+    /// The other processes, by `ProcId` from 1: the `--with` sidecars, the
+    /// `--pre-start` and `--pre-stop` commands, each with whether it runs as
+    /// vigil's own user rather than `--user` (`--pre-start`). Started like
+    /// PROGRAM, each in its own process group, their words expanded at each
+    /// start.
+    pub others: Vec<(&'a NamedCommand, bool)>,
     /// `--wait-for` targets and the `--watch` target, by `ProbeId`.
     pub wait_for: Vec<Target>,
     pub watch: Option<Target>,
@@ -246,9 +249,10 @@ impl Loop<'_> {
         None
     }
 
-    /// Forks and execs PROGRAM or a sidecar (same environment, `--user` and
-    /// `--no-new-privs`; a sidecar in its own process group, never the
-    /// terminal's), its environment and argv made for this start.
+    /// Forks and execs PROGRAM or another process (same environment, `--user`
+    /// but for `--pre-start`, `--no-new-privs`; the others each in its own
+    /// process group, never the terminal's), its environment and argv made
+    /// for this start.
     fn spawn(&mut self, id: ProcId) -> Result<i32, StartError> {
         let cwd = if self.settled {
             self.io.cwd.as_deref()
@@ -259,26 +263,30 @@ impl Loop<'_> {
         // vigil itself may have left (then `cwd` is its path).
         let loaded =
             child_env::load(&self.io.env_sources, cwd).map_err(|e| StartError::Env(e.message()))?;
-        let home = self.io.creds.and_then(|c| c.home.as_deref());
-        let env = loaded.envp(&self.io.env_sources, home);
         let words;
+        let mut creds = self.io.creds;
         let (argv, new_group, take_terminal) = match id.0.checked_sub(1) {
             None => (self.io.program, self.io.new_group, self.io.take_terminal),
             Some(i) => {
-                // The machine only starts the sidecars it was given.
-                let Some(sidecar) = self.io.sidecars.get(i) else {
+                // The machine only starts the processes it was given.
+                let Some(&(other, own_user)) = self.io.others.get(i) else {
                     return Err(StartError::Env(String::new()));
                 };
-                words = expand::words(sidecar, &loaded).map_err(StartError::Env)?;
+                if own_user {
+                    creds = None;
+                }
+                words = expand::words(other, &loaded).map_err(StartError::Env)?;
                 (&words[..], true, false)
             }
         };
+        let home = creds.and_then(|c| c.home.as_deref());
+        let env = loaded.envp(&self.io.env_sources, home);
         process::spawn(&Spawn {
             argv,
             new_group,
             take_terminal,
             mask: self.io.started_mask,
-            creds: self.io.creds,
+            creds,
             no_new_privs: self.io.no_new_privs,
             ignore_chld: self.io.ignore_chld,
             env: &env,

@@ -131,8 +131,20 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         Some(w) => Some(expand::target(w, &loaded).map_err(usage)?),
         None => None,
     };
-    for sidecar in &opts.sidecars {
-        expand::words(sidecar, &loaded).map_err(usage)?;
+    // The other processes, in the machine's order (`ProcId` 1 on): the
+    // sidecars, the --pre-start commands (as vigil's own user), --pre-stop.
+    // Their words expand now too, so a bad one stops vigil before anything.
+    let mut others = Vec::new();
+    let lists = [
+        (opts.sidecars.as_slice(), false),
+        (&opts.pre_start, true),
+        (opts.pre_stop.as_slice(), false),
+    ];
+    for (list, own_user) in lists {
+        for c in list {
+            expand::words(c, &loaded).map_err(usage)?;
+            others.push((c, own_user));
+        }
     }
     // On a terminal vigil owns, the child always gets a group of its own and
     // the terminal's foreground, as under tini: left in vigil's group, which
@@ -182,7 +194,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         no_new_privs: opts.no_new_privs,
         ignore_chld,
         env_sources,
-        sidecars: &opts.sidecars,
+        others,
         wait_for,
         watch,
         secrets: loaded.secrets(),
@@ -234,6 +246,8 @@ fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
             window: opts.restart_window,
         },
         on_unhealthy: opts.on_unhealthy,
+        pre_start: opts.pre_start.iter().map(|c| c.name.clone()).collect(),
+        pre_stop: opts.pre_stop.as_ref().map(|c| c.name.clone()),
     }
 }
 

@@ -15,6 +15,10 @@ pub enum Role {
     Main,
     /// Started before PROGRAM in its own process group (`--with`).
     Sidecar,
+    /// Run to its end before PROGRAM starts, once (`--pre-start`).
+    PreStart,
+    /// Run at the first stop signal, before it is forwarded (`--pre-stop`).
+    PreStop,
 }
 
 /// Where one supervised process is in its life.
@@ -65,14 +69,19 @@ pub struct Supervised {
     pub history: History,
 }
 
-/// How every message names a process: `'proxy' (pid 12)`, without the pid
-/// before it has one; a pid alone for a process vigil did not start.
+/// How every message names a process: `'proxy' (pid 12)`, a hook as
+/// `--pre-stop 'drain' (pid 13)`, without the pid before it has one.
 pub struct Named<'a>(pub Option<&'a Supervised>, pub Option<Pid>);
 
 impl fmt::Display for Named<'_> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         if let Some(p) = self.0 {
-            write!(f, "'{}'", p.name)?;
+            let hook = match p.role {
+                Role::PreStart => "--pre-start ",
+                Role::PreStop => "--pre-stop ",
+                _ => "",
+            };
+            write!(f, "{hook}'{}'", p.name)?;
         }
         match self.1 {
             Some(pid) if self.0.is_some() => write!(f, " (pid {pid})"),

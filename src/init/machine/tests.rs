@@ -47,6 +47,8 @@ pub(in crate::init) fn rules() -> Rules {
             window: Duration::from_secs(300),
         },
         on_unhealthy: OnUnhealthy::Exit,
+        pre_start: Vec::new(),
+        pre_stop: None,
     }
 }
 
@@ -208,6 +210,21 @@ fn running_with_sidecars(rules: Rules) -> Machine {
     m
 }
 
+/// Starts both sidecars (200, 201) and, as the `--pre-start` commands come
+/// before PROGRAM, the first of them (pid 300), at t=0.
+fn running_with_sidecars_until_main(rules: Rules) -> Machine {
+    let mut m = Machine::new(rules);
+    m.start(Mono::ZERO);
+    m.on(started(A, SIDE_A), Mono::ZERO);
+    assert_eq!(
+        effects(m.on(started(B, SIDE_B), Mono::ZERO)),
+        [Action::Start(ProcId(3))]
+    );
+    m.on(started(ProcId(3), 300), Mono::ZERO);
+    assert_eq!(m.phase(), &Phase::PreStart);
+    m
+}
+
 fn group(signal: Signal, n: i32) -> Action {
     Action::SignalGroup {
         signal,
@@ -297,6 +314,8 @@ fn phase_name(phase: &Phase) -> &'static str {
         Phase::WaitingFor(_) => "WaitingFor",
         Phase::Running => "Running",
         Phase::StopDelay { .. } => "StopDelay",
+        Phase::PreStart => "PreStart",
+        Phase::PreStop { .. } => "PreStop",
         Phase::Stopping { .. } => "Stopping",
         Phase::Draining { .. } => "Draining",
         Phase::Lingering { .. } => "Lingering",
@@ -371,7 +390,8 @@ fn next_allows(cell: &str, from: &str, to: &str) -> bool {
         .any(|next| match next {
             "=" => to == from,
             "stop_all" => ["Stopping", "Draining", "Lingering"].contains(&to),
-            "start PROGRAM" => ["Starting", "WaitingFor"].contains(&to),
+            "start PROGRAM" => ["Starting", "WaitingFor", "PreStart"].contains(&to),
+            "run PROGRAM" => ["Starting", "PreStart"].contains(&to),
             phase => phase == to,
         })
 }
@@ -485,6 +505,7 @@ fn every_row_of_the_transition_table() {
     let term = || Some(sent(Signal::TERM));
     let clock = || Some(Event::Clock);
     let exited = |n| Some(reaped(n, ExitStatus::Exited(1)));
+    let exited_with = |n, code| Some(reaped(n, ExitStatus::Exited(code)));
     let all = |left| Some(Event::ReapedAll { left });
     let tree_term = ["SignalTree", "SignalTree"];
 
@@ -645,6 +666,52 @@ fn every_row_of_the_transition_table() {
     restarting_sidecar.on(Event::GroupGone { group: pid(SIDE_A) }, ms(500));
     check("a restarted sidecar", &restarting_sidecar, "Running", up(A, 300), ms(501), "Running", &[]);
 
+    let cannot = |id| {
+        Some(Event::StartFailed {
+            id,
+            error: StartError::NotFound("No such file or directory".into()),
+        })
+    };
+
+    // PreStart
+    let pre_start = Rules { pre_start: vec!["migrate".into(), "chown".into()], ..with_sidecars() };
+    let mut first = running_with_sidecars_until_main(pre_start.clone());
+    check("the command exited 0", &first, "PreStart", exited_with(300, 0), ms(1), "PreStart", &["Start"]);
+    let mut last = first.clone();
+    last.on(reaped(300, EXITED_0), ms(1));
+    last.on(started(ProcId(4), 301), ms(1));
+    check("the command exited 0", &last, "PreStart", exited_with(301, 0), ms(2), "Starting", &["Start"]);
+    check("the command failed", &first, "PreStart", exited(300), ms(1), "Draining", &tree_term);
+    let mut to_it = vec!["Forward"];
+    to_it.extend(tree_term);
+    check("Forward(to it) (exit 128+N)", &first, "PreStart", term(), ms(1), "Draining", &to_it);
+    let restarting_side = Rules { restart: Fixtures::restarting_max(5).restart, ..pre_start };
+    first = running_with_sidecars_until_main(restarting_side);
+    first.on(reaped(SIDE_A, ExitStatus::Exited(1)), ms(1));
+    let gone = Some(Event::GroupGone { group: pid(SIDE_A) });
+    check("a restart of a sidecar is due", &first, "PreStart", gone, ms(501), "PreStart", &["Start"]);
+
+    // PreStop
+    let hooked = |stop_delay| Rules { pre_stop: Some("drain".into()), stop_delay, ..with_sidecars() };
+    let mut hook = running_with_sidecars(hooked(Duration::ZERO));
+    check("with --pre-stop", &hook, "Running", term(), ms(1), "PreStop", &["Start"]);
+    hook.on(sent(Signal::TERM), ms(1));
+    let mut hook_and_delay = running_with_sidecars(hooked(Duration::from_secs(5)));
+    hook_and_delay.on(sent(Signal::TERM), ms(1));
+    hook.on(started(ProcId(3), 300), ms(1));
+    hook_and_delay.on(started(ProcId(3), 300), ms(1));
+    check("the hook, after --stop-delay", &hook, "PreStop", exited(300), ms(2), "Stopping", &["Forward"]);
+    check("the hook, during --stop-delay", &hook_and_delay, "PreStop", exited(300), ms(2), "StopDelay", &[]);
+    check("a sidecar stop_all (exit: its status)", &hook, "PreStop", exited(SIDE_A), ms(2), "Stopping", &["Forward"]);
+    let mut unrun = running_with_sidecars(hooked(Duration::ZERO));
+    unrun.on(sent(Signal::TERM), ms(1));
+    check("StartFailed the hook", &unrun, "PreStop", cannot(ProcId(3)), ms(1), "Stopping", &["Forward"]);
+    check("the hook runs on", &hook, "PreStop", term(), ms(2), "Stopping", &["Forward"]);
+    let mut gone_during_hook = hook.clone();
+    gone_during_hook.on(reaped(CHILD, EXITED_0), ms(2));
+    check("PROGRAM exited, as in Running", &gone_during_hook, "PreStop", all(Left::Children), ms(2), "Draining", &tree_term);
+    check("grace over (from the delay's end)", &hook_and_delay, "PreStop", clock(), ms(15_001), "Killing", &["SignalTree", "Kill", "Kill", "Kill", "Kill"]);
+
     // Any phase
     let chld = Some(sent(Signal::CHLD));
     check("route(): Drop", &run, "Running", chld, ms(1), "Running", &[]);
@@ -653,12 +720,6 @@ fn every_row_of_the_transition_table() {
     check("PROGRAM, a sidecar (not above)", &run, "Running", exited(CHILD), ms(1), "Running", &[]);
     check("PROGRAM, a sidecar (not above)", &stopping, "Stopping", exited(CHILD), ms(1), "Stopping", &[]);
     check("an orphan", &run, "Running", exited(4242), ms(1), "Running", &[]);
-    let cannot = |id| {
-        Some(Event::StartFailed {
-            id,
-            error: StartError::NotFound("No such file or directory".into()),
-        })
-    };
     check("StartFailed stop_all (exit 127, 126 or 1)", &Fixtures::starting(), "Starting", cannot(A), ms(1), "Lingering", &tree_term);
     check("StartFailed stop_all (exit 127, 126 or 1)", &clearing, "Running", cannot(A), ms(1), "Stopping", &["Forward"]);
     check("any other", &run, "Running", Some(Event::GroupGone { group: pid(1) }), ms(1), "Running", &[]);
@@ -677,6 +738,8 @@ fn every_row_of_the_transition_table() {
 /// One file per README section, in the README's order.
 mod exit;
 mod forwarding;
+mod pre_start;
+mod pre_stop;
 mod restarts;
 mod shutdown;
 mod sidecars;
