@@ -351,3 +351,63 @@ modes_test!(a_success_exit_code_was_restarted_by_on_failure, |mode| {
         "{mode:?}: {lines:?}"
     );
 });
+
+modes_test!(
+    restart_signal_restarts_program_in_place_uncounted_and_the_sidecar_runs_on,
+    |mode| {
+        let tag = tag(&format!("restart_signal_{mode:?}"));
+        let _leftovers = Leftovers(tag.clone());
+        let (a, py) = (app(), python());
+        let side = format!("side: {py} {a} {tag} --name=side");
+        // PROGRAM ignores SIGTERM: each restart takes the grace period and
+        // SIGKILL, and so does the final stop, whose status is PROGRAM's.
+        let mut v = run(
+            mode,
+            &[
+                "-v",
+                "-t",
+                "1s",
+                "--restart",
+                "on-failure",
+                "--max-restarts",
+                "0",
+                "--restart-signal",
+                "HUP",
+                "--with",
+                &side,
+                "--name",
+                "main",
+                "python3",
+                &a,
+                &tag,
+                "--name=main",
+                "--ignore-term",
+            ],
+        );
+        let mut pids = vec![v.expect("main ready").text];
+        for _ in 0..2 {
+            v.signal(libc::SIGHUP);
+            pids.push(v.expect("main ready").text);
+        }
+        pids.sort();
+        pids.dedup();
+        assert_eq!(pids.len(), 3, "{mode:?}: PROGRAM's pid changes: {pids:?}");
+        v.signal(libc::SIGTERM);
+        let (code, lines) = v.exit();
+        assert_eq!(code, 137, "{mode:?}: PROGRAM's status: {lines:?}");
+        // The sidecar ran all along: one start, one SIGTERM, at the end.
+        assert_eq!(count(&lines, "side ready"), 1, "{mode:?}: {lines:?}");
+        assert_eq!(count(&lines, "side got 15"), 1, "{mode:?}: {lines:?}");
+        // Not forwarded, and not counted: --max-restarts 0 is not spent.
+        assert_eq!(count(&lines, "main got 1"), 0, "{mode:?}: {lines:?}");
+        assert_eq!(
+            logged(
+                &lines,
+                "restarting 'main' (pid N): --restart-signal, grace period 1s"
+            ),
+            2,
+            "{mode:?}: {lines:?}"
+        );
+        assert_eq!(logged(&lines, "spent"), 0, "{mode:?}: {lines:?}");
+    }
+);

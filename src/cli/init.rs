@@ -319,6 +319,17 @@ pub const OPTIONS: &[Opt<Init>] = &[
         help: "exit|restart: what --watch does [exit]",
     },
     Opt {
+        long: "restart-signal",
+        short: None,
+        env: Some("VIGIL_RESTART_SIGNAL"),
+        repeats: false,
+        takes: Takes::Text("SIG", |s, v, _| {
+            s.opts.restart_signal = Some(values::restart_signal(v)?);
+            Ok(())
+        }),
+        help: "on SIG, restart PROGRAM in place instead of\nforwarding SIG",
+    },
+    Opt {
         long: "verbose",
         short: Some('v'),
         env: Some("VIGIL_LOG"),
@@ -1178,5 +1189,31 @@ mod tests {
         ] {
             assert_eq!(error(list, &[]), want, "{list:?}");
         }
+    }
+
+    #[test]
+    fn the_restart_signal() {
+        assert_eq!(run(&["app"]).restart_signal, None);
+        let o = run(&["--restart-signal", "hup", "app"]);
+        assert_eq!(o.restart_signal, Some(Signal::HUP));
+        let o = run_with(&["app"], &[("VIGIL_RESTART_SIGNAL", "USR2")]);
+        assert_eq!(o.restart_signal, Some(Signal(libc::SIGUSR2)));
+        assert_eq!(
+            error(&["--restart-signal", "nope", "app"], &[]),
+            "--restart-signal: unknown signal 'nope' (use e.g. TERM, SIGUSR1, 10, RTMIN+2)"
+        );
+        // What already means something to vigil, or cannot be caught.
+        for sig in ["TERM", "int", "SIGQUIT", "9", "STOP", "CHLD"] {
+            let e = error(&["--restart-signal", sig, "app"], &[]);
+            assert!(
+                e.starts_with("--restart-signal: SIG")
+                    && e.ends_with(" cannot restart: TERM, INT, QUIT, KILL, STOP and CHLD keep their meaning (use e.g. HUP or USR1)"),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            error(&["app"], &[("VIGIL_RESTART_SIGNAL", "TERM")]),
+            "VIGIL_RESTART_SIGNAL: SIGTERM cannot restart: TERM, INT, QUIT, KILL, STOP and CHLD keep their meaning (use e.g. HUP or USR1)"
+        );
     }
 }

@@ -50,6 +50,26 @@ pub fn rewrite(text: &str) -> Result<(Signal, Option<Signal>), String> {
     Ok((from, to))
 }
 
+/// `--restart-signal`: any signal but those that already mean something to
+/// vigil (stop, reap) or cannot be caught.
+pub fn restart_signal(text: &str) -> Result<Signal, String> {
+    let sig = signal(text)?;
+    let taken = [
+        Signal::TERM,
+        Signal::INT,
+        Signal::QUIT,
+        Signal::KILL,
+        Signal::STOP,
+        Signal::CHLD,
+    ];
+    if taken.contains(&sig) {
+        return Err(format!(
+            "{sig} cannot restart: TERM, INT, QUIT, KILL, STOP and CHLD keep their meaning (use e.g. HUP or USR1)"
+        ));
+    }
+    Ok(sig)
+}
+
 /// An exit status 0-255.
 pub fn exit_code(text: &str) -> Result<u8, String> {
     text.trim()

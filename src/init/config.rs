@@ -53,6 +53,8 @@ pub struct InitOptions {
     pub pre_start: Vec<NamedCommand>,
     /// `--pre-stop`: run at the first stop signal, before it is forwarded.
     pub pre_stop: Option<NamedCommand>,
+    /// `--restart-signal`: restarts PROGRAM in place instead of being forwarded.
+    pub restart_signal: Option<Signal>,
     pub restart: Restart,
     pub max_restarts: u32,
     pub restart_window: Duration,
@@ -107,6 +109,7 @@ impl InitOptions {
             sidecars: Vec::new(),
             pre_start: Vec::new(),
             pre_stop: None,
+            restart_signal: None,
             restart: Restart::No,
             max_restarts: DEFAULT_MAX_RESTARTS,
             restart_window: DEFAULT_RESTART_WINDOW,

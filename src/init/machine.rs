@@ -64,6 +64,9 @@
 //!             stop signal       the hook runs on                    Stopping      Forward(to PROGRAM)
 //!             ReapedAll         PROGRAM exited, as in Running       Draining      TERM
 //!             Clock             grace over (from the delay's end)   Killing       KILL
+//! Running     restart signal    PROGRAM runs                        =             Forward(SIGTERM to PROGRAM)
+//!                               not running, or restarting          =             (a debug line)
+//!             Reaped            PROGRAM, after the restart signal   Starting / =  Start(PROGRAM) / TERM its group
 //! any         Signal            route(): Drop                       =             (a debug line)
 //!                               route(): ToAll                      =             Forward(to every process)
 //!             Reaped            PROGRAM, a sidecar (not above)      =             (ReapedAll decides)
@@ -80,6 +83,8 @@
 //!   else, while a process runs, Draining and TERM; else Lingering and TERM,
 //!   looking at once (ReapedAll: Exit when nothing is left).
 //! - stop signal: SIGTERM, SIGINT or SIGQUIT, after `--rewrite` (`route()`).
+//! - restart signal: `--restart-signal`, `route()`'s Restart: from Starting
+//!   to Running (before PROGRAM runs: "not running"); later, a Drop.
 //! - TERM is SIGTERM then SIGCONT. TERM and KILL go to the tree; without a
 //!   visible tree ("blind"), to what vigil can name: its processes and groups.
 
@@ -146,6 +151,8 @@ pub struct Rules {
     pub pre_start: Vec<String>,
     /// `--pre-stop`: the hook's name.
     pub pre_stop: Option<String>,
+    /// `--restart-signal`: restarts PROGRAM in place.
+    pub restart_signal: Option<Signal>,
 }
 
 /// Where vigil as a whole is. Each phase holds the deadlines it needs.
@@ -197,6 +204,8 @@ pub enum Route {
     /// Any other signal: this one (the rewrite) goes to PROGRAM and to every
     /// sidecar, each to its group with `-g`.
     ToAll(Signal),
+    /// `--restart-signal`: PROGRAM restarts in place.
+    Restart,
 }
 
 /// Why a received signal is not forwarded.
@@ -216,6 +225,10 @@ pub enum Dropped {
     Fault,
     /// `--rewrite SIG:0`.
     Rewrite,
+    /// `--restart-signal` once a shutdown has begun.
+    Stopping,
+    /// `--restart-signal` while PROGRAM is not running or restarting already.
+    NotRunning,
 }
 
 impl Dropped {
@@ -228,6 +241,8 @@ impl Dropped {
             Dropped::FromTerminal => (false, " from the terminal: the child has it already"),
             Dropped::Fault => (true, " ignored: a fault signal is not forwarded"),
             Dropped::Rewrite => (true, " dropped by --rewrite"),
+            Dropped::Stopping => (true, " ignored: vigil is shutting down, no restart"),
+            Dropped::NotRunning => (true, " ignored: PROGRAM is not running or restarts already"),
         }
     }
 }
@@ -264,6 +279,9 @@ pub struct Machine {
     /// The main child's own process group (`Rules::own_group`), kept after
     /// it exits: without a visible tree, the only way to reach its leftovers.
     main_group: Option<Pid>,
+    /// PROGRAM is being restarted by `--restart-signal`: its exit restarts it
+    /// at once, uncounted, without `--wait-for`.
+    in_place: bool,
 }
 
 impl Machine {
@@ -302,6 +320,7 @@ impl Machine {
             watchdog: None,
             exit_with: ExitWith::Program,
             main_group: None,
+            in_place: false,
         }
     }
 
@@ -638,6 +657,16 @@ impl Machine {
             None
         } else if sender == self.rules.own_pid {
             Some(Dropped::Raised)
+        } else if Some(sig) == self.rules.restart_signal {
+            let before_stop = matches!(
+                self.phase,
+                Phase::Starting | Phase::WaitingFor(_) | Phase::PreStart | Phase::Running
+            );
+            return match self.main().state {
+                _ if !before_stop => Route::Drop(Dropped::Stopping),
+                ProcState::Running(_) => Route::Restart,
+                _ => Route::Drop(Dropped::NotRunning),
+            };
         } else if program_gone {
             Some(Dropped::AfterExit)
         } else if child_has_it {
@@ -677,6 +706,10 @@ impl Machine {
                 log(out, Level::Debug, line);
             }
             Route::Stop(to) => self.on_stop_signal(sig, to, now, out),
+            Route::Restart => {
+                self.in_place = true;
+                self.replace_program("--restart-signal", Level::Info, now, out);
+            }
             Route::ToAll(to) => {
                 for pid in self.procs.iter().filter_map(Supervised::pid) {
                     out.push(Action::Forward {
@@ -855,6 +888,10 @@ impl Machine {
         if proc.role == Role::PreStop || (proc.role == Role::PreStart && code == 0) {
             self.procs[i].state = ProcState::Exited(status);
             self.after_hook(now, out);
+            return;
+        }
+        if id == ProcId::MAIN && self.in_place {
+            self.restart_at_once(pid, status, now, out);
             return;
         }
         let supervising = matches!(
@@ -1120,7 +1157,9 @@ impl Machine {
                 if w.on_done(passed, report, now, out) {
                     match self.rules.on_unhealthy {
                         OnUnhealthy::Exit => self.stop_program("--watch", now, out),
-                        OnUnhealthy::Restart => self.replace_program(now, out),
+                        OnUnhealthy::Restart => {
+                            self.replace_program("--on-unhealthy restart", Level::Warn, now, out)
+                        }
                     }
                 }
             }
@@ -1363,7 +1402,9 @@ impl Machine {
 
     /// A restart: PROGRAM passes `--wait-for` again when it is set.
     fn restart_now(&mut self, id: ProcId, now: Mono, out: &mut Vec<Action>) {
-        if id == ProcId::MAIN {
+        if id == ProcId::MAIN && core::mem::take(&mut self.in_place) {
+            self.start_main(out);
+        } else if id == ProcId::MAIN {
             self.main_mut().state = ProcState::NotStarted;
             self.wait_then_start_main(now, out);
         } else {
@@ -1381,6 +1422,7 @@ impl Machine {
 
     /// Pending restarts are dropped once vigil stops: the process stays down.
     fn cancel_restarts(&mut self) {
+        self.in_place = false;
         for p in &mut self.procs {
             p.state = match p.state {
                 ProcState::Clearing { last, .. } | ProcState::Backoff { last, .. } => {
@@ -1392,17 +1434,24 @@ impl Machine {
         }
     }
 
-    /// `--on-unhealthy restart`: the stop signal to PROGRAM, SIGKILL after the
-    /// grace period, then the restart rules (its exit is always restarted).
-    fn replace_program(&mut self, now: Mono, out: &mut Vec<Action>) {
+    /// `--on-unhealthy restart` (and `--restart-signal`, below): the stop
+    /// signal to PROGRAM, SIGKILL after the grace period, then the restart
+    /// rules (its exit is always restarted).
+    fn replace_program(
+        &mut self,
+        why: &'static str,
+        level: Level,
+        now: Mono,
+        out: &mut Vec<Action>,
+    ) {
         let Some(pid) = self.main().pid() else {
             return;
         };
         log(
             out,
-            Level::Warn,
+            level,
             format!(
-                "restarting {}: --on-unhealthy restart, grace period {}",
+                "restarting {}: {why}, grace period {}",
                 self.main().named(Some(pid)),
                 Shown(self.rules.grace)
             ),
@@ -1416,7 +1465,7 @@ impl Machine {
         self.watchdog = None;
     }
 
-    // ==== README "Several processes": --pre-start, --pre-stop ====
+    // ==== README "Several processes": --pre-start, --pre-stop, --restart-signal ====
 
     /// "run PROGRAM" in the table: the next `--pre-start` command that never
     /// ran, else PROGRAM. They run once: a restart finds them all exited.
@@ -1486,6 +1535,24 @@ impl Machine {
         }
         self.decide(exit_status::signaled(sig));
         self.stop_all("stop signal", now, out);
+    }
+
+    /// PROGRAM exited after `--restart-signal` (route `Restart`, which
+    /// `replace_program` carried out): started again at once, uncounted;
+    /// what is left of its own group goes first.
+    fn restart_at_once(&mut self, pid: Pid, status: ExitStatus, now: Mono, out: &mut Vec<Action>) {
+        let Some(group) = self.own_group(ProcId::MAIN, pid) else {
+            return self.restart_now(ProcId::MAIN, now, out);
+        };
+        for signal in [Signal::TERM, Signal::CONT] {
+            out.push(Action::SignalGroup { signal, group });
+        }
+        self.main_mut().state = ProcState::Clearing {
+            last: status,
+            group,
+            kill_at: now + self.rules.grace,
+            restart_at: now,
+        };
     }
 
     /// Where the grace clock starts for a shutdown beginning `now`: when the

@@ -248,6 +248,7 @@ fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
         on_unhealthy: opts.on_unhealthy,
         pre_start: opts.pre_start.iter().map(|c| c.name.clone()).collect(),
         pre_stop: opts.pre_stop.as_ref().map(|c| c.name.clone()),
+        restart_signal: opts.restart_signal,
     }
 }
 

@@ -49,6 +49,7 @@ pub(in crate::init) fn rules() -> Rules {
         on_unhealthy: OnUnhealthy::Exit,
         pre_start: Vec::new(),
         pre_stop: None,
+        restart_signal: None,
     }
 }
 
@@ -712,10 +713,28 @@ fn every_row_of_the_transition_table() {
     check("PROGRAM exited, as in Running", &gone_during_hook, "PreStop", all(Left::Children), ms(2), "Draining", &tree_term);
     check("grace over (from the delay's end)", &hook_and_delay, "PreStop", clock(), ms(15_001), "Killing", &["SignalTree", "Kill", "Kill", "Kill", "Kill"]);
 
+    // Running: --restart-signal
+    let hup = || Some(sent(Signal::HUP));
+    let on_hup = running_with_sidecars(Rules { restart_signal: Some(Signal::HUP), ..with_sidecars() });
+    check("restart signal PROGRAM runs", &on_hup, "Running", hup(), ms(1), "Running", &["Forward"]);
+    let mut replacing = on_hup.clone();
+    replacing.on(sent(Signal::HUP), ms(1));
+    check("not running, or restarting", &replacing, "Running", hup(), ms(2), "Running", &[]);
+    let (waiting_hup, _) = {
+        let mut m = Machine::new(Rules { wait_for: 1, restart_signal: Some(Signal::HUP), ..rules() });
+        let out = m.start(Mono::ZERO);
+        (m, out)
+    };
+    check("not running, or restarting", &waiting_hup, "WaitingFor", hup(), ms(2), "WaitingFor", &[]);
+    check("PROGRAM, after the restart signal", &replacing, "Running", exited(CHILD), ms(2), "Starting", &["Start"]);
+
     // Any phase
     let chld = Some(sent(Signal::CHLD));
     check("route(): Drop", &run, "Running", chld, ms(1), "Running", &[]);
     check("route(): Drop", &draining, "Draining", term(), ms(1), "Draining", &[]);
+    let mut hup_stopping = on_hup.clone();
+    hup_stopping.on(sent(Signal::TERM), ms(1));
+    check("route(): Drop", &hup_stopping, "Stopping", hup(), ms(2), "Stopping", &[]);
     check("route(): ToAll", &once, "Running", Some(sent(Signal::HUP)), ms(1), "Running", &["Forward"; 3]);
     check("PROGRAM, a sidecar (not above)", &run, "Running", exited(CHILD), ms(1), "Running", &[]);
     check("PROGRAM, a sidecar (not above)", &stopping, "Stopping", exited(CHILD), ms(1), "Stopping", &[]);

@@ -551,3 +551,147 @@ fn a_restart_whose_files_cannot_be_read_stops_everything_and_exits_1() {
     out.extend(m.on(all_reaped(false), ms(1_500)));
     assert_eq!(effects(out).last(), Some(&Action::Exit(1)));
 }
+
+// ---- README "Several processes", `--restart-signal` ----
+
+fn on_hup(rules: Rules) -> Rules {
+    Rules {
+        restart_signal: Some(Signal::HUP),
+        ..rules
+    }
+}
+
+#[test]
+fn restart_signal_stops_program_with_term_and_starts_it_again_at_once_uncounted() {
+    let mut m = running_with_sidecars(on_hup(Rules {
+        restart: RestartRules {
+            max: 0,
+            ..rules().restart
+        },
+        ..with_sidecars()
+    }));
+    let out = m.on(sent(Signal::HUP), secs(1));
+    assert_eq!(
+        logs(&out),
+        [(
+            Level::Info,
+            "restarting 'app' (pid 100): --restart-signal, grace period 10s".into()
+        )]
+    );
+    // Not forwarded: only PROGRAM gets TERM; the sidecars keep running.
+    assert_eq!(effects(out), [forward(Signal::TERM)]);
+    let out = main_exits(&mut m, CHILD, ExitStatus::Signaled(Signal::TERM), secs(2));
+    assert_eq!(effects(out), [Action::Start(ProcId::MAIN)]);
+    m.on(started(ProcId::MAIN, 102), secs(2));
+    assert_eq!(m.phase(), &Phase::Running);
+    assert_eq!(m.procs()[1].state, ProcState::Running(pid(SIDE_A)));
+    // Not counted: --max-restarts 0 still lets a second one through.
+    m.on(sent(Signal::HUP), secs(3));
+    let out = main_exits(&mut m, 102, ExitStatus::Exited(0), secs(3));
+    assert_eq!(effects(out), [Action::Start(ProcId::MAIN)]);
+}
+
+#[test]
+fn restart_signal_sends_the_rewritten_term_then_kill_after_the_grace_period() {
+    let mut m = running(on_hup(Rules {
+        rewrites: vec![(Signal::TERM, Some(Signal::QUIT))],
+        ..rules()
+    }));
+    assert_eq!(
+        effects(m.on(sent(Signal::HUP), secs(1))),
+        [forward(Signal::QUIT)]
+    );
+    assert_eq!(m.deadline(), Some(secs(11)));
+    assert_eq!(
+        effects(m.on(Event::Clock, secs(11))),
+        [Action::Kill {
+            signal: Signal::KILL,
+            pid: pid(CHILD)
+        }]
+    );
+    let out = main_exits(&mut m, CHILD, ExitStatus::Signaled(Signal::KILL), secs(11));
+    assert_eq!(effects(out), [Action::Start(ProcId::MAIN)]);
+}
+
+#[test]
+fn a_second_restart_signal_during_a_restart_does_nothing_more() {
+    let mut m = running(on_hup(rules()));
+    m.on(sent(Signal::HUP), secs(1));
+    let out = m.on(sent(Signal::HUP), secs(2));
+    assert_eq!(effects(out.clone()), []);
+    assert_eq!(
+        logs(&out),
+        [(
+            Level::Debug,
+            "SIGHUP from pid 42 ignored: PROGRAM is not running or restarts already".into()
+        )]
+    );
+    assert_eq!(m.deadline(), Some(secs(11)));
+}
+
+#[test]
+fn restart_signal_during_shutdown_is_ignored_with_a_debug_line() {
+    let mut m = running(on_hup(delayed()));
+    m.on(sent(Signal::TERM), secs(1));
+    let out = m.on(sent(Signal::HUP), secs(2));
+    assert_eq!(
+        logs(&out),
+        [(
+            Level::Debug,
+            "SIGHUP from pid 42 ignored: vigil is shutting down, no restart".into()
+        )]
+    );
+    assert_eq!(effects(out), []);
+    assert_eq!(
+        m.route(Signal::HUP, 42, false),
+        Route::Drop(Dropped::Stopping)
+    );
+}
+
+#[test]
+fn restart_signal_does_not_run_wait_for_again() {
+    let mut m = Machine::new(on_hup(Rules {
+        wait_for: 1,
+        ..rules()
+    }));
+    m.start(Mono::ZERO);
+    // Before PROGRAM runs there is nothing to restart.
+    let out = m.on(sent(Signal::HUP), ms(1));
+    assert_eq!(effects(out), []);
+    m.on(probe_done(ProbeId::WaitFor(0), true, "ok"), ms(10));
+    m.on(started(ProcId::MAIN, CHILD), ms(10));
+    m.on(sent(Signal::HUP), secs(1));
+    let out = main_exits(&mut m, CHILD, EXITED_0, secs(1));
+    assert_eq!(effects(out), [Action::Start(ProcId::MAIN)]);
+}
+
+#[test]
+fn restart_signal_clears_what_is_left_of_programs_own_group_first() {
+    let mut m = running(on_hup(Rules {
+        group: true,
+        own_group: true,
+        ..rules()
+    }));
+    m.on(sent(Signal::HUP), secs(1));
+    let out = main_exits(&mut m, CHILD, EXITED_0, secs(2));
+    assert_eq!(
+        effects(out),
+        [group(Signal::TERM, CHILD), group(Signal::CONT, CHILD)]
+    );
+    let gone = Event::GroupGone { group: pid(CHILD) };
+    assert_eq!(effects(m.on(gone, secs(2))), [Action::Start(ProcId::MAIN)]);
+}
+
+#[test]
+fn a_stop_signal_during_a_restart_stops_as_usual() {
+    let mut m = running(on_hup(rules()));
+    m.on(sent(Signal::HUP), secs(1));
+    assert_eq!(
+        effects(m.on(sent(Signal::TERM), secs(2))),
+        [forward(Signal::TERM)]
+    );
+    assert_eq!(
+        exit_status_after(&mut m, EXITED_0, secs(3)),
+        [Action::Exit(0)]
+    );
+}
