@@ -932,7 +932,12 @@ impl Machine {
             Level::Warn,
             format!("{named} exited with status {code}: stopping everything"),
         );
-        self.decide(self.folded(status));
+        // A --pre-start command's status is its own: `-e` maps the others'.
+        let failed = match self.procs[i].role {
+            Role::PreStart => code,
+            _ => self.folded(status),
+        };
+        self.decide(failed);
         self.cancel_wait_probe(out);
         self.stop_all(&format!("{named} exited"), now, out);
     }

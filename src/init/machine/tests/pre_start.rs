@@ -164,3 +164,19 @@ fn a_sidecar_restarts_while_a_pre_start_runs() {
     assert_eq!(effects(m.on(Event::Clock, ms(2_500))), [Action::Start(A)]);
     assert_eq!(m.phase(), &Phase::PreStart);
 }
+
+// Fixed in the commit that adds this test ("a failing --pre-start's status
+// is its own under -e"): `-e 3` and a command exiting 3 made vigil exit 0.
+#[test]
+fn a_failing_pre_starts_status_was_remapped_by_success_exit() {
+    let mut m = Machine::new(Rules {
+        pre_start: vec!["migrate".into()],
+        success_exits: vec![3],
+        ..rules()
+    });
+    m.start(Mono::ZERO);
+    m.on(started(ProcId(1), 300), ms(1));
+    m.on(reaped(300, ExitStatus::Exited(3)), ms(2));
+    assert_eq!(effects(m.on(all_reaped(false), ms(2))), [Action::Exit(3)]);
+    assert_eq!(m.procs()[0].state, ProcState::NotStarted);
+}
