@@ -32,23 +32,30 @@ pub fn duration(text: &str) -> Result<Duration, String> {
         return capped(secs.checked_mul(1000).ok_or_else(bad)?).ok_or_else(bad);
     }
     let mut total: u64 = 0; // milliseconds
-    let mut rest = t;
+    // Bytes, so that no slice can fall inside a character.
+    let mut rest = t.as_bytes();
     while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         if digits == 0 {
             return Err(bad());
         }
-        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let scale = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
+        let (number, after) = rest.split_at(digits);
+        let number = number
+            .iter()
+            .try_fold(0u64, |n, &d| {
+                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            })
+            .ok_or_else(bad)?;
+        let unit_len = after.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let (unit, after) = after.split_at(unit_len);
+        let scale = match unit {
+            b"ms" => 1,
+            b"s" => 1_000,
+            b"m" => 60_000,
+            b"h" => 3_600_000,
             _ => return Err(bad()),
         };
-        rest = &rest[unit_len..];
+        rest = after;
         total = number
             .checked_mul(scale)
             .and_then(|ms| total.checked_add(ms))
@@ -70,13 +77,13 @@ pub struct Age(pub Duration);
 impl fmt::Display for Age {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let s = self.0.as_secs();
-        let (big, small, units) = match s {
+        let (big, big_unit, small, small_unit) = match s {
             ..10 => return write!(f, "{s}.{:02}s", self.0.subsec_millis() / 10),
             10..60 => return write!(f, "{s}s"),
-            60..3600 => (s / 60, s % 60, "ms"),
-            _ => (s / 3600, s / 60 % 60, "hm"),
+            60..3600 => (s / 60, "m", s % 60, "s"),
+            _ => (s / 3600, "h", s / 60 % 60, "m"),
         };
-        write!(f, "{big}{}{small:02}{}", &units[..1], &units[1..])
+        write!(f, "{big}{big_unit}{small:02}{small_unit}")
     }
 }
 

@@ -80,7 +80,9 @@ pub const MASK_MIN: usize = 4;
 pub fn masked(text: &str, secrets: &[String]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    'next: while let Some(c) = rest.chars().next() {
+    'next: loop {
+        let mut chars = rest.chars();
+        let Some(c) = chars.next() else { break };
         for secret in secrets {
             let mut n = rest
                 .bytes()
@@ -92,12 +94,13 @@ pub fn masked(text: &str, secrets: &[String]) -> String {
             }
             if n >= MASK_MIN {
                 out.push_str("***");
-                rest = &rest[n..];
+                // A boundary, so `get` always finds the rest.
+                rest = rest.get(n..).unwrap_or_default();
                 continue 'next;
             }
         }
         out.push(c);
-        rest = &rest[c.len_utf8()..];
+        rest = chars.as_str();
     }
     out
 }

@@ -84,7 +84,8 @@ impl Lexer {
                     None => word.len(),
                 };
                 self.last = String::from_utf8_lossy(&word[..end]).into_owned();
-                return Ok(Some(Arg::Long(self.last[2..].into())));
+                let name = self.last.strip_prefix("--").unwrap_or_default();
+                return Ok(Some(Arg::Long(name.into())));
             } else if word.len() > 1 && word[0] == b'-' {
                 self.state = State::Cluster(word, 1);
             } else {

@@ -91,9 +91,9 @@ pub fn unique_names(opts: &mut InitOptions) -> Result<(), String> {
 /// `/usr/sbin/nginx` -> `nginx`.
 fn file_name(path: &str) -> &str {
     let at = path.bytes().rposition(|b| b == b'/').map_or(0, |at| at + 1);
-    match &path[at..] {
-        "" => path,
-        last => last,
+    match path.get(at..) {
+        Some("") | None => path,
+        Some(last) => last,
     }
 }
 

@@ -89,10 +89,12 @@ fn reference_at(
 ) -> Result<(), String> {
     match chars.peek() {
         Some((_, '{')) => {
-            let Some(close) = text[at..].find('}') else {
+            // `at` and the `}` are ASCII, so `get` always finds the slice.
+            let from = text.get(at..).unwrap_or_default();
+            let Some(close) = from.find('}') else {
                 return Err("'${' without a closing '}'".into());
             };
-            let reference = &text[at..at + close + 1];
+            let reference = from.get(..=close).unwrap_or_default();
             // Only its form is checked here (every variable counts as set).
             target::expand(reference, &|_| Ok(Some(String::new()))).map_err(|e| e.0)?;
             word.push_str(reference);
