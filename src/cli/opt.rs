@@ -1,6 +1,8 @@
 //! One option, defined once: its names, `VIGIL_*` twin, value, help line and
 //! setter. Also how a mode applies its table: to each option of argv, then to
-//! the twins of the options argv did not give.
+//! the twins of the options argv did not give. That code sees a table through
+//! `View`s and calls the setters back by index, so it is compiled once for
+//! every mode: a new mode's parse costs its table and two small shims.
 
 use alloc::format;
 use alloc::string::String;
@@ -110,16 +112,104 @@ pub fn apply<S>(
     env: Env,
     help: &str,
 ) -> Result<Option<Stop>, String> {
-    let found = table.iter().position(|o| match &arg {
+    let table = Viewed {
+        view: &|i| table.get(i).map(Opt::view),
+        set: &mut |i, value| table.get(i).map_or(Ok(()), |o| o.set(settings, value)),
+    };
+    apply_viewed(table, seen, lexer, arg, env, help)
+}
+
+/// An option as the code that reads argv and the twins sees it: all of it
+/// but its setter, which is the only part whose type differs between modes.
+/// So that code is in the binary once, not once per mode (2 KiB a mode).
+#[derive(Clone, Copy)]
+struct View {
+    long: &'static str,
+    short: Option<char>,
+    env: Option<&'static str>,
+    repeats: bool,
+    takes: Kind,
+}
+
+/// `Takes` without its setter.
+#[derive(Clone, Copy)]
+enum Kind {
+    Switch,
+    Text,
+    Bytes,
+    Lines,
+    Help,
+    Version,
+}
+
+/// A value on its way to an option's setter.
+enum Value<'a> {
+    /// A switch's: `None` from argv, or its twin's text.
+    Switch(Option<&'a str>),
+    Text(&'a str, &'a Given<'a>),
+    Bytes(Vec<u8>),
+}
+
+/// A mode's table as `View`s by index, and its setters by index.
+struct Viewed<'a> {
+    view: &'a dyn Fn(usize) -> Option<View>,
+    set: &'a mut dyn FnMut(usize, Value) -> Result<(), String>,
+}
+
+/// Every option of a table, in order.
+fn views<'a>(view: &'a dyn Fn(usize) -> Option<View>) -> impl Iterator<Item = View> + 'a {
+    (0..).map_while(view)
+}
+
+impl<S> Opt<S> {
+    fn view(&self) -> View {
+        View {
+            long: self.long,
+            short: self.short,
+            env: self.env,
+            repeats: self.repeats,
+            takes: match self.takes {
+                Takes::Switch(_) => Kind::Switch,
+                Takes::Text(..) => Kind::Text,
+                Takes::Bytes(..) => Kind::Bytes,
+                Takes::Lines(..) => Kind::Lines,
+                Takes::Help => Kind::Help,
+                Takes::Version => Kind::Version,
+            },
+        }
+    }
+
+    fn set(&self, settings: &mut S, value: Value) -> Result<(), String> {
+        match (self.takes, value) {
+            (Takes::Switch(set), Value::Switch(twin)) => set(settings, twin),
+            (Takes::Text(_, set) | Takes::Lines(_, set), Value::Text(text, given)) => {
+                set(settings, text, given)
+            }
+            (Takes::Bytes(_, set), Value::Bytes(bytes)) => set(settings, bytes),
+            // `apply_viewed` and `apply_twins_viewed` pass each kind its own.
+            _ => Ok(()),
+        }
+    }
+}
+
+fn apply_viewed(
+    table: Viewed,
+    seen: &mut [bool],
+    lexer: &mut Lexer,
+    arg: Arg,
+    env: Env,
+    help: &str,
+) -> Result<Option<Stop>, String> {
+    let Viewed { view, set } = table;
+    let found = views(view).enumerate().find(|(_, o)| match &arg {
         Arg::Short(c) => o.short == Some(*c),
         Arg::Long(name) => o.long == name,
         Arg::Operand(_) => false,
     });
-    let Some(i) = found else {
-        return Err(unknown(arg, &mut table.iter().map(|o| o.long), help));
+    let Some((i, opt)) = found else {
+        return Err(unknown(arg, &mut views(view).map(|o| o.long), help));
     };
     seen[i] = true;
-    let opt = &table[i];
     let named = |e: String| format!("--{}: {e}", opt.long);
     let mut value = || {
         lexer
@@ -127,10 +217,10 @@ pub fn apply<S>(
             .ok_or_else(|| format!("--{} needs a value", opt.long))
     };
     match opt.takes {
-        Takes::Help => return Ok(Some(Stop::Help)),
-        Takes::Version => return Ok(Some(Stop::Version)),
-        Takes::Switch(set) => set(settings, None).map_err(named)?,
-        Takes::Text(_, set) | Takes::Lines(_, set) => {
+        Kind::Help => return Ok(Some(Stop::Help)),
+        Kind::Version => return Ok(Some(Stop::Version)),
+        Kind::Switch => set(i, Value::Switch(None)).map_err(named)?,
+        Kind::Text | Kind::Lines => {
             let text = utf8(value()?).map_err(named)?;
             let given = Given {
                 env,
@@ -139,9 +229,9 @@ pub fn apply<S>(
                     twin: None,
                 },
             };
-            set(settings, &text, &given).map_err(named)?;
+            set(i, Value::Text(&text, &given)).map_err(named)?;
         }
-        Takes::Bytes(_, set) => set(settings, value()?).map_err(named)?,
+        Kind::Bytes => set(i, Value::Bytes(value()?)).map_err(named)?,
     }
     Ok(None)
 }
@@ -214,11 +304,20 @@ pub fn apply_twins<S>(
     settings: &mut S,
     env: Env,
 ) -> Result<(), String> {
-    for (i, opt) in table.iter().enumerate() {
+    let table = Viewed {
+        view: &|i| table.get(i).map(Opt::view),
+        set: &mut |i, value| table.get(i).map_or(Ok(()), |o| o.set(settings, value)),
+    };
+    apply_twins_viewed(table, seen, env)
+}
+
+fn apply_twins_viewed(table: Viewed, seen: &[bool], env: Env) -> Result<(), String> {
+    let Viewed { view, set } = table;
+    for (i, opt) in views(view).enumerate() {
         let Some(name) = opt.env else { continue };
-        let shares = |o: &Opt<S>| o.env == Some(name);
-        let given = table.iter().zip(seen).any(|(o, &seen)| seen && shares(o));
-        if given || table[..i].iter().any(shares) {
+        let shares = |o: View| o.env == Some(name);
+        let given = views(view).zip(seen).any(|(o, &seen)| seen && shares(o));
+        if given || views(view).take(i).any(shares) {
             continue;
         }
         let Some(text) = env_text(env, name)? else {
@@ -233,20 +332,20 @@ pub fn apply_twins<S>(
             },
         };
         match opt.takes {
-            Takes::Switch(set) => set(settings, Some(&text)).map_err(named)?,
-            Takes::Text(_, set) if opt.repeats => {
+            Kind::Switch => set(i, Value::Switch(Some(&text))).map_err(named)?,
+            Kind::Text if opt.repeats => {
                 for item in values::list(&text) {
-                    set(settings, item, &given).map_err(named)?;
+                    set(i, Value::Text(item, &given)).map_err(named)?;
                 }
             }
-            Takes::Text(_, set) => set(settings, &text, &given).map_err(named)?,
-            Takes::Lines(_, set) => {
+            Kind::Text => set(i, Value::Text(&text, &given)).map_err(named)?,
+            Kind::Lines => {
                 for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    set(settings, line, &given).map_err(named)?;
+                    set(i, Value::Text(line, &given)).map_err(named)?;
                 }
             }
-            Takes::Bytes(_, set) => set(settings, text.into_bytes()).map_err(named)?,
-            Takes::Help | Takes::Version => {}
+            Kind::Bytes => set(i, Value::Bytes(text.into_bytes())).map_err(named)?,
+            Kind::Help | Kind::Version => {}
         }
     }
     Ok(())
