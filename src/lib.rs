@@ -45,10 +45,10 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
                 exit_status::UNHEALTHY
             }
         }
-        Ok(Command::Help(Mode::Init, text)) => print_stdout(text.as_bytes()),
+        Ok(Command::Help(Mode::Init, help)) => print_stdout(&help.expanded()),
         // A probe's help is never a failure, even to a closed stdout.
-        Ok(Command::Help(Mode::Check, text)) => {
-            print_stdout(text.as_bytes());
+        Ok(Command::Help(Mode::Check, help)) => {
+            print_stdout(&help.expanded());
             exit_status::HEALTHY
         }
         Ok(Command::Version) => print_stdout(format!("{}\n", cli::VERSION).as_bytes()),

@@ -183,7 +183,7 @@ const HELP_BYTES: [u8; HELP_LEN] = {
 /// `OPTIONS` as parsing reads it (`opt::for_parsing`).
 pub(super) const PARSING: [Opt<CheckOptions>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
 /// `vigil check --help`, made from `OPTIONS` when the crate is compiled.
-pub const HELP: &str = help::text(&HELP_BYTES);
+pub const HELP: help::Help = help::text(&HELP_BYTES);
 
 /// Where a usage error sends the user.
 const HELP_COMMAND: &str = "vigil check --help";

@@ -455,7 +455,7 @@ const HELP_BYTES: [u8; HELP_LEN] = {
 /// `OPTIONS` as parsing reads it (`opt::for_parsing`).
 const PARSING: [Opt<Init>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
 /// `vigil --help`, made from `OPTIONS` when the crate is compiled.
-pub const HELP: &str = help::text(&HELP_BYTES);
+pub const HELP: help::Help = help::text(&HELP_BYTES);
 
 /// The modes a first word selects (`vigil check ...`).
 const MODES: [&str; 2] = ["check", "health"];

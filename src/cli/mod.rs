@@ -61,7 +61,7 @@ pub enum Command {
     Init(InitOptions),
     Check(CheckOptions),
     /// Print this mode's help on stdout.
-    Help(Mode, &'static str),
+    Help(Mode, help::Help),
     /// Print `VERSION` on stdout.
     Version,
 }
@@ -183,7 +183,7 @@ mod tests {
     fn help_and_readme_list_every_init_option() {
         documents_every_option(
             init::OPTIONS,
-            init::HELP,
+            &init::HELP.to_text(),
             readme_section("\n## Init mode\n"),
         );
     }
@@ -191,9 +191,10 @@ mod tests {
     #[test]
     fn help_and_readme_list_every_check_option() {
         let readme = readme_section("\n## Probe mode: `vigil check`\n");
-        documents_every_option(check::OPTIONS, check::HELP, readme);
+        let help = check::HELP.to_text();
+        documents_every_option(check::OPTIONS, &help, readme);
         // The targets' variable, which belongs to no option.
-        assert!(check::HELP.contains("VIGIL_CHECK.") && readme.contains("`VIGIL_CHECK`"));
+        assert!(help.contains("VIGIL_CHECK.") && readme.contains("`VIGIL_CHECK`"));
     }
 
     /// The README's rule: `VIGIL_` plus the long name in upper case, dashes
@@ -213,7 +214,7 @@ mod tests {
     #[test]
     fn help_fits_in_80_columns() {
         for help in [init::HELP, check::HELP] {
-            for line in help.lines() {
+            for line in help.to_text().lines() {
                 assert!(line.len() <= 80, "{line:?}");
                 assert_eq!(line.trim_end(), line, "trailing blanks: {line:?}");
             }
