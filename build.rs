@@ -2,9 +2,10 @@
 //! - the ELF entry point is vigil's own `vigil_start` (src/sys/entry.rs),
 //!   which blocks every signal before libc's start-up runs;
 //! - the static musl builds linked by lld: RELR relocations on x86_64,
-//!   identical code folded, and without `tls` no `.eh_frame`, see below. Only lld takes those flags; a
-//!   build linked by `cc` (a `cargo install` without the repository's
-//!   .cargo/config.toml) works without them, larger.
+//!   identical code folded, and without `tls` no `.eh_frame` and no
+//!   `.comment`, see below. Only lld takes those flags; a build linked by
+//!   `cc` (a `cargo install` without the repository's .cargo/config.toml)
+//!   works without them, larger.
 
 use std::path::{Path, PathBuf};
 
@@ -33,10 +34,12 @@ fn main() {
     // without std: nothing unwinds and nothing reads `.eh_frame` (musl does
     // not; a panic prints one line and aborts). Dropping it at link time
     // saves about 20 KiB. With `tls`, std is linked and keeps its tables.
+    // `.comment` goes too (232 B): the compiler's and linker's names, which
+    // nothing reads; the dependency list is cargo-auditable's `.dep-v0`.
     if musl_lld && std::env::var_os("CARGO_FEATURE_TLS").is_none() {
-        let script = PathBuf::from(var("OUT_DIR")).join("no-eh-frame.ld");
-        let text =
-            "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) } } INSERT AFTER .text;\n";
+        let script = PathBuf::from(var("OUT_DIR")).join("discard.ld");
+        let text = "SECTIONS { /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) *(.comment) } } \
+                    INSERT AFTER .text;\n";
         if let Err(e) = std::fs::write(&script, text) {
             panic!("cannot write {}: {e}", script.display());
         }
