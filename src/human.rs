@@ -21,6 +21,20 @@ impl fmt::Display for Shown {
     }
 }
 
+/// A whole number as `u64::from_str` reads it (an optional `+`, then ASCII
+/// digits, no overflow); callers narrow it with `try_from`. One reader for
+/// every unsigned type: `str::parse` is compiled once per type (300 B each).
+pub fn number(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('+').unwrap_or(text).as_bytes();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let digit = char::from(b).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
 /// `500ms`, `10s`, `2m`, `1h`, compounds like `1m30s`, or a bare number of seconds.
 pub fn duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("invalid duration '{text}' (use e.g. 500ms, 10s, 2m, 1h)");
@@ -28,7 +42,7 @@ pub fn duration(text: &str) -> Result<Duration, String> {
     if t.is_empty() {
         return Err(bad());
     }
-    if let Ok(secs) = t.parse::<u64>() {
+    if let Some(secs) = number(t) {
         return capped(secs.checked_mul(1000).ok_or_else(bad)?).ok_or_else(bad);
     }
     let mut total: u64 = 0; // milliseconds
@@ -115,6 +129,15 @@ impl fmt::Display for Bytes {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn numbers_read_as_u64_from_str_reads_them() {
+        let texts = "0,7,007,+5,++5,+,-0,-1,, 1,1 ,1_0,١,0x1,18446744073709551615,\
+                     18446744073709551616,99999999999999999999";
+        for text in texts.split(',') {
+            assert_eq!(number(text), text.parse::<u64>().ok(), "{text:?}");
+        }
+    }
 
     #[test]
     fn ages_show_the_two_largest_units() {

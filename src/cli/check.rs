@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use super::argv::{Arg, Lexer};
 use super::opt::{self, Opt, Stop, Takes, env_text};
 use super::{Command, Env, Mode, help, values};
+use crate::human::number;
 use crate::probe::target;
 use crate::probe::{CheckOptions, StatusSet};
 
@@ -112,8 +113,8 @@ pub const OPTIONS: &[Opt<CheckOptions>] = &[
         env: None,
         repeats: false,
         takes: Takes::Text("N", |o, v, _| {
-            o.retries = match v.trim().parse::<u32>() {
-                Ok(n) if n <= MAX_RETRIES => n,
+            o.retries = match number(v.trim()).and_then(|n| u32::try_from(n).ok()) {
+                Some(n) if n <= MAX_RETRIES => n,
                 _ => return Err(format!("invalid count '{v}' (use 0-1000)")),
             };
             Ok(())

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use super::argv::{Arg, Lexer};
 use super::opt::{self, Given, Opt, Stop, Takes, switch};
 use super::{Command, Env, Mode, check, help, names, values};
+use crate::human::number;
 use crate::init::InitOptions;
 use crate::init::config::{TINI_VARIABLES, Written};
 use crate::init::restart_policy::{OnUnhealthy, Restart};
@@ -409,9 +410,9 @@ fn unhealthy(text: &str) -> Result<OnUnhealthy, String> {
 
 /// `--max-restarts`: 0 or more.
 fn count(text: &str) -> Result<u32, String> {
-    text.trim()
-        .parse::<u32>()
-        .map_err(|_| format!("invalid count '{text}'"))
+    number(text.trim())
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| format!("invalid count '{text}'"))
 }
 
 /// `-v` / `-q` from argv, or their shared twin `VIGIL_LOG`, a level name.

@@ -8,6 +8,7 @@ use alloc::string::String;
 use core::time::Duration;
 
 use super::Env;
+use crate::human::number;
 use crate::probe::target::{self, BadTarget, Target};
 use crate::sys::signal::Signal;
 
@@ -72,9 +73,9 @@ pub fn restart_signal(text: &str) -> Result<Signal, String> {
 
 /// An exit status 0-255.
 pub fn exit_code(text: &str) -> Result<u8, String> {
-    text.trim()
-        .parse::<u8>()
-        .map_err(|_| format!("invalid exit code '{text}' (use 0-255)"))
+    number(text.trim())
+        .and_then(|n| u8::try_from(n).ok())
+        .ok_or_else(|| format!("invalid exit code '{text}' (use 0-255)"))
 }
 
 /// `USER[:GROUP]`, each a name or a number; only checked for emptiness here,
@@ -140,12 +141,7 @@ pub fn variable(env: Env, name: &str) -> Result<Option<String>, BadTarget> {
 
 /// A count of at least 1 (`--watch-retries`, as Docker's `--health-retries`).
 pub fn retries(text: &str) -> Result<u32, String> {
-    match text
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| u32::try_from(n).ok())
-    {
+    match number(text.trim()).and_then(|n| u32::try_from(n).ok()) {
         Some(n) if n > 0 => Ok(n),
         _ => Err(format!("invalid count '{text}'")),
     }

@@ -13,6 +13,7 @@ use alloc::{format, vec};
 use super::net::Conn;
 use super::report::{Failure, clean_reason};
 use super::target::Target;
+use crate::human::number;
 
 /// A response head must fit in this many bytes (curl allows 100 KiB, nginx
 /// 8 KiB by default); a larger one is a bad response, not a reason to grow.
@@ -38,8 +39,8 @@ impl StatusSet {
         let mut ranges = Vec::new();
         for item in text.split(',').map(str::trim) {
             let (lo, hi) = item.split_once('-').unwrap_or((item, item));
-            let code = |s: &str| match s.trim().parse::<u16>() {
-                Ok(n) if (100..=999).contains(&n) => Ok(n),
+            let code = |s: &str| match number(s.trim()).and_then(|n| u16::try_from(n).ok()) {
+                Some(n) if (100..=999).contains(&n) => Ok(n),
                 _ => Err(bad()),
             };
             let (lo, hi) = (code(lo)?, code(hi)?);
@@ -244,7 +245,7 @@ fn content_length(value: &[u8]) -> Option<u64> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    core::str::from_utf8(digits).ok()?.parse().ok()
+    number(core::str::from_utf8(digits).ok()?)
 }
 
 /// A fixed-size read buffer: `data()` is what is read and not yet consumed.

@@ -17,6 +17,7 @@ use core::time::Duration;
 use super::deadline::Deadline;
 use super::ip_literal;
 use super::report::Failure;
+use crate::human::number;
 use crate::sys::Errno;
 use crate::sys::fs::{self, lines, split};
 use crate::sys::net::{UdpSocket, recv_from_any};
@@ -117,8 +118,8 @@ impl Conf {
                 }
                 Some("options") => {
                     for w in words {
-                        if let Some(n) = w.strip_prefix("ndots:").and_then(|n| n.parse().ok()) {
-                            conf.ndots = usize::min(n, 15);
+                        if let Some(n) = w.strip_prefix("ndots:").and_then(number) {
+                            conf.ndots = n.min(15) as usize;
                         }
                     }
                 }

@@ -11,6 +11,7 @@ use core::net::IpAddr;
 use core::time::Duration;
 
 use super::{command_words, ip_literal};
+use crate::human::number;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Scheme {
@@ -149,8 +150,8 @@ impl Target {
         }
         let port = match port {
             // Digits only: str::parse would also take a sign (`:+80`).
-            Some(p) => match p.parse::<u16>() {
-                Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
+            Some(p) => match number(p).and_then(|n| u16::try_from(n).ok()) {
+                Some(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
                 _ => return bad("port must be 1-65535"),
             },
             None => match scheme {
