@@ -310,14 +310,38 @@ pub fn recv_from_any(
 }
 
 /// A poll(2) timeout in milliseconds, rounded up, so a wait never ends just
-/// before its deadline and spins.
+/// before its deadline and spins. In u64 (whole seconds are whole
+/// milliseconds): a u128 division links compiler-rt's, 190 B.
 fn poll_ms(left: Duration) -> i32 {
-    left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32
+    let ms = left
+        .as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(left.subsec_nanos().div_ceil(1_000_000)));
+    ms.min(i32::MAX as u64) as i32
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn poll_timeouts_round_up_to_milliseconds() {
+        for (secs, nanos) in [
+            (0, 0),
+            (0, 1),
+            (0, 999_999),
+            (0, 1_000_000),
+            (0, 1_000_001),
+            (2, 500_000_001),
+            (2_147_483, 647_000_000),
+            (2_147_483, 647_000_001),
+            (u64::MAX, 999_999_999),
+        ] {
+            let d = Duration::new(secs, nanos);
+            let want = d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+            assert_eq!(poll_ms(d), want, "{d:?}");
+        }
+    }
 
     #[test]
     fn tcp_and_udp_over_loopback() {
