@@ -138,12 +138,14 @@ impl Conf {
         if let Some(absolute) = host.strip_suffix('.') {
             return vec![absolute.to_owned()];
         }
-        let searched = self.search.iter().map(|d| format!("{host}.{d}"));
-        if host.matches('.').count() >= self.ndots {
-            core::iter::once(host.to_owned()).chain(searched).collect()
-        } else {
-            searched.chain(core::iter::once(host.to_owned())).collect()
+        let mut names = Vec::with_capacity(self.search.len() + 1);
+        for domain in &self.search {
+            names.push(format!("{host}.{domain}"));
         }
+        let dots = host.bytes().filter(|&b| b == b'.').count();
+        let at = if dots >= self.ndots { 0 } else { names.len() };
+        names.insert(at, host.to_owned());
+        names
     }
 }
 
