@@ -24,10 +24,10 @@ pub const OPTIONS: &[Opt<CheckOptions>] = &[
         short: Some('t'),
         env: Some("VIGIL_CHECK_TIMEOUT"),
         repeats: false,
-        takes: Takes::Text("DURATION", |o, v, _| {
-            o.timeout = values::positive(v)?;
-            Ok(())
-        }),
+        takes: Takes::Duration {
+            positive: true,
+            field: |o| &mut o.timeout,
+        },
         help: "deadline for the whole run, retries included\n[5s]",
     },
     Opt {
@@ -126,10 +126,10 @@ pub const OPTIONS: &[Opt<CheckOptions>] = &[
         short: None,
         env: None,
         repeats: false,
-        takes: Takes::Text("DURATION", |o, v, _| {
-            o.retry_delay = values::duration(v)?;
-            Ok(())
-        }),
+        takes: Takes::Duration {
+            positive: false,
+            field: |o| &mut o.retry_delay,
+        },
         help: "pause between attempts [200ms]",
     },
     Opt {

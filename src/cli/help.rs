@@ -54,7 +54,8 @@ const fn option<S>(w: &mut Writer, opt: &Opt<S>, column: usize) {
             w.byte(b' ');
             w.text(name);
         }
-        Takes::Switch(_) | Takes::Help | Takes::Version => {}
+        Takes::Duration { .. } => w.text(" DURATION"),
+        Takes::Switch(_) | Takes::Flag(_) | Takes::Help | Takes::Version => {}
     }
     if w.col + 2 > column {
         w.byte(b'\n');

@@ -29,10 +29,7 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: Some('g'),
         env: Some("VIGIL_GROUP"),
         repeats: false,
-        takes: Takes::Switch(|s, v| {
-            s.opts.group = switch(v)?;
-            Ok(())
-        }),
+        takes: Takes::Flag(|s| &mut s.opts.group),
         help: "run the child in its own process group and\nsignal the whole group",
     },
     Opt {
@@ -82,10 +79,10 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: Some('t'),
         env: Some("VIGIL_GRACE"),
         repeats: false,
-        takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.grace = values::duration(v)?;
-            Ok(())
-        }),
+        takes: Takes::Duration {
+            positive: false,
+            field: |s| &mut s.opts.grace,
+        },
         help: "shutdown grace before SIGKILL [10s]",
     },
     Opt {
@@ -104,10 +101,10 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WAIT_TIMEOUT"),
         repeats: false,
-        takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.wait_timeout = values::duration(v)?;
-            Ok(())
-        }),
+        takes: Takes::Duration {
+            positive: false,
+            field: |s| &mut s.opts.wait_timeout,
+        },
         help: "or give up: exit 1 [60s]",
     },
     Opt {
@@ -126,10 +123,10 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WATCH_INTERVAL"),
         repeats: false,
-        takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.watch_interval = values::duration(v)?;
-            Ok(())
-        }),
+        takes: Takes::Duration {
+            positive: false,
+            field: |s| &mut s.opts.watch_interval,
+        },
         help: "from one probe's end to the next [10s]",
     },
     Opt {
@@ -137,10 +134,10 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WATCH_TIMEOUT"),
         repeats: false,
-        takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.watch_timeout = values::positive(v)?;
-            Ok(())
-        }),
+        takes: Takes::Duration {
+            positive: true,
+            field: |s| &mut s.opts.watch_timeout,
+        },
         help: "one probe's deadline [5s]",
     },
     Opt {
@@ -159,10 +156,10 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WATCH_START_PERIOD"),
         repeats: false,
-        takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.watch_start_period = values::duration(v)?;
-            Ok(())
-        }),
+        takes: Takes::Duration {
+            positive: false,
+            field: |s| &mut s.opts.watch_start_period,
+        },
         help: "failures this early do not count [0s]",
     },
     Opt {
@@ -181,10 +178,7 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_NO_NEW_PRIVS"),
         repeats: false,
-        takes: Takes::Switch(|s, v| {
-            s.opts.no_new_privs = switch(v)?;
-            Ok(())
-        }),
+        takes: Takes::Flag(|s| &mut s.opts.no_new_privs),
         help: "set no_new_privs for PROGRAM",
     },
     Opt {
@@ -214,10 +208,7 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_FILE_ENV"),
         repeats: false,
-        takes: Takes::Switch(|s, v| {
-            s.opts.file_env = switch(v)?;
-            Ok(())
-        }),
+        takes: Takes::Flag(|s| &mut s.opts.file_env),
         help: "FILE__NAME=PATH sets NAME for the children",
     },
     Opt {
@@ -225,10 +216,10 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_STOP_DELAY"),
         repeats: false,
-        takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.stop_delay = values::duration(v)?;
-            Ok(())
-        }),
+        takes: Takes::Duration {
+            positive: false,
+            field: |s| &mut s.opts.stop_delay,
+        },
         help: "hold the first SIGTERM this long, then\nforward it [0]",
     },
     Opt {
@@ -302,10 +293,10 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_RESTART_WINDOW"),
         repeats: false,
-        takes: Takes::Text("DURATION", |s, v, _| {
-            s.opts.restart_window = values::positive(v)?;
-            Ok(())
-        }),
+        takes: Takes::Duration {
+            positive: true,
+            field: |s| &mut s.opts.restart_window,
+        },
         help: "the window --max-restarts counts in [5m]",
     },
     Opt {

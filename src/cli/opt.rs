@@ -7,6 +7,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::time::Duration;
 
 use super::Env;
 use super::argv::{Arg, Lexer};
@@ -35,6 +36,9 @@ pub struct Opt<S> {
 pub enum Takes<S> {
     /// No value: the setter gets `None` from argv, or the twin's text.
     Switch(fn(&mut S, Option<&str>) -> Result<(), String>),
+    /// A switch stored in the field `.0` gives: on from argv, or its twin
+    /// read as a boolean (`switch`).
+    Flag(fn(&mut S) -> &mut bool),
     /// A value, UTF-8 text, named `.0` in the help, and where it was given
     /// (with the environment, for `${VAR}` expansion).
     Text(&'static str, fn(&mut S, &str, &Given) -> Result<(), String>),
@@ -43,6 +47,13 @@ pub enum Takes<S> {
     /// Like `Text`, for a repeatable option whose values hold commas (a
     /// command line): its twin has one value per line, blank lines skipped.
     Lines(&'static str, fn(&mut S, &str, &Given) -> Result<(), String>),
+    /// A duration (`500ms`, `10s`, `2m`; 0 refused when `positive`), named
+    /// DURATION in the help, stored in the field `field` gives: one setter
+    /// for every duration, where a `Text` closure each was 100 B.
+    Duration {
+        positive: bool,
+        field: fn(&mut S) -> &mut Duration,
+    },
     /// Print the help and stop.
     Help,
     /// Print the version and stop.
@@ -169,8 +180,8 @@ impl<S> Opt<S> {
             env: self.env,
             repeats: self.repeats,
             takes: match self.takes {
-                Takes::Switch(_) => Kind::Switch,
-                Takes::Text(..) => Kind::Text,
+                Takes::Switch(_) | Takes::Flag(_) => Kind::Switch,
+                Takes::Text(..) | Takes::Duration { .. } => Kind::Text,
                 Takes::Bytes(..) => Kind::Bytes,
                 Takes::Lines(..) => Kind::Lines,
                 Takes::Help => Kind::Help,
@@ -182,10 +193,21 @@ impl<S> Opt<S> {
     fn set(&self, settings: &mut S, value: Value) -> Result<(), String> {
         match (self.takes, value) {
             (Takes::Switch(set), Value::Switch(twin)) => set(settings, twin),
+            (Takes::Flag(field), Value::Switch(twin)) => {
+                *field(settings) = switch(twin)?;
+                Ok(())
+            }
             (Takes::Text(_, set) | Takes::Lines(_, set), Value::Text(text, given)) => {
                 set(settings, text, given)
             }
             (Takes::Bytes(_, set), Value::Bytes(bytes)) => set(settings, bytes),
+            (Takes::Duration { positive, field }, Value::Text(text, _)) => {
+                *field(settings) = match positive {
+                    true => values::positive(text)?,
+                    false => values::duration(text)?,
+                };
+                Ok(())
+            }
             // `apply_viewed` and `apply_twins_viewed` pass each kind its own.
             _ => Ok(()),
         }
