@@ -200,7 +200,8 @@ pub fn clean_reason(raw: &str) -> String {
 /// `200 OK`, or `200` alone when the reason phrase is empty (it may be:
 /// RFC 9112 section 4).
 fn write_status(f: &mut fmt::Formatter, code: u16, reason: &str) -> fmt::Result {
-    write!(f, "{code}")?;
+    // As u64: a u16 would bring its own copy of integer formatting.
+    write!(f, "{}", u64::from(code))?;
     if !reason.is_empty() {
         write!(f, " {reason}")?;
     }

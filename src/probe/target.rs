@@ -227,7 +227,8 @@ impl Target {
         if self.port == default {
             host
         } else {
-            format!("{host}:{}", self.port)
+            // As u64: a u16 would bring its own copy of integer formatting.
+            format!("{host}:{}", u64::from(self.port))
         }
     }
 }
