@@ -90,15 +90,49 @@ pub struct Age(pub Duration);
 
 impl fmt::Display for Age {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let s = self.0.as_secs();
-        let (big, big_unit, small, small_unit) = match s {
-            ..10 => return write!(f, "{s}.{:02}s", self.0.subsec_millis() / 10),
-            10..60 => return write!(f, "{s}s"),
-            60..3600 => (s / 60, "m", s % 60, "s"),
-            _ => (s / 3600, "h", s / 60 % 60, "m"),
-        };
-        write!(f, "{big}{big_unit}{small:02}{small_unit}")
+        let mut s = String::new();
+        push_age(&mut s, self.0);
+        f.write_str(&s)
     }
+}
+
+/// Appends `d` as `Age` shows it, without the formatting machinery: the
+/// health lines are built with it on every state change and query.
+pub fn push_age(s: &mut String, d: Duration) {
+    let secs = d.as_secs();
+    let (big, big_unit, small, small_unit) = match secs {
+        ..10 => (secs, ".", u64::from(d.subsec_millis() / 10), "s"),
+        10..60 => {
+            push_num(s, secs);
+            s.push('s');
+            return;
+        }
+        60..3600 => (secs / 60, "m", secs % 60, "s"),
+        _ => (secs / 3600, "h", secs / 60 % 60, "m"),
+    };
+    push_num(s, big);
+    s.push_str(big_unit);
+    if small < 10 {
+        s.push('0');
+    }
+    push_num(s, small);
+    s.push_str(small_unit);
+}
+
+/// Appends `n` in decimal.
+pub fn push_num(s: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// Displays a size in bytes in binary units, rounded to the nearest: `512 B`,

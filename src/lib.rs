@@ -12,6 +12,7 @@ pub mod cli;
 pub mod exit_status;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod health;
 pub mod human;
 pub mod init;
 pub mod log;
@@ -45,9 +46,13 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
                 exit_status::UNHEALTHY
             }
         }
+        Ok(Command::Health(opts)) => {
+            set_mask(Mask(started_mask.0 | 1u64 << (libc::SIGPIPE - 1)));
+            health::client::main(opts.level, opts.quiet)
+        }
         Ok(Command::Help(Mode::Init, help)) => print_stdout(&help.expanded()),
         // A probe's help is never a failure, even to a closed stdout.
-        Ok(Command::Help(Mode::Check, help)) => {
+        Ok(Command::Help(_, help)) => {
             print_stdout(&help.expanded());
             exit_status::HEALTHY
         }
@@ -57,7 +62,7 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
             match e.mode {
                 Mode::Init => exit_status::USAGE,
                 // Docker reserves 2: a probe's bad usage is "unhealthy".
-                Mode::Check => exit_status::UNHEALTHY,
+                Mode::Check | Mode::Health => exit_status::UNHEALTHY,
             }
         }
     }

@@ -155,7 +155,7 @@ fn bad_queries_and_durations_are_usage_errors_naming_the_target() {
             "{err}"
         );
         assert_eq!(err.lines().count(), 1);
-        for option in ["--wait-for", "--watch"] {
+        for option in ["--wait-for", "--watch", "--ready"] {
             let mut cmd = common::vigil_cmd();
             cmd.args([option, bad, "true"]);
             let out = common::output_limit(&mut cmd, T);

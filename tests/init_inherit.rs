@@ -98,12 +98,29 @@ fn the_child_keeps_fds_cwd_and_env_while_vigil_lets_go_of_them() {
     let environ = std::fs::read(format!("/proc/{child}/environ")).unwrap();
     assert!(text(&environ).contains("VIGIL_TEST_MARK=kept"));
 
-    // ...and vigil keeps only stdio, in /.
+    // ...and vigil keeps only stdio and its own `vigil health` listener, in /.
     let fds: Vec<i32> = std::fs::read_dir(format!("/proc/{}/fd", v.pid))
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect();
-    let above_stdio: Vec<i32> = fds.iter().copied().filter(|&fd| fd > 2).collect();
+    let unix = std::fs::read_to_string("/proc/net/unix").unwrap();
+    let own = |fd: &i32| {
+        let link = std::fs::read_link(format!("/proc/{}/fd/{fd}", v.pid)).unwrap_or_default();
+        let inode = link
+            .to_string_lossy()
+            .strip_prefix("socket:[")
+            .map(|s| s.trim_end_matches(']').to_string());
+        inode.is_some_and(|i| {
+            unix.lines().any(|l| {
+                l.split_whitespace().nth(6) == Some(i.as_str()) && l.contains(" @vigil-health-")
+            })
+        })
+    };
+    let above_stdio: Vec<i32> = fds
+        .iter()
+        .copied()
+        .filter(|&fd| fd > 2 && !own(&fd))
+        .collect();
     assert!(above_stdio.is_empty(), "vigil holds {fds:?}");
     assert_eq!(
         std::fs::read_link(format!("/proc/{}/cwd", v.pid)).unwrap(),

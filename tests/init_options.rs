@@ -134,6 +134,7 @@ fn tini_variables_work_as_for_tini_and_vigil_names_the_twin_to_set() {
         (words[0] == words[1], text(&out.stderr))
     };
     let (own_group, err) = run(&[]);
+    let err = common::without_health_lines(&err);
     assert!(!own_group && err.is_empty(), "{err}");
     let (own_group, err) = run(&[("TINI_KILL_PROCESS_GROUP", ""), ("TINI_VERBOSITY", "2")]);
     assert!(
@@ -151,6 +152,7 @@ fn tini_variables_work_as_for_tini_and_vigil_names_the_twin_to_set() {
         "TINI_VERBOSITY=2 is info, not debug: {err}"
     );
     let (own_group, err) = run(&[("TINI_KILL_PROCESS_GROUP", "1"), ("VIGIL_GROUP", "0")]);
+    let err = common::without_health_lines(&err);
     assert!(
         !own_group && err.is_empty(),
         "VIGIL_GROUP=0 must win: {err}"
@@ -159,6 +161,7 @@ fn tini_variables_work_as_for_tini_and_vigil_names_the_twin_to_set() {
     let (_, err) = run(&[("TINI_VERBOSITY", "3")]);
     assert!(err.contains("vigil: started 'sh' (pid "), "{err}");
     let (_, err) = run(&[("TINI_VERBOSITY", "3"), ("VIGIL_LOG", "warn")]);
+    let err = common::without_health_lines(&err);
     assert!(err.is_empty(), "VIGIL_LOG must win: {err}");
     // Consumed: a vigil among the children would apply them again.
     let show = [
@@ -501,7 +504,7 @@ modes_test!(a_vigil_under_vigil_held_sigterm_twice, |mode| {
     let took = sent.elapsed();
     let held: Vec<&String> = lines
         .iter()
-        .filter(|l| l.contains("(--stop-delay)"))
+        .filter(|l| l.contains("(--stop-delay)") && !common::is_health_line(l))
         .collect();
     assert_eq!(held.len(), 1, "{mode:?}: {lines:#?}");
     assert_eq!(status.code(), Some(143), "{mode:?}: {lines:#?}");

@@ -26,7 +26,9 @@ fn drive(mode: Mode, wait_for: &str, keys: &str, vigil_args: &[&str]) -> (i32, S
             "--ctty",
         ]);
     }
-    cmd.arg(vigil()).args(vigil_args);
+    // -q: vigil's own `vigil: ready after ...` line would match the helper's
+    // `ready` the driver waits for, and the keys would come too early.
+    cmd.arg(vigil()).arg("-q").args(vigil_args);
     let out = output_limit(&mut cmd, Duration::from_secs(30));
     (out.status.code().unwrap_or(-1), text(&out.stdout))
 }

@@ -163,6 +163,50 @@ pub const OPTIONS: &[Opt<Init>] = &[
         help: "failures this early do not count [0s]",
     },
     Opt {
+        long: "ready",
+        short: None,
+        env: Some("VIGIL_READY"),
+        repeats: true,
+        takes: Takes::Text("TARGET", |s, v, given| {
+            s.opts.ready.push(written(v, given));
+            Ok(())
+        }),
+        help: "ready while TARGET passes (vigil health)",
+    },
+    Opt {
+        long: "ready-interval",
+        short: None,
+        env: Some("VIGIL_READY_INTERVAL"),
+        repeats: false,
+        takes: Takes::Duration {
+            positive: false,
+            field: |s| &mut s.opts.ready_interval,
+        },
+        help: "from one probe's end to the next [10s]",
+    },
+    Opt {
+        long: "ready-timeout",
+        short: None,
+        env: Some("VIGIL_READY_TIMEOUT"),
+        repeats: false,
+        takes: Takes::Duration {
+            positive: true,
+            field: |s| &mut s.opts.ready_timeout,
+        },
+        help: "one probe's deadline [5s]",
+    },
+    Opt {
+        long: "ready-retries",
+        short: None,
+        env: Some("VIGIL_READY_RETRIES"),
+        repeats: false,
+        takes: Takes::Text("N", |s, v, _| {
+            s.opts.ready_retries = values::retries(v)?;
+            Ok(())
+        }),
+        help: "failures in a row: unready [3]",
+    },
+    Opt {
         long: "user",
         short: Some('u'),
         env: Some("VIGIL_USER"),
@@ -425,6 +469,7 @@ vigil: a tiny PID 1 for containers, and a health probe with a hard deadline.
 Usage:
   vigil [OPTIONS] [--] PROGRAM [ARG...]  run PROGRAM as the child of an init
   vigil check [OPTIONS] [TARGET...]      probe http(s)://, tcp://, grpc(s)://
+  vigil health [--live|--started] [-q]   ask this container's vigil its state
 
 Init options. Each is also set by the VIGIL_* variable on its right; a flag
 beats its variable, and a repeatable option's variable is a comma-separated

@@ -15,6 +15,7 @@
 
 pub mod argv;
 pub mod check;
+pub mod health;
 pub mod help;
 pub mod init;
 pub mod names;
@@ -47,11 +48,12 @@ pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION_PATCH")
 );
 
-/// Which mode argv asked for: `vigil check ...` or init.
+/// Which mode argv asked for: `vigil check ...`, `vigil health ...` or init.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Init,
     Check,
+    Health,
 }
 
 /// What to run.
@@ -60,6 +62,7 @@ pub enum Mode {
 pub enum Command {
     Init(InitOptions),
     Check(CheckOptions),
+    Health(health::HealthOptions),
     /// Print this mode's help on stdout.
     Help(Mode, help::Help),
     /// Print `VERSION` on stdout.
@@ -79,14 +82,22 @@ impl fmt::Display for UsageError {
     }
 }
 
-/// Parses the arguments after `argv[0]`: `check` first means probe mode, and
-/// anything else init mode (`vigil -- check` runs a program named check).
+/// Parses the arguments after `argv[0]`: `check` first means probe mode,
+/// `health` the health client, and anything else init mode (`vigil -- check`
+/// runs a program named check).
 pub fn parse(mut args: Vec<Vec<u8>>, env: Env) -> Result<Command, UsageError> {
-    let (mode, parsed) = if args.first().is_some_and(|a| a == b"check") {
+    let mode = match args.first().map(Vec::as_slice) {
+        Some(b"check") => Mode::Check,
+        Some(b"health") => Mode::Health,
+        _ => Mode::Init,
+    };
+    if mode != Mode::Init {
         args.remove(0);
-        (Mode::Check, check::parse(args, env))
-    } else {
-        (Mode::Init, init::parse(args, env))
+    }
+    let parsed = match mode {
+        Mode::Check => check::parse(args, env),
+        Mode::Health => health::parse(args, env),
+        Mode::Init => init::parse(args, env),
     };
     parsed.map_err(|message| UsageError {
         // `vigil -q check URL` is a probe's usage error: exit 1, never 2.
@@ -122,6 +133,12 @@ mod tests {
         assert!(matches!(parsed, Ok(Command::Check(_))));
         let parsed = parse(vec![b"--".to_vec(), b"check".to_vec()], &env);
         assert!(matches!(parsed, Ok(Command::Init(o)) if o.command == vec![b"check".to_vec()]));
+        let parsed = parse(vec![b"health".to_vec(), b"--live".to_vec()], &env);
+        assert!(matches!(parsed, Ok(Command::Health(_))));
+        let parsed = parse(vec![b"--".to_vec(), b"health".to_vec()], &env);
+        assert!(matches!(parsed, Ok(Command::Init(o)) if o.command == vec![b"health".to_vec()]));
+        let e = parse(vec![b"health".to_vec(), b"-x".to_vec()], &env).unwrap_err();
+        assert_eq!(e.mode, Mode::Health);
         let e = parse(vec![b"check".to_vec()], &env).unwrap_err();
         assert_eq!(e.mode, Mode::Check);
         // Options before `check`: check's usage error (exit 1).
@@ -197,6 +214,12 @@ mod tests {
         assert!(help.contains("VIGIL_CHECK.") && readme.contains("`VIGIL_CHECK`"));
     }
 
+    #[test]
+    fn help_and_readme_list_every_health_option() {
+        let readme = readme_section("\n## Health\n");
+        documents_every_option(health::OPTIONS, &health::HELP.to_text(), readme);
+    }
+
     /// The README's rule: `VIGIL_` plus the long name in upper case, dashes
     /// as underscores; `-v` and `-q` share `VIGIL_LOG`; help and version have none.
     #[test]
@@ -213,7 +236,7 @@ mod tests {
 
     #[test]
     fn help_fits_in_80_columns() {
-        for help in [init::HELP, check::HELP] {
+        for help in [init::HELP, check::HELP, health::HELP] {
             for line in help.to_text().lines() {
                 assert!(line.len() <= 80, "{line:?}");
                 assert_eq!(line.trim_end(), line, "trailing blanks: {line:?}");
@@ -233,5 +256,6 @@ mod tests {
         }
         unique(init::OPTIONS);
         unique(check::OPTIONS);
+        unique(health::OPTIONS);
     }
 }

@@ -18,6 +18,10 @@ pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(10);
 pub const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_WATCH_RETRIES: u32 = 3;
 pub const DEFAULT_WATCH_START_PERIOD: Duration = Duration::ZERO;
+pub const DEFAULT_READY_INTERVAL: Duration = Duration::from_secs(10);
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Kubernetes' failureThreshold.
+pub const DEFAULT_READY_RETRIES: u32 = 3;
 
 /// Everything init mode needs, validated.
 #[derive(Debug, PartialEq)]
@@ -40,6 +44,11 @@ pub struct InitOptions {
     pub watch_timeout: Duration,
     pub watch_retries: u32,
     pub watch_start_period: Duration,
+    /// `--ready`: readiness probes, all of which must pass, and their schedule.
+    pub ready: Vec<Written>,
+    pub ready_interval: Duration,
+    pub ready_timeout: Duration,
+    pub ready_retries: u32,
     /// `USER[:GROUP]` to run the child as, resolved later against /etc/passwd.
     pub user: Option<String>,
     pub no_new_privs: bool,
@@ -102,6 +111,10 @@ impl InitOptions {
             watch_timeout: DEFAULT_WATCH_TIMEOUT,
             watch_retries: DEFAULT_WATCH_RETRIES,
             watch_start_period: DEFAULT_WATCH_START_PERIOD,
+            ready: Vec::new(),
+            ready_interval: DEFAULT_READY_INTERVAL,
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+            ready_retries: DEFAULT_READY_RETRIES,
             user: None,
             no_new_privs: false,
             stop_delay: Duration::ZERO,

@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use core::ops::{Add, Sub};
 use core::time::Duration;
 
+use crate::health::State;
 use crate::log::Level;
 use crate::sys::signal::Signal;
 use crate::sys::wait::{ExitStatus, Pid};
@@ -64,11 +65,13 @@ impl ProcId {
     }
 }
 
-/// Which probe: a `--wait-for` target (by index) or the `--watch` watchdog's.
+/// Which probe: a `--wait-for` target (by index), the `--watch` watchdog's,
+/// or a `--ready` target's (by index).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ProbeId {
     WaitFor(usize),
     Watch,
+    Ready(usize),
 }
 
 /// Why a process could not be started; the texts are the system's error.
@@ -190,6 +193,9 @@ pub enum Action {
     /// SIGKILL a probe and reap it now; no result comes back.
     CancelProbe(ProbeId),
     Log(Level, String),
+    /// The health state changed (README "Health"): its one log line, at this
+    /// level; the place a change is announced elsewhere too.
+    Health(State, Level, String),
     /// vigil is done: exit with this status.
     Exit(i32),
 }

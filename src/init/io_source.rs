@@ -40,6 +40,8 @@ pub enum Work {
 /// and an arm in each of the three methods below. An enum, not a trait: no
 /// vtables, and with no variant the code that drives sources compiles away.
 pub enum Source {
+    /// The `vigil health` listener (`health_listener.rs`).
+    Health(super::health_listener::HealthListener),
     /// A pipe's read end, read a few bytes a turn (test builds only).
     #[cfg(test)]
     TestPipe(tests::Pipe),
@@ -50,6 +52,7 @@ impl Source {
     /// PROGRAM's first start keeps it).
     pub fn fd(&self) -> i32 {
         match *self {
+            Source::Health(ref listener) => listener.fd(),
             #[cfg(test)]
             Source::TestPipe(ref pipe) => pipe.fd(),
         }
@@ -60,6 +63,7 @@ impl Source {
     /// while such a source exists, the loop waits in ppoll.
     pub fn raises_sigio(&self) -> bool {
         match *self {
+            Source::Health(_) => true,
             #[cfg(test)]
             Source::TestPipe(ref pipe) => pipe.raises_sigio,
         }
@@ -70,9 +74,9 @@ impl Source {
     /// accepts, 64 KiB of a pipe). What the machine must learn goes into
     /// `events`, fed to it in order after the turn.
     pub fn service(&mut self, machine: &Machine, now: Mono, events: &mut Vec<Event>) -> Work {
-        // The variants' arms use them; with none yet, mark them used.
-        let _ = (machine, now, &events);
+        let _ = &events; // the health listener tells the machine nothing
         match *self {
+            Source::Health(ref mut listener) => listener.service(machine, now),
             #[cfg(test)]
             Source::TestPipe(ref mut pipe) => pipe.service(events),
         }

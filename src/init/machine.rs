@@ -13,7 +13,7 @@
 //!                               no sidecar                          start PROGRAM
 //! Starting    Started           a sidecar, another one to start     =             Start(the next sidecar)
 //!                               the last sidecar                    start PROGRAM
-//!                               PROGRAM                             Running       (--watch's schedule begins)
+//!                               PROGRAM                             Running       (--watch's, --ready's schedules)
 //! WaitingFor  stop signal                                           stop_all      CancelProbe (exit 128+N)
 //!             Clock             a failed attempt's retry is due     =             StartProbe
 //!                               --wait-timeout passed               stop_all      CancelProbe (exit 1)
@@ -29,6 +29,9 @@
 //!             ProbeDone         --watch fired, --on-unhealthy exit  Stopping      Forward(SIGTERM to PROGRAM)
 //!                               ... --on-unhealthy restart          =             Forward(SIGTERM to PROGRAM)
 //!             ProbeStartFailed  the --watch probe                   =             (the next one an interval later)
+//!             Clock             a --ready probe is due / overran    =             StartProbe / KillProbe
+//!             ProbeDone         a --ready probe                     =             (readiness: the health state)
+//!             ProbeStartFailed  a --ready probe                     =             (as a failed probe)
 //! StopDelay   stop signal                                           Stopping      Forward(to PROGRAM)
 //!             Clock             the delay is over                   Stopping      Forward(the held SIGTERM)
 //!             Reaped            a sidecar                           stop_all      (exit: its status)
@@ -73,6 +76,7 @@
 //!                               an orphan                           =             (a debug line)
 //!             StartFailed                                           stop_all      (exit 127, 126 or 1)
 //!             any other                                             =             none
+//!             (after each)      the health state changed            =             (Health: its one line)
 //! Done        any                                                   =             none
 //! ```
 //! - start PROGRAM: with `--wait-for`, WaitingFor and StartProbe(the first
@@ -94,6 +98,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To, log};
+use super::readiness::{Readiness, ReadyRules};
 use super::restart_policy::{History, OnUnhealthy, Restart, RestartRules, Verdict};
 use super::supervised::{ProcState, Role, Supervised};
 use super::wait_for::{Progress, Wait};
@@ -140,6 +145,8 @@ pub struct Rules {
     pub wait_for: usize,
     pub wait_timeout: Duration,
     pub watch: Option<WatchRules>,
+    /// `--ready` and its schedule; `None` without a `--ready` target.
+    pub ready: Option<ReadyRules>,
     /// `--stop-delay`: the first SIGTERM is held this long (zero: not at all).
     pub stop_delay: Duration,
     /// `--with`: the sidecars' command lines as written, started in this order.
@@ -282,6 +289,12 @@ pub struct Machine {
     /// PROGRAM is being restarted by `--restart-signal`: its exit restarts it
     /// at once, uncounted, without `--wait-for`.
     in_place: bool,
+    /// Present while PROGRAM runs, when `--ready` is set.
+    readiness: Option<Readiness>,
+    /// The health state and its times (`health.rs`).
+    tracked: health::Tracked,
+    /// Restarts of any supervised process so far, for the health line.
+    restarts: u32,
 }
 
 impl Machine {
@@ -321,6 +334,9 @@ impl Machine {
             exit_with: ExitWith::Program,
             main_group: None,
             in_place: false,
+            readiness: None,
+            tracked: health::Tracked::default(),
+            restarts: 0,
         }
     }
 
@@ -360,7 +376,10 @@ impl Machine {
         match &self.phase {
             Phase::WaitingFor(wait) => earliest(Some(wait.deadline()), self.restart_deadline()),
             Phase::Running => earliest(
-                self.watchdog.as_ref().and_then(Watchdog::deadline),
+                earliest(
+                    self.watchdog.as_ref().and_then(Watchdog::deadline),
+                    self.readiness.as_ref().and_then(Readiness::deadline),
+                ),
                 self.restart_deadline(),
             ),
             Phase::StopDelay { forward_at, .. } => Some(*forward_at),
@@ -413,6 +432,7 @@ impl Machine {
                 self.on_probe_start_failed(probe, error, now, &mut out)
             }
         }
+        self.track_health(now, &mut out);
         out
     }
 
@@ -427,6 +447,9 @@ impl Machine {
             Phase::Running => {
                 if let Some(w) = self.watchdog.as_mut() {
                     w.on_clock(now, out);
+                }
+                if let Some(r) = self.readiness.as_mut() {
+                    r.on_clock(now, out);
                 }
                 self.restart_timers(now, out);
             }
@@ -559,8 +582,10 @@ impl Machine {
         if id == ProcId::MAIN {
             self.main_group = Some(pid).filter(|_| self.rules.own_group);
             self.phase = Phase::Running;
-            // A restarted PROGRAM's watch begins again with its start period.
+            // A restarted PROGRAM's watch begins again with its start period,
+            // and its readiness with the fast start.
             self.watchdog = self.rules.watch.clone().map(|w| Watchdog::new(w, now));
+            self.readiness = self.rules.ready.clone().map(|r| Readiness::new(r, now));
         } else if self.phase == Phase::Starting {
             self.start_next(now, out);
         }
@@ -1168,6 +1193,11 @@ impl Machine {
                     }
                 }
             }
+            (Phase::Running, ProbeId::Ready(i)) => {
+                if let Some(r) = self.readiness.as_mut() {
+                    r.on_done(i, passed, report, now);
+                }
+            }
             // A probe that ends after its reason is gone (shutdown started).
             _ => {}
         }
@@ -1189,6 +1219,12 @@ impl Machine {
             (Phase::Running, ProbeId::Watch) => {
                 if let Some(w) = self.watchdog.as_mut() {
                     w.on_start_failed(now);
+                }
+            }
+            (Phase::Running, ProbeId::Ready(i)) => {
+                // As a failed probe: the next one at its time.
+                if let Some(r) = self.readiness.as_mut() {
+                    r.on_done(i, false, error, now);
                 }
             }
             _ => {}
@@ -1332,6 +1368,7 @@ impl Machine {
                             out.push(Action::CancelProbe(ProbeId::Watch));
                         }
                     }
+                    self.stop_readiness(out);
                 }
             }
         }
@@ -1407,6 +1444,7 @@ impl Machine {
 
     /// A restart: PROGRAM passes `--wait-for` again when it is set.
     fn restart_now(&mut self, id: ProcId, now: Mono, out: &mut Vec<Action>) {
+        self.restarts += 1;
         if id == ProcId::MAIN && core::mem::take(&mut self.in_place) {
             self.start_main(out);
         } else if id == ProcId::MAIN {
@@ -1468,6 +1506,15 @@ impl Machine {
             kill_at: now + self.rules.grace,
         };
         self.watchdog = None;
+        self.stop_readiness(out);
+    }
+
+    /// PROGRAM stopped running: its readiness probes end (a restart begins
+    /// them again).
+    fn stop_readiness(&mut self, out: &mut Vec<Action>) {
+        if let Some(r) = self.readiness.take() {
+            r.cancel(out);
+        }
     }
 
     // ==== README "Several processes": --pre-start, --pre-stop, --restart-signal ====
@@ -1590,5 +1637,6 @@ fn is_terminal_signal(sig: Signal) -> bool {
     [Signal::INT, Signal::QUIT, Signal::TSTP, Signal::WINCH].contains(&sig)
 }
 
+mod health;
 #[cfg(test)]
 pub(super) mod tests;

@@ -59,6 +59,8 @@ pub struct Io<'a> {
     /// `--wait-for` targets and the `--watch` target, by `ProbeId`.
     pub wait_for: Vec<Target>,
     pub watch: Option<Target>,
+    /// `--ready` targets, by `ProbeId::Ready`.
+    pub ready: Vec<Target>,
     /// The `--secret` and `FILE__` values the targets were expanded with,
     /// masked in every line logged for the machine: a probe's report may
     /// quote a peer that echoes one. (A start's own values reach no message.)
@@ -367,6 +369,7 @@ impl Loop<'_> {
                 let target = match probe {
                     ProbeId::WaitFor(i) => self.io.wait_for.get(i),
                     ProbeId::Watch => self.io.watch.as_ref(),
+                    ProbeId::Ready(i) => self.io.ready.get(i),
                 }?;
                 match start_probe(target, timeout, self.io.started_mask) {
                     Ok(child) => {
@@ -392,7 +395,7 @@ impl Loop<'_> {
                 }
                 None
             }
-            Action::Log(level, text) => {
+            Action::Log(level, text) | Action::Health(_, level, text) => {
                 // A probe's report may quote a peer, which may echo a secret.
                 log::write(
                     level,

@@ -6,11 +6,13 @@ pub mod config;
 pub mod env_file;
 pub mod event;
 mod expand;
+mod health_listener;
 pub mod io_source;
 pub mod machine;
 mod main_loop;
 pub mod memory_cgroup;
 pub mod notify_message;
+pub mod readiness;
 pub mod restart_policy;
 pub mod supervised;
 mod tree;
@@ -19,7 +21,7 @@ pub mod wait_for;
 pub mod watchdog;
 
 use alloc::ffi::CString;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use alloc::borrow::ToOwned;
@@ -35,6 +37,7 @@ use crate::sys::signal::Signal;
 use crate::sys::sigwait::{Mask, pending};
 use crate::{debug, error, info, log, warn};
 use machine::{Machine, Rules};
+use readiness::ReadyRules;
 use restart_policy::RestartRules;
 use watchdog::WatchRules;
 
@@ -131,6 +134,10 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         Some(w) => Some(expand::target(w, &loaded).map_err(usage)?),
         None => None,
     };
+    let mut ready = Vec::with_capacity(opts.ready.len());
+    for r in &opts.ready {
+        ready.push(expand::target(r, &loaded).map_err(usage)?);
+    }
     // The other processes, in the machine's order (`ProcId` 1 on): the
     // sidecars, the --pre-start commands (as vigil's own user), --pre-stop.
     // Their words expand now too, so a bad one stops vigil before anything.
@@ -197,11 +204,12 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         others,
         wait_for,
         watch,
+        ready,
         secrets: loaded.secrets(),
         started_mask,
         is_pid1,
         parent_gone,
-        sources: io_source::Sources::default(),
+        sources: sources(loaded.secrets()),
     };
     rules.own_group = opts.group || on_terminal;
     rules.tree_visible = tree_visible;
@@ -214,6 +222,22 @@ fn describe_environment(sources: &child_env::Sources) {
     for name in child_env::consumed_present(sources) {
         debug!("{name} is vigil's own: not passed on to the children");
     }
+}
+
+/// The fds that wake the loop: the `vigil health` listener (its answers
+/// masked as the log is). Without it vigil still runs, and says why `vigil
+/// health` will not reach it.
+fn sources(secrets: Vec<String>) -> io_source::Sources {
+    let mut sources = io_source::Sources::default();
+    let added = health_listener::HealthListener::open(secrets).and_then(|l| {
+        sources
+            .add(io_source::Source::Health(l))
+            .map_err(|e| e.to_string())
+    });
+    if let Err(e) = added {
+        warn!("vigil health cannot reach this vigil: {e}");
+    }
+    sources
 }
 
 /// The options the machine decides by, as plain values.
@@ -237,6 +261,12 @@ fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
             timeout: opts.watch_timeout,
             retries: opts.watch_retries,
             start_period: opts.watch_start_period,
+        }),
+        ready: (!opts.ready.is_empty()).then_some(ReadyRules {
+            targets: opts.ready.len(),
+            interval: opts.ready_interval,
+            timeout: opts.ready_timeout,
+            retries: opts.ready_retries,
         }),
         stop_delay: opts.stop_delay,
         sidecars: opts.sidecars.iter().map(|s| s.name.clone()).collect(),

@@ -128,14 +128,7 @@ fn descendants_by_parent(root: i32) -> Vec<i32> {
     let mut links = BinaryHeap::new();
     for pid in pids {
         // A process may exit between readdir and read: skip it.
-        // Read as bytes: a comm that is not UTF-8 must not hide a process.
-        let Ok(path) = CString::new(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        if let Some(ppid) = crate::sys::fs::read(&path)
-            .ok()
-            .and_then(|stat| parent_from_stat(&stat))
-        {
+        if let Some(ppid) = crate::sys::fs::parent_of(pid) {
             links.push((ppid, pid));
         }
     }
@@ -152,24 +145,9 @@ fn descendants_by_parent(root: i32) -> Vec<i32> {
     found
 }
 
-/// The ppid field of /proc/PID/stat: `pid (comm) state ppid ...`, where comm
-/// may itself hold spaces and parentheses, so we split after the last ')'.
-fn parent_from_stat(stat: &[u8]) -> Option<i32> {
-    let close = stat.iter().rposition(|&b| b == b')')?;
-    let after_comm = core::str::from_utf8(&stat[close + 1..]).ok()?;
-    after_comm.split_whitespace().nth(1)?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_awkward_comm() {
-        assert_eq!(parent_from_stat(b"42 (a) b) (c) S 7 42 42 0"), Some(7));
-        assert_eq!(parent_from_stat(b"42 (\xff\xfe) S 1 42"), Some(1));
-        assert_eq!(parent_from_stat(b"garbage"), None);
-    }
 
     #[test]
     fn finds_own_children() {

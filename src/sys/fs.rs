@@ -61,6 +61,13 @@ pub fn read_up_to(path: &CStr, limit: usize) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The first bytes of the file at `path`, one read(2) into `buf`: for the
+/// head of a /proc file, without reading (and allocating for) the rest.
+pub fn read_head<'b>(path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+    let n = open(path, libc::O_RDONLY)?.read(buf)?;
+    Ok(&buf[..n])
+}
+
 /// The target of the symbolic link at `path` (such as /proc/self), read into
 /// `buf`; ENAMETOOLONG when it fills `buf` (it may be longer).
 pub fn read_link<'b>(path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
@@ -109,6 +116,21 @@ pub fn modified(path: &CStr) -> Result<core::time::Duration> {
     Ok(core::time::Duration::new(secs, nanos))
 }
 
+/// The parent of process `pid` from /proc/PID/stat, `None` when it is gone.
+/// Read as bytes: a comm that is not UTF-8 must not hide a process.
+pub fn parent_of(pid: i32) -> Option<i32> {
+    let path = alloc::ffi::CString::new(alloc::format!("/proc/{pid}/stat")).ok()?;
+    parent_from_stat(&read(&path).ok()?)
+}
+
+/// The ppid field of /proc/PID/stat: `pid (comm) state ppid ...`, where comm
+/// may itself hold spaces and parentheses, so we split after the last ')'.
+fn parent_from_stat(stat: &[u8]) -> Option<i32> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let after_comm = core::str::from_utf8(&stat[close + 1..]).ok()?;
+    after_comm.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// The lines of a text file read as bytes, without their `\n` (or `\r\n`).
 /// Bytes, not text: getent(1) and the libc resolvers read /etc files so, and
 /// a byte that is not UTF-8 in a field nobody uses must not hide the line.
@@ -125,6 +147,18 @@ pub fn split(bytes: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_awkward_comm() {
+        assert_eq!(parent_from_stat(b"42 (a) b) (c) S 7 42 42 0"), Some(7));
+        assert_eq!(parent_from_stat(b"42 (\xff\xfe) S 1 42"), Some(1));
+        assert_eq!(parent_from_stat(b"garbage"), None);
+        let me = std::process::id() as i32;
+        assert_eq!(
+            parent_of(me),
+            Some(std::os::unix::process::parent_id() as i32)
+        );
+    }
 
     #[test]
     fn lines_are_bytes_without_their_line_ends() {

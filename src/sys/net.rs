@@ -22,6 +22,10 @@ impl Stream {
         Stream(fd)
     }
 
+    pub(super) fn raw(&self) -> i32 {
+        self.0.raw()
+    }
+
     /// Reads what is there within `timeout`; 0 at end of stream.
     pub fn read(&self, buf: &mut [u8], timeout: Duration) -> Result<usize> {
         wait(&self.0, libc::POLLIN, timeout)?;

@@ -127,3 +127,37 @@ pub fn pids_as_n(text: &str) -> String {
 pub mod memory_cgroup;
 pub mod notify;
 pub mod run;
+
+/// Whether `line` is one of vigil's health-state lines (README "Health"):
+/// `vigil: ready after 0.31s`, `vigil: unready: ...`, `vigil: stopping`. Tests
+/// of other rules read the log without them.
+pub fn is_health_line(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("vigil: ") else {
+        return false;
+    };
+    [
+        "ready",
+        "unready",
+        "unhealthy",
+        "restarting",
+        "draining",
+        "stopping",
+    ]
+    .iter()
+    .any(|state| {
+        rest.strip_prefix(state).is_some_and(|after| {
+            after.is_empty()
+                || [": ", " after ", " again after ", " for "]
+                    .iter()
+                    .any(|s| after.starts_with(s))
+        })
+    })
+}
+
+/// vigil's log without its health-state lines.
+pub fn without_health_lines(log: &str) -> String {
+    log.lines()
+        .filter(|l| !is_health_line(l))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}

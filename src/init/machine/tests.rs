@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::init::event::*;
+use crate::init::readiness::ReadyRules;
 use crate::init::restart_policy::{OnUnhealthy, Restart, RestartRules};
 use crate::init::supervised::ProcState;
 use crate::init::watchdog::WatchState;
@@ -39,6 +40,7 @@ pub(in crate::init) fn rules() -> Rules {
         wait_for: 0,
         wait_timeout: Duration::from_secs(60),
         watch: None,
+        ready: None,
         stop_delay: Duration::ZERO,
         sidecars: Vec::new(),
         restart: RestartRules {
@@ -128,11 +130,12 @@ fn probe_done(probe: ProbeId, passed: bool, report: &str) -> Event {
     }
 }
 
-/// The actions without the log lines.
+/// The actions without the log lines and the health changes (the tests of
+/// README "Health" check those: machine/tests/health.rs).
 fn effects(actions: Vec<Action>) -> Vec<Action> {
     actions
         .into_iter()
-        .filter(|a| !matches!(a, Action::Log(..)))
+        .filter(|a| !matches!(a, Action::Log(..) | Action::Health(..)))
         .collect()
 }
 
@@ -340,7 +343,7 @@ fn action_names(actions: &[Action]) -> Vec<&'static str> {
                 Action::KillProbe(_) => "KillProbe",
                 Action::CancelProbe(_) => "CancelProbe",
                 Action::Exit(_) => "Exit",
-                Action::Log(..) => return None,
+                Action::Log(..) | Action::Health(..) => return None,
             })
         })
         .collect()
@@ -562,10 +565,10 @@ fn every_row_of_the_transition_table() {
     backoff.on(reaped(CHILD, ExitStatus::Exited(1)), ms(1));
     check("awaits its restart", &backoff, "Running", term(), ms(2), "Lingering", &tree_term);
     let w = watched(watch_rules());
-    check("probe is due / overran", &w, "Running", clock(), secs(10), "Running", &["StartProbe"]);
+    check("a --watch probe is due / overran", &w, "Running", clock(), secs(10), "Running", &["StartProbe"]);
     let mut probing = w.clone();
     probing.on(Event::Clock, secs(10));
-    check("probe is due / overran", &probing, "Running", clock(), secs(16), "Running", &["KillProbe"]);
+    check("a --watch probe is due / overran", &probing, "Running", clock(), secs(16), "Running", &["KillProbe"]);
     let fire = |m: &Machine| {
         let mut m = m.clone();
         m.on(Event::Clock, secs(10));
@@ -577,6 +580,17 @@ fn every_row_of_the_transition_table() {
     let fired_restart = fire(&Fixtures::watching(OnUnhealthy::Restart));
     check("... --on-unhealthy restart", &fired_restart, "Running", failed(), secs(11), "Running", &["Forward"]);
     check("the --watch probe", &probing, "Running", no_fork(ProbeId::Watch), secs(10), "Running", &[]);
+    let ready = running(Rules { ready: Some(ReadyRules { targets: 1, interval: secs(10) - Mono::ZERO, timeout: Duration::from_secs(5), retries: 3 }), ..rules() });
+    check("a --ready probe is due / overran", &ready, "Running", clock(), Mono::ZERO, "Running", &["StartProbe"]);
+    let mut ready_probing = ready.clone();
+    ready_probing.on(Event::Clock, Mono::ZERO);
+    check("a --ready probe is due / overran", &ready_probing, "Running", clock(), secs(6), "Running", &["KillProbe"]);
+    let ready_passed = || Some(probe_done(ProbeId::Ready(0), true, "ok"));
+    check("ProbeDone a --ready probe", &ready_probing, "Running", ready_passed(), ms(5), "Running", &[]);
+    check("ProbeStartFailed a --ready probe", &ready_probing, "Running", no_fork(ProbeId::Ready(0)), ms(5), "Running", &[]);
+    let mut changed = ready_probing.clone();
+    assert!(changed.on(probe_done(ProbeId::Ready(0), true, "ok"), ms(5)).iter().any(|a| matches!(a, Action::Health(..))));
+    check("the health state changed", &ready_probing, "Running", ready_passed(), ms(5), "Running", &[]);
 
     // StopDelay
     let held = Fixtures::stop_delay();
@@ -757,6 +771,7 @@ fn every_row_of_the_transition_table() {
 /// One file per README section, in the README's order.
 mod exit;
 mod forwarding;
+mod health;
 mod pre_start;
 mod pre_stop;
 mod restarts;
