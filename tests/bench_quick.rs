@@ -100,12 +100,29 @@ fn benches_run_quick_writes_a_report_with_every_peer() {
                 "idle wake-ups 0",
                 "HTTP probe median ≤ busybox wget",
                 "gRPC probe median ≤ 1 ms",
+                "`vigil health` per call: the fastest, median < 0.5 ms",
+                "time to ready ≤ 300 ms",
+                "wake-ups once ready: the probes' own",
             ][..],
         ),
         ("HTTP probe", &["vigil", "curl", "busybox wget"][..]),
         (
             "gRPC probe",
             &["vigil", "grpc_health_probe", "gRPC floor"][..],
+        ),
+        (
+            "Health",
+            &[
+                "vigil health",
+                "vigil check http://",
+                "curl",
+                "supervisorctl status",
+                "s6-svstat",
+                "vigil --ready",
+                "vigil --ready, 1 s interval",
+                "flood of vigil health",
+                "flood of vigil check file:///",
+            ][..],
         ),
     ] {
         let got = rows(section);

@@ -61,7 +61,7 @@ PEER_INITS = (
 # The Debian packages whose versions every run records, in the report's order.
 DEBIAN_PACKAGES = (
     "tini", "dumb-init", "catatonit", "curl", "busybox-static", "podman", "docker.io", "runc",
-    "hyperfine", "util-linux", "python3",
+    "hyperfine", "util-linux", "python3", "s6",
 )
 
 
@@ -245,6 +245,38 @@ def http_cmds(vigils, url, limit=None):
     return cmds
 
 
+def health_tools():
+    """supervisord and supervisorctl from PyPI (a venv, as scripts/test makes
+    it) and s6's s6-supervise and s6-svstat (Debian s6): the health table's
+    supervisors."""
+    venv = os.environ.get("VIGIL_SUPERVISOR_VENV") or os.path.join(
+        ROOT, "target", "supervisor-venv"
+    )
+    sv = os.path.join(venv, "bin", "supervisord"), os.path.join(venv, "bin", "supervisorctl")
+    if not all(os.access(p, os.X_OK) for p in sv):
+        fail(
+            f"{venv} has no supervisor: python3 -m venv {venv} && {venv}/bin/pip install "
+            "supervisor (or set VIGIL_SUPERVISOR_VENV)"
+        )
+    for tool in ("s6-supervise", "s6-svstat"):
+        if not shutil.which(tool):
+            fail(f"{tool} not found (apt-get install s6)")
+    return sv
+
+
+def health_cmds(vigils, url, sv_conf, supervisorctl, s6_dir):
+    """The health table: name -> argv of one way to ask "is it healthy?"."""
+    cmds = {}
+    for name, path in vigils:
+        cmds[f"{name} health"] = [path, "health", "-q"]
+    for name, path in vigils:
+        cmds[f"{name} check http://"] = [path, "check", "-q", url]
+    cmds["curl"] = ["curl", "-fsS", "-m", "5", "-o", "/dev/null", url]
+    cmds["supervisorctl status"] = [supervisorctl, "-c", sv_conf, "status", "app"]
+    cmds["s6-svstat"] = ["s6-svstat", s6_dir]
+    return cmds
+
+
 def grpc_cmds(vigils, probe, floor, port):
     """The gRPC probe table: name -> argv against 127.0.0.1:port."""
     cmds = {}
@@ -268,6 +300,7 @@ class Contestants:
 
     def __init__(self, a):
         self.grpc_probe, self.grpc_python = grpc_tools()
+        self.supervisord, self.supervisorctl = health_tools()
         sizes_only = [tuple(v.split("=", 1)) for v in a.size]
         self.size_notes = []
         if a.vigil:
@@ -302,6 +335,7 @@ class Contestants:
         v["grpc_health_probe"] = first_line([self.grpc_probe, "--version"])
         v["grpcio"] = first_line([self.grpc_python, "-c", "import grpc; print(grpc.__version__)"])
         v["cc"] = first_line(["cc", "--version"])
+        v["supervisor"] = first_line([self.supervisord, "--version"])
         if self.multirun:
             help_text = subprocess.run(
                 [self.multirun.path, "-h"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

@@ -156,11 +156,12 @@ def closure(path):
 # ---- hyperfine and peak RSS ---------------------------------------------------
 
 
-def hyperfine(cmds, runs, warmup):
+def hyperfine(cmds, runs, warmup, prefix=()):
     """hyperfine -N over `cmds` (name -> argv), in the dict's order; returns
-    name -> {"times": [s...], "failed": n}."""
+    name -> {"times": [s...], "failed": n}. `prefix`: words hyperfine itself
+    runs under (`nsenter -m -t PID`: every command in that mount namespace)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
-        argv = ["hyperfine", "-N", "-i", "--style", "none", "--warmup", str(warmup)]
+        argv = list(prefix) + ["hyperfine", "-N", "-i", "--style", "none", "--warmup", str(warmup)]
         argv += ["--runs", str(runs), "--export-json", tmp.name]
         names = list(cmds)
         for n in names:

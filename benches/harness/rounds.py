@@ -28,6 +28,9 @@ PARAMS = {
     "early_judge": (0.5, 0.2, None),
     "probe_runs": (200, 5, "count"),
     "rss_runs": (5, 1, None),
+    "ready_runs": (10, 1, "count"),
+    "ready_idle_s": (10, 1, "seconds"),
+    "flood_calls": (1000, 50, "count"),
 }
 
 

@@ -3,6 +3,7 @@ ROUND: the order they run in within every round. A new row is a new class
 here, in the module of its report table.
 """
 from .engines import DockerStop, PodmanStop
+from .health import HealthQuery, ReadyIdle, TermUnderFlood, TimeToReady
 from .inits import EarlyTerm, Reap, RssIdle, Startup, TermLatency
 from .probes import GrpcProbe, HttpNeverAnswering, HttpProbe
 
@@ -17,4 +18,8 @@ ROUND = (
     HttpProbe,
     HttpNeverAnswering,
     GrpcProbe,
+    HealthQuery,
+    TimeToReady,
+    ReadyIdle,
+    TermUnderFlood,
 )

@@ -54,6 +54,12 @@ UNITS = {
     "grpc_median": ms,
     "grpc_p99": ms,
     "grpc_rss": kb,
+    "health_median": ms,
+    "health_p99": ms,
+    "ready_delay": ms,
+    "ready_wakeups": num,
+    "flood_term_median": us,
+    "flood_term_p99": us,
 }
 
 

@@ -6,6 +6,7 @@ import os
 
 from ..contestants import GRPC_FLOOR, GRPC_FLOOR_FLAGS, grpc_floor, multirun_peer, sidecar
 from ..measurements.engines import DockerStop, PodmanStop
+from ..measurements.health import HealthQuery, ReadyIdle, TermUnderFlood, TimeToReady
 from ..measurements.inits import EarlyTerm, Reap, RssIdle, Startup, TermLatency
 from ..measurements.probes import GrpcProbe, HttpNeverAnswering, HttpProbe
 from ..measurements.sizes import sizes
@@ -251,6 +252,51 @@ def grpc(rep):
     return L
 
 
+def health_refs(rep):
+    """The health rows' references: `vigil health` per call, `vigil --ready`
+    for the time to ready (its build's name, then what it did)."""
+    return {"health_median": f"{rep.ref} health", "health_p99": f"{rep.ref} health",
+            "ready_delay": f"{rep.ref} --ready", "ready_wakeups": f"{rep.ref} --ready, 1 s interval",
+            "flood_term_median": "flood of vigil check file:///",
+            "flood_term_p99": "flood of vigil check file:///"}
+
+
+def health(rep):
+    if not rep.has("health_median", "ready_delay", "ready_wakeups", "flood_term_median"):
+        return []
+    rows, N = rep.rows, rep.N
+    C = {k: Cells(rows[k], ref, UNITS[k]) for k, ref in health_refs(rep).items()}
+
+    def name(n, key):
+        bold = f"**{n}**" if n.split(" ")[0] in rep.res["vigils"] else n
+        failed = sum(rows[key][n].get("failed", []))
+        return bold + (f" ({failed} failed)" if failed else "")
+
+    L = ["## Health", ""]
+    L += md_head(["asking whether it is healthy", "per call: median", "p99"])
+    for n in rows["health_median"]:
+        L.append(md_row([name(n, "health_median")]
+                        + [C[k].cell(n) for k in ("health_median", "health_p99")]))
+    L += ["", *md_head(["ready", "after the app listens: median"])]
+    for n in rows["ready_delay"]:
+        L.append(md_row([name(n, "ready_delay"), C["ready_delay"].cell(n)]))
+    L += ["", *md_head(["once ready", f"wake-ups in {num(N['ready_idle_s'])} s"])]
+    for n in rows["ready_wakeups"]:
+        L.append(md_row([name(n, "ready_wakeups"), C["ready_wakeups"].cell(n)]))
+    L += ["", *md_head(["TERM latency while these run", "median", "p99"])]
+    for n in rows["flood_term_median"]:
+        L.append(md_row([n] + [C[k].cell(n) for k in ("flood_term_median", "flood_term_p99")]))
+    L.append("")
+    V = rep.V
+    L.append("- " + prose(HealthQuery.round, **N, supervisor=V.get("supervisor", "?"),
+                          s6=V.get("s6", "?")))
+    L.append("- " + " ".join([prose(TimeToReady.round, **N)] + rep.res.get("ready_notes", [])))
+    L.append("- " + prose(ReadyIdle.round, **N))
+    L.append("- " + prose(TermUnderFlood.round, **N))
+    L.append("")
+    return L
+
+
 # The tables after Targets, in the report's order: each a function of the
 # Report returning its lines (none when rep.has() says its rows are absent).
-SECTIONS = (init, sidecars, sizes_table, http, grpc)
+SECTIONS = (init, sidecars, sizes_table, http, grpc, health)

@@ -2,7 +2,7 @@
 and a verdict, and (LIMITS) why vigil is where it is when it is not ahead.
 """
 from ..contestants import GRPC_FLOOR
-from .cells import fmt_ratio, md_head, md_row
+from .cells import UNITS, Cells, fmt_ratio, md_head, md_row
 
 # Why a row is where it is, printed beside every target vigil does not beat
 # beyond noise. Each was found with strace, perf or /proc (see README,
@@ -29,6 +29,13 @@ LIMITS = {
     "vigil's probe is socket, connect, poll, send, poll, recv, close (strace).",
     "grpc": "one write of the whole request, then reads until the status (a TCP connect, "
     "SETTINGS, HEADERS, DATA).",
+    "health": "a `vigil health` call is exec, a read of /proc/net/unix and of two "
+    "mountinfo files, one connect and one read of vigil's line (strace); the rest is "
+    "the exec of a static binary, the same for `vigil check`.",
+    "ready": "the fast start probes every 250 ms until the first pass: the app's readiness "
+    "is seen within one such interval plus a probe's own time.",
+    "ready_wakeups": "each probe is two wake-ups of vigil's: one to fork it when it is due, "
+    "one to reap it (its SIGCHLD).",
     "engine": "after the init exits, the time is the engine's (conmon or containerd-shim, "
     "runc delete, the CLI's round trips); an init's part is exiting within a millisecond "
     "of the SIGTERM.",
@@ -114,6 +121,37 @@ def targets(rep):
     if gr:
         bar("gRPC probe peak RSS ≤ 1 MB", C["grpc_rss"], gr["max"], gr["max"] <= 1000,
             "1,000 kB (every round)", None)
+    if rep.has("health_median", "ready_delay", "ready_wakeups", "flood_term_median"):
+        from .report import health_refs
+
+        refs = health_refs(rep)
+        H = {k: Cells(rep.rows[k], r, UNITS[k]) for k, r in refs.items()}
+        h, mine = H["health_median"], refs["health_median"]
+        v = h.stat(mine)
+        others = [n for n in rep.rows["health_median"] if n != mine and h.stat(n)]
+        if v and others:
+            best = min(others, key=lambda n: h.stat(n)["median"])
+            ok = v["median"] < 0.0005 and v["max"] < h.stat(best)["min"]
+            out.append(md_row([
+                "`vigil health` per call: the fastest, median < 0.5 ms", h.cell(mine),
+                f"0.5 ms; best other {best}: {h.cell(best)}", "met" if ok else "missed",
+                "" if ok else LIMITS["health"],
+            ]))
+        t = H["ready_delay"]
+        d = t.stat(refs["ready_delay"])
+        if d:
+            ok = d["max"] <= 0.3
+            out.append(md_row(["time to ready ≤ 300 ms", t.cell(refs["ready_delay"]),
+                               "300 ms (every round)", "met" if ok else "missed",
+                               "" if ok else LIMITS["ready"]]))
+        w = H["ready_wakeups"]
+        s = w.stat(refs["ready_wakeups"])
+        if s:
+            bound = 2 * rep.N["ready_idle_s"] + 2
+            ok = s["max"] <= bound
+            out.append(md_row(["wake-ups once ready: the probes' own", w.cell(refs["ready_wakeups"]),
+                               f"≤ {bound:g}: 2 per probe, 1 probe a second", "met" if ok else "missed",
+                               LIMITS["ready_wakeups"]]))
     for kind in ("podman", "docker"):
         have = [n for n in peers if C[kind].stat(n)]
         if have:

@@ -1,0 +1,3 @@
+#!/bin/sh
+# s6-svstat's contestant: the run script of the supervised service.
+exec sleep 100000
