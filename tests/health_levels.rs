@@ -157,11 +157,20 @@ impl Vigil {
 }
 
 impl Drop for Vigil {
+    /// A test that failed midway: vigil stops its tree (the app, a sidecar,
+    /// would outlive a SIGKILLed plain vigil), then whatever is left is killed.
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            self.signal("KILL");
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+            self.signal("TERM");
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if let Ok(None) = self.child.try_wait() {
+                self.signal("KILL");
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
         }
     }
 }
