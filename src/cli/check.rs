@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::argv::{Arg, Lexer};
-use super::opt::{self, Opt, Stop, Takes, env_text};
+use super::opt::{self, Opt, Parsing, Stop, Takes, env_text};
 use super::{Command, Env, Mode, help, values};
 use crate::human::number;
 use crate::probe::target;
@@ -182,7 +182,7 @@ const HELP_BYTES: [u8; HELP_LEN] = {
     bytes
 };
 /// `OPTIONS` as parsing reads it (`opt::for_parsing`).
-pub(super) const PARSING: [Opt<CheckOptions>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
+pub(super) const PARSING: [Parsing<CheckOptions>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
 /// `vigil check --help`, made from `OPTIONS` when the crate is compiled.
 pub const HELP: help::Help = help::text(&HELP_BYTES);
 

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use alloc::format;
 use alloc::string::String;
 
-use super::opt::{self, Opt, Takes};
+use super::opt::{self, Opt, Parsing, Takes};
 use super::{Command, Env, Mode, help};
 use crate::health::Level;
 
@@ -97,7 +97,7 @@ pub const HELP: help::Help = help::text(&HELP_BYTES);
 
 /// `OPTIONS` as parsing reads it (`opt::for_parsing`): the help lines are in
 /// the binary once, in `HELP`.
-const PARSING: [Opt<HealthOptions>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
+const PARSING: [Parsing<HealthOptions>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
 
 /// Parses the arguments after `health`: each word one option of `OPTIONS`,
 /// as written there (`--live`, `-q`); no values, no clusters, no operands.
@@ -109,7 +109,7 @@ pub fn parse(args: Vec<Vec<u8>>, _env: Env) -> Result<Command, String> {
         chosen: false,
     };
     for arg in &args {
-        let named = |o: &&Opt<HealthOptions>| match arg.strip_prefix(b"--") {
+        let named = |o: &&Parsing<HealthOptions>| match arg.strip_prefix(b"--") {
             Some(long) => long == o.long.as_bytes(),
             None => o.short.is_some_and(|c| arg[..] == [b'-', c as u8]),
         };

@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::argv::{Arg, Lexer};
-use super::opt::{self, Given, Opt, Stop, Takes, switch};
+use super::opt::{self, Given, Opt, Parsing, Stop, Takes, switch};
 use super::{Command, Env, Mode, check, help, names, values};
 use crate::human::number;
 use crate::init::InitOptions;
@@ -490,7 +490,7 @@ const HELP_BYTES: [u8; HELP_LEN] = {
     bytes
 };
 /// `OPTIONS` as parsing reads it (`opt::for_parsing`).
-const PARSING: [Opt<Init>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
+const PARSING: [Parsing<Init>; OPTIONS.len()] = opt::for_parsing(OPTIONS);
 /// `vigil --help`, made from `OPTIONS` when the crate is compiled.
 pub const HELP: help::Help = help::text(&HELP_BYTES);
 

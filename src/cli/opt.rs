@@ -15,7 +15,9 @@ use super::values;
 use crate::init::config::Source;
 
 /// One option of a mode's table; `S` is what that mode's parsing fills in.
-pub struct Opt<S> {
+/// `Words` are what only the help needs, its lines and value names: text
+/// in the table, `()` in the copy parsing reads (`Parsing`).
+pub struct Opt<S, Words = &'static str> {
     /// `grace` for `--grace`.
     pub long: &'static str,
     pub short: Option<char>,
@@ -25,15 +27,15 @@ pub struct Opt<S> {
     pub env: Option<&'static str>,
     /// Each use adds to a list; the twin holds a comma-separated list.
     pub repeats: bool,
-    pub takes: Takes<S>,
+    pub takes: Takes<S, Words>,
     /// What it does, for `--help`: ASCII lines separated by `\n`, short
     /// enough that the help stays within 80 columns (a test checks).
-    pub help: &'static str,
+    pub help: Words,
 }
 
 /// What an option takes, and the setter that stores it. A setter's error is
 /// the message without the option's name, which the caller puts in front.
-pub enum Takes<S> {
+pub enum Takes<S, Words = &'static str> {
     /// No value: the setter gets `None` from argv, or the twin's text.
     Switch(fn(&mut S, Option<&str>) -> Result<(), String>),
     /// A switch stored in the field `.0` gives: on from argv, or its twin
@@ -41,12 +43,12 @@ pub enum Takes<S> {
     Flag(fn(&mut S) -> &mut bool),
     /// A value, UTF-8 text, named `.0` in the help, and where it was given
     /// (with the environment, for `${VAR}` expansion).
-    Text(&'static str, fn(&mut S, &str, &Given) -> Result<(), String>),
+    Text(Words, fn(&mut S, &str, &Given) -> Result<(), String>),
     /// A value kept as bytes, such as a path, named `.0` in the help.
-    Bytes(&'static str, fn(&mut S, Vec<u8>) -> Result<(), String>),
+    Bytes(Words, fn(&mut S, Vec<u8>) -> Result<(), String>),
     /// Like `Text`, for a repeatable option whose values hold commas (a
     /// command line): its twin has one value per line, blank lines skipped.
-    Lines(&'static str, fn(&mut S, &str, &Given) -> Result<(), String>),
+    Lines(Words, fn(&mut S, &str, &Given) -> Result<(), String>),
     /// A duration (`500ms`, `10s`, `2m`; 0 refused when `positive`), named
     /// DURATION in the help, stored in the field `field` gives: one setter
     /// for every duration, where a `Text` closure each was 100 B.
@@ -61,38 +63,54 @@ pub enum Takes<S> {
 }
 
 // By hand: a derive would ask `S: Copy` too.
-impl<S> Clone for Takes<S> {
+impl<S, W: Copy> Clone for Takes<S, W> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<S> Copy for Takes<S> {}
-impl<S> Clone for Opt<S> {
+impl<S, W: Copy> Copy for Takes<S, W> {}
+impl<S, W: Copy> Clone for Opt<S, W> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<S> Copy for Opt<S> {}
+impl<S, W: Copy> Copy for Opt<S, W> {}
+
+/// An option as parsing reads it: without the help line and value name.
+pub type Parsing<S> = Opt<S, ()>;
 
 /// `table` as parsing reads it: without the help lines and value names,
-/// which only the help (laid out when the crate is compiled) needs. Parsing
-/// uses this copy, so those words are in the binary once, in the help.
-pub const fn for_parsing<S, const N: usize>(table: &[Opt<S>]) -> [Opt<S>; N] {
-    let mut out = [table[0]; N];
+/// which only the help (laid out when the crate is compiled) needs. So those
+/// words are in the binary once, in the help, and an option's entry is 56
+/// bytes, not 88.
+pub const fn for_parsing<S, const N: usize>(table: &[Opt<S>]) -> [Parsing<S>; N] {
+    let mut out = [without_words(table[0]); N];
     let mut i = 0;
     while i < N {
-        let mut opt = table[i];
-        opt.help = "";
-        opt.takes = match opt.takes {
-            Takes::Text(_, set) => Takes::Text("", set),
-            Takes::Bytes(_, set) => Takes::Bytes("", set),
-            Takes::Lines(_, set) => Takes::Lines("", set),
-            other => other,
-        };
-        out[i] = opt;
+        out[i] = without_words(table[i]);
         i += 1;
     }
     out
+}
+
+const fn without_words<S>(opt: Opt<S>) -> Parsing<S> {
+    Opt {
+        long: opt.long,
+        short: opt.short,
+        env: opt.env,
+        repeats: opt.repeats,
+        takes: match opt.takes {
+            Takes::Switch(set) => Takes::Switch(set),
+            Takes::Flag(field) => Takes::Flag(field),
+            Takes::Text(_, set) => Takes::Text((), set),
+            Takes::Bytes(_, set) => Takes::Bytes((), set),
+            Takes::Lines(_, set) => Takes::Lines((), set),
+            Takes::Duration { positive, field } => Takes::Duration { positive, field },
+            Takes::Help => Takes::Help,
+            Takes::Version => Takes::Version,
+        },
+        help: (),
+    }
 }
 
 /// Where a value was given, for a setter: the environment, and the flag
@@ -115,7 +133,7 @@ pub enum Stop {
 /// unknown long option's message names the closest known one and `help`, the
 /// mode's help command (`vigil --help`).
 pub fn apply<S>(
-    table: &[Opt<S>],
+    table: &[Parsing<S>],
     seen: &mut [bool],
     lexer: &mut Lexer,
     arg: Arg,
@@ -172,7 +190,7 @@ fn views<'a>(view: &'a dyn Fn(usize) -> Option<View>) -> impl Iterator<Item = Vi
     (0..).map_while(view)
 }
 
-impl<S> Opt<S> {
+impl<S> Parsing<S> {
     fn view(&self) -> View {
         View {
             long: self.long,
@@ -321,7 +339,7 @@ fn edits(a: &[u8], b: &[u8]) -> usize {
 /// Applies the twin of every option argv did not give, in table order; an
 /// error names the variable.
 pub fn apply_twins<S>(
-    table: &[Opt<S>],
+    table: &[Parsing<S>],
     seen: &[bool],
     settings: &mut S,
     env: Env,
