@@ -232,7 +232,7 @@ modes_test!(
         let err = common::text(&out.stderr);
         assert_eq!(out.status.code(), Some(127), "{mode:?}: {err}");
         assert!(
-            err.contains("cannot run 'sidecar': No such file or directory"),
+            err.contains("cannot run 'sidecar': /nonexistent/sidecar: No such file or directory"),
             "{mode:?}: {err}"
         );
         let stdout = common::text(&out.stdout);
