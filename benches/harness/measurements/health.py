@@ -306,8 +306,10 @@ class TermUnderFlood(Measurement):
                 env=env,
             )
             flood = None
+            catcher = None  # the catcher outlives a SIGKILLed vigil: killed by pid
             try:
-                p.stdout.readline()
+                ready = p.stdout.readline().split()
+                catcher = int(ready[1]) if len(ready) == 2 and ready[1].isdigit() else None
                 time.sleep(0.1)
                 ask = "health -q" if "health" in kind else "check -q file:///"
                 flood = subprocess.Popen(
@@ -330,4 +332,6 @@ class TermUnderFlood(Measurement):
                 if flood is not None:
                     end(flood, 60)
                 kill_quiet(p.pid)
+                if catcher is not None:
+                    kill_quiet(catcher)
                 end(p)
