@@ -65,6 +65,17 @@ fn bad_flags_name_the_option_and_value() {
     rejected(&["-Z"], &[], &["-Z"]);
 }
 
+/// The value in an "unexpected argument" line: other scripts print as they
+/// are, what could hide text or break the line is escaped (argv::quoted).
+#[test]
+fn an_unexpected_value_is_one_line_with_hidden_characters_escaped() {
+    rejected(
+        &["--group=名前\u{200B}\n\x1b[2J\u{2028}é"],
+        &[],
+        &["unexpected argument for option '--group': \"名前\\u{200b}\\n\\u{1b}[2J\\u{2028}é\""],
+    );
+}
+
 #[test]
 fn bad_env_values_name_the_variable_and_value() {
     rejected(

@@ -4,7 +4,9 @@
 //! Our own, instead of lexopt (which needs std). It keeps lexopt's rules and
 //! messages: a value is the rest of its cluster or the next word, even one
 //! starting with `-`; a lone `-` is an operand; an option name that is not
-//! UTF-8 is decoded lossily, and values are never decoded here.
+//! UTF-8 is decoded lossily, and values are never decoded here. A value in a
+//! message is quoted as lexopt did, except that characters outside ASCII are
+//! shown as they are unless they hide text (`quoted`).
 
 use alloc::format;
 use alloc::string::String;
@@ -146,24 +148,54 @@ fn first_char(bytes: &[u8]) -> (char, usize) {
     }
 }
 
-/// `bytes` quoted and escaped as Rust's `Debug` shows an `OsStr` on Unix
-/// (`"a\tb\xFF"`), which is how lexopt printed an unexpected value.
+/// `bytes` quoted as Rust's `Debug` shows an `OsStr` on Unix (`"a\tb\xFF"`),
+/// which is how lexopt printed an unexpected value, except that characters
+/// outside ASCII print as they are unless they can hide or break a line
+/// (`hides_text`): no Unicode tables for a usage error.
 pub fn quoted(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
-            if c == '\'' {
-                out.push(c);
-            } else {
-                out.extend(c.escape_debug());
+            match c {
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                '\n' => out.push_str("\\n"),
+                '\0' => out.push_str("\\0"),
+                '"' | '\\' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if hides_text(c) => out.extend(c.escape_unicode()),
+                c => out.push(c),
             }
         }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02X}"));
+        for &b in chunk.invalid() {
+            out.push_str("\\x");
+            out.push(HEX[usize::from(b >> 4)].into());
+            out.push(HEX[usize::from(b & 0xF)].into());
         }
     }
     out.push('"');
     out
+}
+
+const HEX: [u8; 16] = *b"0123456789ABCDEF";
+
+/// Whether `c` can hide text or break a line when printed: control
+/// characters (C0, DEL, C1), zero-width spaces and joiners, the direction
+/// marks, the Unicode line and paragraph separators, the word joiner and the
+/// byte order mark. Range checks only.
+fn hides_text(c: char) -> bool {
+    matches!(
+        c,
+        '\0'..='\x1F'
+            | '\x7F'..='\u{9F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
@@ -249,8 +281,64 @@ mod tests {
     }
 
     #[test]
-    fn quoting_matches_os_str_debug() {
+    fn quoting_matches_os_str_debug_for_ascii_and_bytes() {
         assert_eq!(quoted(b"a\"b\\c\n\0"), "\"a\\\"b\\\\c\\n\\0\"");
-        assert_eq!(quoted(b"caf\xc3\xa9 \x7f \xfe"), "\"café \\u{7f} \\xFE\"");
+        assert_eq!(
+            quoted(b"it's\t\r\x01 \x7f \xfe\x80\xc3"),
+            "\"it's\\t\\r\\u{1} \\u{7f} \\xFE\\x80\\xC3\""
+        );
+    }
+
+    #[test]
+    fn ascii_and_undecodable_bytes_are_quoted_as_std_debugs_an_os_str() {
+        use std::os::unix::ffi::OsStrExt;
+        let std_debug = |bytes: &[u8]| format!("{:?}", std::ffi::OsStr::from_bytes(bytes));
+        for b in 0..=0x7F_u8 {
+            assert_eq!(quoted(&[b, b'x', b]), std_debug(&[b, b'x', b]), "{b}");
+        }
+        for b in 0x80..=0xFF_u8 {
+            assert_eq!(quoted(&[b'a', b]), std_debug(&[b'a', b]), "{b}");
+        }
+    }
+
+    #[test]
+    fn characters_outside_ascii_print_as_they_are_unless_they_hide_text() {
+        assert_eq!(
+            quoted("café ✓ Ωmega 名前 🙂".as_bytes()),
+            "\"café ✓ Ωmega 名前 🙂\""
+        );
+        // Printable neighbours of the escaped ranges stay as they are.
+        assert_eq!(
+            quoted("\u{A0}\u{200A}\u{2010}\u{2027}\u{202A}\u{FEFE}".as_bytes()),
+            "\"\u{A0}\u{200A}\u{2010}\u{2027}\u{202A}\u{FEFE}\""
+        );
+        let hidden = [
+            ('\u{80}', "\\u{80}"),
+            ('\u{85}', "\\u{85}"),
+            ('\u{9F}', "\\u{9f}"),
+            ('\u{200B}', "\\u{200b}"),
+            ('\u{200D}', "\\u{200d}"),
+            ('\u{200F}', "\\u{200f}"),
+            ('\u{2028}', "\\u{2028}"),
+            ('\u{2029}', "\\u{2029}"),
+            ('\u{2060}', "\\u{2060}"),
+            ('\u{FEFF}', "\\u{feff}"),
+        ];
+        for (c, escaped) in hidden {
+            let text = format!("a{c}b");
+            assert_eq!(quoted(text.as_bytes()), format!("\"a{escaped}b\""), "{c:?}");
+        }
+        // Every ASCII control character is escaped; none prints raw.
+        for b in (0..0x20).chain([0x7F]) {
+            let shown = quoted(&[b]);
+            assert!(
+                shown.starts_with("\"\\") && shown.is_ascii(),
+                "{b}: {shown}"
+            );
+            assert!(
+                !shown.bytes().any(|s| s < 0x20 || s == 0x7F),
+                "{b}: {shown}"
+            );
+        }
     }
 }
