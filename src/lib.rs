@@ -23,6 +23,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use cli::{Command, Mode};
+use log::error;
 use sys::sigwait::{Mask, set_mask};
 
 /// Runs vigil with its full argv and the signal mask it was started with (the

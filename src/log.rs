@@ -155,14 +155,15 @@ pub fn internal_error(message: &dyn fmt::Display, location: Option<(&str, u32)>)
     line
 }
 
-#[macro_export]
-macro_rules! error { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Error, format_args!($($t)*)) } }
-#[macro_export]
-macro_rules! warn { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Warn, format_args!($($t)*)) } }
-#[macro_export]
-macro_rules! info { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Info, format_args!($($t)*)) } }
-#[macro_export]
-macro_rules! debug { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Debug, format_args!($($t)*)) } }
+// The macros every module logs with, imported by path (`use crate::log::warn`)
+// like any item: no `#[macro_export]`, which would hang them on the crate
+// root. Defined as `log_*`: a `warn` alone would be ambiguous with the
+// built-in `#[warn]` attribute where it is re-exported.
+macro_rules! log_error { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Error, format_args!($($t)*)) } }
+macro_rules! log_warn { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Warn, format_args!($($t)*)) } }
+macro_rules! log_info { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Info, format_args!($($t)*)) } }
+macro_rules! log_debug { ($($t:tt)*) => { $crate::log::write($crate::log::Level::Debug, format_args!($($t)*)) } }
+pub(crate) use {log_debug as debug, log_error as error, log_info as info, log_warn as warn};
 
 #[cfg(test)]
 mod tests {

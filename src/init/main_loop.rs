@@ -17,13 +17,13 @@ use super::machine::Machine;
 use super::supervised::Named;
 use super::tree;
 use crate::log;
+use crate::log::{debug, error, warn};
 use crate::probe::{CheckOptions, Deadline, Target, probe};
 use crate::sys::process::{self, Creds, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
 use crate::sys::signal::Signal;
 use crate::sys::sigwait::{Mask, Woken, group_exists, kill};
 use crate::sys::time::{Instant, sleep};
 use crate::sys::wait::{ExitStatus, Pid, Reaped, reap_one};
-use crate::{debug, error, warn};
 
 /// How long to pause when waiting for a signal fails (never seen), rather
 /// than spin.

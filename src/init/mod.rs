@@ -29,13 +29,13 @@ use alloc::borrow::ToOwned;
 pub use config::InitOptions;
 
 use crate::exit_status::{FAILURE, USAGE};
+use crate::log::{self, debug, error, info, warn};
 use crate::probe::Target;
 use crate::sys::disposition;
 use crate::sys::entry;
 use crate::sys::process;
 use crate::sys::signal::Signal;
 use crate::sys::sigwait::{Mask, pending};
-use crate::{debug, error, info, log, warn};
 use machine::{Machine, Rules};
 use readiness::ReadyRules;
 use restart_policy::RestartRules;
