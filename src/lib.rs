@@ -24,6 +24,7 @@ use alloc::vec::Vec;
 
 use cli::{Command, Mode};
 use log::error;
+use sys::signal::Signal;
 use sys::sigwait::{Mask, set_mask};
 
 /// Runs vigil with its full argv and the signal mask it was started with (the
@@ -40,7 +41,7 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
             // except SIGPIPE: a peer that closes while we write must not kill
             // it (unix sockets and stdout use write(2)); blocked, the write
             // fails with EPIPE instead (signal(7)).
-            set_mask(Mask(started_mask.0 | 1u64 << (libc::SIGPIPE - 1)));
+            set_mask(started_mask.with(Signal::PIPE));
             if probe::main(&opts) {
                 exit_status::HEALTHY
             } else {
@@ -48,7 +49,7 @@ pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
             }
         }
         Ok(Command::Health(opts)) => {
-            set_mask(Mask(started_mask.0 | 1u64 << (libc::SIGPIPE - 1)));
+            set_mask(started_mask.with(Signal::PIPE));
             health::client::main(opts.level, opts.quiet)
         }
         Ok(Command::Help(Mode::Init, help)) => print_stdout(&help.expanded()),

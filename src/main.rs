@@ -55,7 +55,9 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
         // A PID-namespace init cannot die of its own SIGABRT: the kernel
         // drops it (pid_namespaces(7)), and musl's abort would end in a
         // SIGSEGV. Exit as a shell reports a SIGABRT death instead.
-        vigil::sys::process::exit_now(128 + libc::SIGABRT)
+        vigil::sys::process::exit_now(vigil::exit_status::signaled(
+            vigil::sys::signal::Signal::ABRT,
+        ))
     }
     vigil::sys::process::abort()
 }

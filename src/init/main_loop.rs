@@ -429,16 +429,12 @@ fn start_error(e: SpawnError, program: Option<&[u8]>, cwd: Option<&CString>) -> 
         None => e.to_string(),
     };
     match e {
-        SpawnError::Exec(e) if matches!(e.0, libc::ENOENT | libc::ENOTDIR) => {
-            StartError::NotFound(exec(&e))
-        }
+        SpawnError::NotFound(e) => StartError::NotFound(exec(&e)),
         // A script without `#!` runs with /bin/sh when there is one
         // (sys::process); here there is none, or it is no program.
-        SpawnError::Exec(e) if e.0 == libc::ENOEXEC => {
-            StartError::NotExecutable(exec(&format_args!(
-                "{e}: not a program for this machine, or a script without a '#!' line and no /bin/sh to run it"
-            )))
-        }
+        SpawnError::NotAProgram(e) => StartError::NotExecutable(exec(&format_args!(
+            "{e}: not a program for this machine, or a script without a '#!' line and no /bin/sh to run it"
+        ))),
         SpawnError::Exec(e) => StartError::NotExecutable(exec(&e)),
         SpawnError::Creds(step, e) => StartError::Creds {
             step,
@@ -460,7 +456,7 @@ fn start_probe(
     timeout: Duration,
     started: Mask,
 ) -> crate::sys::errno::Result<ProbeChild> {
-    let mask = Mask(started.0 | 1u64 << (libc::SIGPIPE - 1));
+    let mask = started.with(Signal::PIPE);
     fork_probe(mask, || {
         let mut opts = CheckOptions::new(Vec::new());
         opts.exec_mask = started;

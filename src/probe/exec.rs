@@ -10,7 +10,6 @@ use super::target::Target;
 use super::{CheckOptions, Deadline};
 use crate::sys::Errno;
 use crate::sys::command;
-use crate::sys::process::SpawnError;
 use crate::sys::wait::ExitStatus;
 
 pub fn run(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<Passed, Failure> {
@@ -19,16 +18,11 @@ pub fn run(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<P
         .iter()
         .map(|w| CString::new(w.as_bytes()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| Failure::Spawn(Errno(libc::EINVAL)))?;
+        .map_err(|_| Failure::Spawn(Errno::INVALID))?;
     let left = deadline
         .remaining()
         .ok_or(Failure::TimedOut(deadline.total()))?;
-    let ran = command::run(&argv, opts.exec_mask, left).map_err(|e| {
-        Failure::Spawn(match e {
-            SpawnError::Fork(e) | SpawnError::Exec(e) | SpawnError::Chdir(e) => e,
-            SpawnError::Creds(_, e) => e,
-        })
-    })?;
+    let ran = command::run(&argv, opts.exec_mask, left).map_err(|e| Failure::Spawn(e.errno()))?;
     match ran {
         Some(ExitStatus::Exited(0)) => Ok(Passed::Exited),
         Some(ExitStatus::Exited(code)) => Err(Failure::Exit(code)),

@@ -6,6 +6,7 @@ use core::time::Duration;
 
 use super::report::{Failure, Passed};
 use super::target::Target;
+use crate::sys::errno::Kind;
 use crate::sys::fs::modified;
 use crate::sys::time::wall_now;
 
@@ -16,8 +17,8 @@ const FUTURE_SLACK: Duration = Duration::from_secs(1);
 /// Stats the target's path and judges its age by the wall clock.
 pub fn check(target: &Target) -> Result<Passed, Failure> {
     let path = CString::new(target.path.as_bytes()).map_err(|_| Failure::Missing)?;
-    let mtime = modified(&path).map_err(|e| match e.0 {
-        libc::ENOENT | libc::ENOTDIR => Failure::Missing,
+    let mtime = modified(&path).map_err(|e| match e.kind() {
+        Kind::NoSuchFile | Kind::NotADirectory => Failure::Missing,
         _ => Failure::Stat(e),
     })?;
     judge(mtime, wall_now(), target.max_age)

@@ -11,6 +11,7 @@ use super::deadline::Deadline;
 use super::grpc::client::Verdict;
 use crate::human::{Age, Shown};
 use crate::sys::Errno;
+use crate::sys::errno::Kind;
 use crate::sys::signal::Signal;
 
 /// Longest target text and error text a line shows: Docker keeps only the
@@ -81,13 +82,13 @@ impl Failure {
 
     /// Names an OS error the way a probe's reader wants to see it.
     pub fn from_errno(e: Errno, deadline: Deadline) -> Failure {
-        match e.0 {
-            libc::ETIMEDOUT | libc::EAGAIN => Failure::TimedOut(deadline.total()),
-            libc::ECONNREFUSED => Failure::Refused,
-            libc::ECONNRESET | libc::ECONNABORTED | libc::EPIPE => Failure::Reset,
-            libc::EHOSTUNREACH | libc::ENETUNREACH => Failure::Unreachable,
-            libc::ENOENT => Failure::NoSocket,
-            _ => Failure::Io(e),
+        match e.kind() {
+            Kind::TimedOut => Failure::TimedOut(deadline.total()),
+            Kind::Refused => Failure::Refused,
+            Kind::Reset => Failure::Reset,
+            Kind::Unreachable => Failure::Unreachable,
+            Kind::NoSuchFile => Failure::NoSocket,
+            Kind::NotADirectory | Kind::Other => Failure::Io(e),
         }
     }
 }

@@ -272,7 +272,7 @@ impl Sockets {
         match (both.next(), both.next()) {
             (Some(a), Some(b)) => recv_from_any(&[a, b], buf, timeout),
             (Some(a), None) => a.recv_from(buf, timeout),
-            (None, _) => Err(Errno(libc::EBADF)),
+            (None, _) => Err(Errno::BAD_FD),
         }
     }
 }

@@ -54,13 +54,41 @@ pub struct Creds {
 /// Why the child could not start.
 pub enum SpawnError {
     Fork(Errno),
-    /// execvp failed in the child; the error is its errno.
+    /// No candidate of the PATH search exists (ENOENT, ENOTDIR): exit 127.
+    NotFound(Errno),
+    /// The kernel cannot execute the file (ENOEXEC: a script without a `#!`
+    /// line) and there is no `/bin/sh` to run it with.
+    NotAProgram(Errno),
+    /// execvp failed in the child otherwise; the error is its errno.
     Exec(Errno),
     /// A step of the privilege drop failed in the child (named by the
     /// `&str`: setgroups, setgid, setuid, ...); nothing was exec'd.
     Creds(&'static str, Errno),
     /// The child could not enter `Spawn::cwd`; nothing was exec'd.
     Chdir(Errno),
+}
+
+impl SpawnError {
+    /// The errno, whichever step failed.
+    pub fn errno(&self) -> Errno {
+        match *self {
+            SpawnError::Fork(e)
+            | SpawnError::NotFound(e)
+            | SpawnError::NotAProgram(e)
+            | SpawnError::Exec(e)
+            | SpawnError::Creds(_, e)
+            | SpawnError::Chdir(e) => e,
+        }
+    }
+
+    /// What exec's errno means (execve(2)).
+    fn of_exec(e: Errno) -> SpawnError {
+        match e.0 {
+            libc::ENOENT | libc::ENOTDIR => SpawnError::NotFound(e),
+            libc::ENOEXEC => SpawnError::NotAProgram(e),
+            _ => SpawnError::Exec(e),
+        }
+    }
 }
 
 /// The steps a child may fail at before exec, as sent through the error pipe.
@@ -193,7 +221,7 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
         return Err(match STEPS.get(msg[0] as usize) {
             Some(_) if msg[0] == CHDIR_STEP => SpawnError::Chdir(err),
             Some(&step) if msg[0] > 0 => SpawnError::Creds(step, err),
-            _ => SpawnError::Exec(err),
+            _ => SpawnError::of_exec(err),
         });
     }
     Ok(pid)

@@ -24,6 +24,8 @@ impl Signal {
     pub const STOP: Signal = Signal(libc::SIGSTOP);
     pub const TSTP: Signal = Signal(libc::SIGTSTP);
     pub const WINCH: Signal = Signal(libc::SIGWINCH);
+    pub const PIPE: Signal = Signal(libc::SIGPIPE);
+    pub const ABRT: Signal = Signal(libc::SIGABRT);
 
     /// Parses a name with or without `SIG`, in any case, or a number.
     pub fn parse(text: &str) -> Option<Signal> {

@@ -30,6 +30,11 @@ impl Mask {
     pub fn contains(self, sig: Signal) -> bool {
         self.0 & bit(sig) != 0
     }
+
+    /// This mask with `sig` added.
+    pub fn with(self, sig: Signal) -> Mask {
+        Mask(self.0 | bit(sig))
+    }
 }
 
 fn bit(sig: Signal) -> u64 {
