@@ -91,17 +91,59 @@ impl SpawnError {
     }
 }
 
-/// The steps a child may fail at before exec, as sent through the error pipe.
-const STEPS: [&str; 6] = [
-    "exec",
-    "setgroups",
-    "setgid",
-    "setuid",
-    "no_new_privs",
-    "chdir",
-];
-/// STEPS' index of "chdir".
-const CHDIR_STEP: i32 = 5;
+/// What `fork` returns on each side.
+pub(crate) enum Forked {
+    /// This is the new process.
+    Child,
+    /// This is the caller; the child's pid.
+    Parent(i32),
+}
+
+/// fork(2).
+///
+/// # Safety
+/// The process must be single-threaded. The child gets only the calling
+/// thread: a lock another thread held (the heap's, a buffer's) would stay
+/// locked in it forever, and the child may run any code, not only what
+/// POSIX calls async-signal-safe. vigil never starts a thread; a unit test
+/// that forks does so in a process of its own (see this file's tests).
+// Inlined into its two callers: 32 B less in the static binary than a call.
+#[inline(always)]
+pub(crate) unsafe fn fork() -> Result<Forked> {
+    // SAFETY: the caller guarantees the process is single-threaded.
+    match unsafe { libc::fork() } {
+        -1 => Err(Errno::last()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid)),
+    }
+}
+
+/// A step of the child's start that can fail. The one that fails is sent
+/// back through the error pipe with its errno, and the child never execs.
+/// The privilege drop's steps come first, so that they index their names.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Step {
+    Setgroups,
+    Setgid,
+    Setuid,
+    NoNewPrivs,
+    Chdir,
+    Exec,
+}
+
+impl Step {
+    /// The privilege drop's steps, as `SpawnError::Creds` names them.
+    const CREDS: [&str; 4] = ["setgroups", "setgid", "setuid", "no_new_privs"];
+
+    /// The `SpawnError` for the step the pipe named (as a number) and its errno.
+    fn error(step: i32, err: Errno) -> SpawnError {
+        match Step::CREDS.get(step as usize) {
+            Some(name) => SpawnError::Creds(name, err),
+            None if step == Step::Chdir as i32 => SpawnError::Chdir(err),
+            None => SpawnError::of_exec(err),
+        }
+    }
+}
 
 /// Forks and execs. Returns only once the child has exec'd (or failed to: the
 /// error comes back through a close-on-exec pipe), so nothing is half-started.
@@ -121,83 +163,25 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
         return Err(SpawnError::Fork(Errno::last()));
     }
     let [read_end, write_end] = pipe;
-    // SAFETY: vigil is single-threaded when it spawns, so the child may run any
-    // code, not only async-signal-safe calls (execvp is not on POSIX's list):
-    // no other thread can hold a lock the child would need.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        // SAFETY: `ptrs` is a NULL-terminated array of pointers into `req.argv`,
-        // which outlives this call; `groups` and `cwd` point into `req.creds` and
-        // `req.cwd`, likewise;
+    // SAFETY: vigil never starts a thread (fork's contract).
+    let pid = match unsafe { fork() } {
+        // SAFETY: this is the child just forked; `ptrs` is a NULL-terminated
+        // array of pointers into `req.argv`, which outlives this call, and
         // `req.env`'s array is NULL-terminated and points to strings it keeps
-        // alive (see `Envp`), so exec_searching's contract holds (and this is
-        // the forked child); "/dev/null" is a C string literal; all other
-        // arguments are plain integers.
-        unsafe {
-            // Fail closed: the first step that fails is reported and the
-            // child never execs. The directory first, so a child that cannot
-            // enter it never takes the terminal. Groups before gid before
-            // uid, since after setuid we no longer may (setgroups(2),
-            // setuid(2)). Raw syscalls: musl's wrappers synchronise threads
-            // we do not have.
-            let mut step = 0;
-            if req.cwd.is_some_and(|dir| libc::chdir(dir.as_ptr()) != 0) {
-                step = CHDIR_STEP;
-            } else if req.new_group {
-                libc::setpgid(0, 0);
-                if req.take_terminal {
-                    // SIGTTOU is still blocked here, so a background caller may do this.
-                    libc::tcsetpgrp(0, libc::getpid());
-                }
+        // alive (see `Envp`); `write_end` is the pipe's write end.
+        Ok(Forked::Child) => unsafe { start_child(req, &candidates, &ptrs, write_end) },
+        Ok(Forked::Parent(pid)) => pid,
+        Err(e) => {
+            // SAFETY: closing both ends, which we own.
+            unsafe {
+                libc::close(write_end);
+                libc::close(read_end);
             }
-            if let Some(c) = req.creds.filter(|_| step == 0) {
-                if libc::syscall(libc::SYS_setgroups, c.groups.len(), c.groups.as_ptr()) != 0 {
-                    step = 1;
-                } else if libc::syscall(libc::SYS_setgid, c.gid) != 0 {
-                    step = 2;
-                } else if libc::syscall(libc::SYS_setuid, c.uid) != 0 {
-                    step = 3;
-                }
-            }
-            if step == 0
-                && req.no_new_privs
-                && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-            {
-                step = 4;
-            }
-            if req.quiet {
-                let null = libc::syscall(
-                    libc::SYS_openat,
-                    libc::AT_FDCWD,
-                    c"/dev/null".as_ptr(),
-                    libc::O_RDWR,
-                ) as i32;
-                for fd in 0..3 {
-                    libc::dup2(null, fd);
-                }
-            }
-            let err = if step == 0 {
-                if req.ignore_chld {
-                    libc::signal(libc::SIGCHLD, libc::SIG_IGN);
-                }
-                set_mask(req.mask);
-                exec_searching(&candidates, &ptrs, req.env.as_ptrs()).0
-            } else {
-                *libc::__errno_location()
-            };
-            let msg = [step, err];
-            libc::write(write_end, msg.as_ptr().cast(), 8);
-            libc::_exit(127);
+            return Err(SpawnError::Fork(e));
         }
-    }
-    let fork_error = Errno::last();
+    };
     // SAFETY: closing the write end we own; the child has its own copy.
     unsafe { libc::close(write_end) };
-    if pid < 0 {
-        // SAFETY: closing the read end we own.
-        unsafe { libc::close(read_end) };
-        return Err(SpawnError::Fork(fork_error));
-    }
     if req.new_group {
         // Both sides call setpgid: whichever runs first wins the race, so a
         // signal to the group never finds it missing. EACCES after exec is fine.
@@ -217,14 +201,94 @@ pub fn spawn(req: &Spawn) -> core::result::Result<i32, SpawnError> {
     if n == 8 {
         // SAFETY: reaping the child we just forked; a null status pointer is allowed.
         unsafe { libc::waitpid(pid, core::ptr::null_mut(), 0) };
-        let err = Errno(msg[1]);
-        return Err(match STEPS.get(msg[0] as usize) {
-            Some(_) if msg[0] == CHDIR_STEP => SpawnError::Chdir(err),
-            Some(&step) if msg[0] > 0 => SpawnError::Creds(step, err),
-            _ => SpawnError::of_exec(err),
-        });
+        return Err(Step::error(msg[0], Errno(msg[1])));
     }
     Ok(pid)
+}
+
+/// The child's side of `spawn`, from fork to exec. Fails closed: the first
+/// step that fails is written to `report` with its errno, and the child
+/// `_exit`s 127 without exec'ing. The directory first, so a child that
+/// cannot enter it never takes the terminal. Groups before gid before uid,
+/// since after setuid we no longer may (setgroups(2), setuid(2)). Raw
+/// syscalls: musl's wrappers synchronise threads we do not have.
+///
+/// # Safety
+/// Only in the child `spawn` just forked (single-threaded: see `fork`).
+/// `argv` and the environment's array are NULL-terminated arrays of pointers
+/// to C strings that live until the exec; `report` is the error pipe's
+/// write end.
+unsafe fn start_child(
+    req: &Spawn,
+    candidates: &[CString],
+    argv: &[*const c_char],
+    report: i32,
+) -> ! {
+    // SAFETY: per this function's contract: every pointer passed below is a
+    // live C string or array (`req.cwd`, `req.creds`' groups, argv, the
+    // environment, a literal); all other arguments are plain integers.
+    unsafe {
+        // `Exec`: no step has failed, exec comes next.
+        let mut step = Step::Exec;
+        if req.cwd.is_some_and(|dir| libc::chdir(dir.as_ptr()) != 0) {
+            step = Step::Chdir;
+        } else if req.new_group {
+            libc::setpgid(0, 0);
+            if req.take_terminal {
+                // SIGTTOU is still blocked here, so a background caller may do this.
+                libc::tcsetpgrp(0, libc::getpid());
+            }
+        }
+        if let Some(c) = req.creds.filter(|_| step == Step::Exec) {
+            if libc::syscall(libc::SYS_setgroups, c.groups.len(), c.groups.as_ptr()) != 0 {
+                step = Step::Setgroups;
+            } else if libc::syscall(libc::SYS_setgid, c.gid) != 0 {
+                step = Step::Setgid;
+            } else if libc::syscall(libc::SYS_setuid, c.uid) != 0 {
+                step = Step::Setuid;
+            }
+        }
+        if step == Step::Exec
+            && req.no_new_privs
+            && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+        {
+            step = Step::NoNewPrivs;
+        }
+        if req.quiet {
+            quiet_stdio();
+        }
+        let err = if step == Step::Exec {
+            if req.ignore_chld {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            }
+            set_mask(req.mask);
+            exec_searching(candidates, argv, req.env.as_ptrs())
+        } else {
+            Errno::last()
+        };
+        let msg = [step as i32, err.0];
+        libc::write(report, msg.as_ptr().cast(), 8);
+        libc::_exit(127)
+    }
+}
+
+/// stdin, stdout and stderr on /dev/null.
+///
+/// # Safety
+/// Only in a forked child about to exec: it replaces fds 0 to 2.
+unsafe fn quiet_stdio() {
+    // SAFETY: a literal C string and plain integers.
+    unsafe {
+        let null = libc::syscall(
+            libc::SYS_openat,
+            libc::AT_FDCWD,
+            c"/dev/null".as_ptr(),
+            libc::O_RDWR,
+        ) as i32;
+        for fd in 0..3 {
+            libc::dup2(null, fd);
+        }
+    }
 }
 
 /// A probe running in a forked child: its pid, and the read end of the pipe
@@ -259,29 +323,14 @@ pub fn fork_probe(mask: Mask, probe: impl FnOnce() -> (bool, String)) -> Result<
     }
     // Both fds were just created and nothing else owns them.
     let (read_end, write_end) = (Fd::own(pipe[0]), Fd::own(pipe[1]));
-    // SAFETY: vigil is single-threaded, so the child may run any code (the
-    // probe allocates and opens sockets); it leaves only through _exit, so no
-    // destructor or atexit handler of vigil's runs twice.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        // A process group of its own, before any signal is unblocked: a
-        // terminal's ^C goes to the foreground group, and must not kill a
-        // probe that shares vigil's (the watchdog would count a failure).
-        // SAFETY: plain integers.
-        unsafe { libc::setpgid(0, 0) };
-        set_mask(mask);
-        let (ok, text) = probe();
-        let bytes = &text.as_bytes()[..text.len().min(REPORT_MAX)];
-        // SAFETY: writes from a live buffer of the given length into our pipe
-        // (64 KiB of buffer: never blocks), then ends the process at once.
-        unsafe {
-            libc::write(write_end.raw(), bytes.as_ptr().cast(), bytes.len());
-            libc::_exit(if ok { 0 } else { 1 });
-        }
-    }
-    if pid < 0 {
-        return Err(Errno::last());
-    }
+    // SAFETY: vigil never starts a thread (fork's contract): the child may run
+    // any code (the probe allocates and opens sockets).
+    let pid = match unsafe { fork() }? {
+        // SAFETY: this is the child just forked; `write_end` is the pipe's
+        // write end, which the child owns a copy of.
+        Forked::Child => unsafe { probe_child(mask, probe, write_end.raw()) },
+        Forked::Parent(pid) => pid,
+    };
     // Both sides call setpgid, as in `spawn`: whichever runs first wins.
     // SAFETY: plain integers.
     unsafe { libc::setpgid(pid, pid) };
@@ -289,6 +338,30 @@ pub fn fork_probe(mask: Mask, probe: impl FnOnce() -> (bool, String)) -> Result<
         pid,
         report: read_end,
     })
+}
+
+/// The child's side of `fork_probe`: its own process group, before any
+/// signal is unblocked (a terminal's ^C goes to the foreground group, and
+/// must not kill a probe that shares vigil's: the watchdog would count a
+/// failure), then the probe, its report into `report`, and `_exit`: 0 when
+/// it passed, 1 when not. It leaves only through `_exit`, so no destructor
+/// or atexit handler of vigil's runs twice.
+///
+/// # Safety
+/// Only in the child `fork_probe` just forked (single-threaded: see `fork`);
+/// `report` is the pipe's write end.
+unsafe fn probe_child(mask: Mask, probe: impl FnOnce() -> (bool, String), report: i32) -> ! {
+    // SAFETY: plain integers.
+    unsafe { libc::setpgid(0, 0) };
+    set_mask(mask);
+    let (ok, text) = probe();
+    let bytes = &text.as_bytes()[..text.len().min(REPORT_MAX)];
+    // SAFETY: writes from a live buffer of the given length into our pipe
+    // (64 KiB of buffer: never blocks), then ends the process at once.
+    unsafe {
+        libc::write(report, bytes.as_ptr().cast(), bytes.len());
+        libc::_exit(if ok { 0 } else { 1 })
+    }
 }
 
 /// Sends SIGKILL to `pid` and waits for it: for a probe child that must not
@@ -440,4 +513,91 @@ pub fn abort() -> ! {
 pub fn exit_now(status: i32) -> ! {
     // SAFETY: _exit takes an integer and never returns.
     unsafe { libc::_exit(status) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::env::Envp;
+    use crate::sys::signal::Signal;
+    use crate::sys::wait::ExitStatus;
+
+    /// Set only in the environment of the run of this test binary that
+    /// `a_forked_childs_statuses_decode_as_it_ended` starts.
+    const FORK_RUN: &CStr = c"VIGIL_TEST_FORK_RUN";
+
+    // fork's contract is a single-threaded process, and the test harness runs
+    // tests on threads of one process (whose children, signal mask and
+    // SIGCHLD disposition they share). So the forking happens in a run of
+    // this binary of its own, in an ELF constructor, before the harness's
+    // main starts a thread; it writes what it saw and exits there.
+    // SAFETY: the constructor takes no arguments and returns, as
+    // `.init_array` entries must, and touches nothing another constructor
+    // may be setting up (it reads the environment, which is ready).
+    #[used]
+    #[unsafe(link_section = ".init_array")]
+    static FORK_RUN_HOOK: extern "C" fn() = fork_run;
+
+    extern "C" fn fork_run() {
+        // SAFETY: getenv with a C string literal, before any thread exists.
+        if unsafe { libc::getenv(FORK_RUN.as_ptr()) }.is_null() {
+            return;
+        }
+        let line = alloc::format!(
+            "{:?} {:?}\n",
+            status_of(&[c"sh", c"-c", c"exit 42"]),
+            status_of(&[c"sh", c"-c", c"kill -9 $$"]),
+        );
+        // SAFETY: writes a live buffer to stdout, then ends this process
+        // before the harness ever runs.
+        unsafe {
+            libc::write(1, line.as_ptr().cast(), line.len());
+            libc::_exit(0)
+        }
+    }
+
+    /// Spawns `words` (fork, exec) and decodes how it ended.
+    fn status_of(words: &[&CStr]) -> core::result::Result<ExitStatus, String> {
+        let argv: Vec<CString> = words.iter().map(|w| (*w).to_owned()).collect();
+        let env = Envp::inherited();
+        let pid = spawn(&Spawn {
+            argv: &argv,
+            new_group: false,
+            take_terminal: false,
+            mask: Mask(0),
+            creds: None,
+            no_new_privs: false,
+            ignore_chld: false,
+            env: &env,
+            cwd: None,
+            quiet: false,
+        })
+        .map_err(|e| alloc::format!("spawn: {}", e.errno()))?;
+        let mut raw = 0;
+        // SAFETY: waits for the child just spawned, writing into a local i32.
+        if unsafe { libc::waitpid(pid, &mut raw, 0) } != pid {
+            return Err(alloc::format!("waitpid: {}", Errno::last()));
+        }
+        Ok(ExitStatus::from_raw(raw))
+    }
+
+    #[test]
+    fn a_forked_childs_statuses_decode_as_it_ended() {
+        let me = std::env::current_exe().expect("the test binary's path");
+        let out = std::process::Command::new(me)
+            .env("VIGIL_TEST_FORK_RUN", "1")
+            .output()
+            .expect("run the test binary");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            alloc::format!(
+                "{:?} {:?}\n",
+                Ok::<_, String>(ExitStatus::Exited(42)),
+                Ok::<_, String>(ExitStatus::Signaled(Signal::KILL))
+            ),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{:?}", out.status);
+    }
 }
