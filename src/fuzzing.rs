@@ -17,8 +17,9 @@ use crate::probe::grpc::{self, client::Client, hpack, huffman};
 use crate::probe::http::{self, Request};
 use crate::probe::net::Conn;
 use crate::probe::report::Failure;
-use crate::probe::target::{self, BadTarget, Target};
+use crate::probe::target::Target;
 use crate::probe::{StatusSet, resolve};
+use crate::variables::expand;
 
 /// A peer that answers with `data`, cut into reads whose sizes come from the
 /// data's first bytes (a server may split its answer anywhere), and takes
@@ -91,7 +92,7 @@ pub fn target_text(input: &[u8]) {
     let Ok(text) = core::str::from_utf8(input) else {
         return;
     };
-    let lookup = |name: &str| -> Result<Option<String>, BadTarget> {
+    let lookup = |name: &str| -> Result<Option<String>, String> {
         Ok(match name {
             "PORT" => Some("8080".into()),
             "EMPTY" => Some(String::new()),
@@ -99,7 +100,7 @@ pub fn target_text(input: &[u8]) {
             _ => None,
         })
     };
-    if let Ok(expanded) = target::expand(text, &lookup) {
+    if let Ok(expanded) = expand(text, &lookup) {
         if let Ok(t) = Target::parse(&expanded) {
             let _ = black_box((t.host_header(), t.ip(), t.as_str().len()));
         }
@@ -214,7 +215,7 @@ pub fn env_file(input: &[u8]) {
         }
     });
     let _ = black_box(parsed);
-    let lookup = |name: &str| -> Result<Option<String>, BadTarget> {
+    let lookup = |name: &str| -> Result<Option<String>, String> {
         Ok(vars
             .iter()
             .rev()
@@ -226,7 +227,7 @@ pub fn env_file(input: &[u8]) {
     };
     if let Ok(words) = crate::probe::command_words::split(line) {
         for word in words {
-            let _ = black_box(target::expand(&word, &lookup));
+            let _ = black_box(expand(&word, &lookup));
         }
     }
 }

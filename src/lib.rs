@@ -18,6 +18,7 @@ pub mod init;
 pub mod log;
 pub mod probe;
 pub mod sys;
+pub mod variables;
 
 use alloc::format;
 use alloc::vec::Vec;

@@ -11,8 +11,8 @@ use super::argv::{Arg, Lexer};
 use super::opt::{self, Opt, Parsing, Stop, Takes, env_text};
 use super::{Command, Env, Mode, help, values};
 use crate::human::number;
-use crate::probe::target;
 use crate::probe::{CheckOptions, StatusSet};
+use crate::variables::expand;
 
 /// At most this many retries: more is a typo, the deadline bounds them anyway.
 const MAX_RETRIES: u32 = 1000;
@@ -246,7 +246,7 @@ fn header(text: &str, env: Env) -> Result<(String, String), String> {
     if name.is_empty() || !name.bytes().all(is_token_byte) {
         return Err(invalid());
     }
-    let value = target::expand(value.trim(), &|var| values::variable(env, var)).map_err(|e| e.0)?;
+    let value = expand(value.trim(), &|var| values::variable(env, var))?;
     if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
         return Err(invalid());
     }

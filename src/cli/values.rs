@@ -9,8 +9,9 @@ use core::time::Duration;
 
 use super::Env;
 use crate::human::number;
-use crate::probe::target::{self, BadTarget, Target};
+use crate::probe::target::Target;
 use crate::sys::signal::Signal;
+use crate::variables::is_var_name;
 
 /// `500ms`, `10s`, `2m`, `1h`, compounds like `1m30s`, or a bare number of
 /// seconds: parsed where `file://` targets' `max-age` is too.
@@ -120,7 +121,7 @@ pub fn path(text: &str) -> Result<String, String> {
 /// not first a digit), PATH not empty.
 pub fn secret(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
-        Some((name, path)) if target::is_var_name(name) && !path.is_empty() => {
+        Some((name, path)) if is_var_name(name) && !path.is_empty() => {
             Ok((name.into(), path.into()))
         }
         _ => Err(format!(
@@ -130,12 +131,12 @@ pub fn secret(text: &str) -> Result<(String, String), String> {
 }
 
 /// A variable's value for `${VAR}`; unset is `None`, set but empty is `""`.
-pub fn variable(env: Env, name: &str) -> Result<Option<String>, BadTarget> {
+pub fn variable(env: Env, name: &str) -> Result<Option<String>, String> {
     match env(name) {
         None => Ok(None),
         Some(v) => String::from_utf8(v)
             .map(Some)
-            .map_err(|_| BadTarget(format!("variable {name} is not UTF-8"))),
+            .map_err(|_| format!("variable {name} is not UTF-8")),
     }
 }
 

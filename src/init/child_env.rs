@@ -11,7 +11,6 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use super::env_file::{self, Bad};
-use crate::probe::target::BadTarget;
 use crate::sys::env::{self, Envp, value_of};
 use crate::sys::fs;
 
@@ -170,15 +169,14 @@ impl Loaded {
     }
 
     /// `${NAME}` for a start: a value read from a file, else vigil's own.
-    pub fn lookup(&self, name: &str) -> Result<Option<String>, BadTarget> {
+    pub fn lookup(&self, name: &str) -> Result<Option<String>, String> {
         let value = match self.get(name.as_bytes()) {
             Some(v) => Some(&v.value[..]),
             None => env::var(name),
         };
         value
             .map(|v| {
-                String::from_utf8(v.to_vec())
-                    .map_err(|_| BadTarget(format!("variable {name} is not UTF-8")))
+                String::from_utf8(v.to_vec()).map_err(|_| format!("variable {name} is not UTF-8"))
             })
             .transpose()
     }

@@ -164,7 +164,7 @@ pub struct Written {
 
 /// A command line of `--with`, `--pre-start` or `--pre-stop`: its process's name (never empty once parsed),
 /// the line and where it was given, and its words, each a template for
-/// `probe::target::expand` (a literal `$` is `$$`): init expands them at
+/// `variables::expand` (a literal `$` is `$$`): init expands them at
 /// each start, in the environment that start gets.
 #[derive(Debug, PartialEq, Eq, Clone)]
 pub struct NamedCommand {

@@ -10,7 +10,8 @@ use alloc::vec::Vec;
 
 use super::child_env::Loaded;
 use super::config::{NamedCommand, Written};
-use crate::probe::target::{self, Scheme, Target};
+use crate::probe::target::{Scheme, Target};
+use crate::variables::expand;
 
 /// A `--wait-for` or `--watch` target. One this build cannot probe (https or
 /// grpcs without TLS) is refused: it could never pass, so the wait would run
@@ -32,7 +33,7 @@ pub fn target(written: &Written, loaded: &Loaded) -> Result<Target, String> {
 pub fn words(sidecar: &NamedCommand, loaded: &Loaded) -> Result<Vec<CString>, String> {
     let mut argv = Vec::with_capacity(sidecar.words.len());
     for word in &sidecar.words {
-        let word = target::expand(word, &|name| loaded.lookup(name))
+        let word = expand(word, &|name| loaded.lookup(name))
             .map_err(|e| format!("{}: '{}': {e}", sidecar.from, sidecar.line))?;
         // No NUL byte: argv, the environment and the files hold none.
         argv.push(CString::new(word).unwrap_or_default());

@@ -5,12 +5,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::probe::target;
+use crate::variables::expand;
 
 /// Splits `text` at unquoted whitespace. `'...'` keeps everything literally;
 /// `"..."` keeps whitespace, with `\` escaping `"`, `\`, `$`; an unquoted `\`
 /// escapes the next character. `${VAR}` and `${VAR:-default}` outside single
-/// quotes are kept for `probe::target::expand` (init expands them at each
+/// quotes are kept for `variables::expand` (init expands them at each
 /// start, so a value is never split); every literal `$` becomes `$$`, which
 /// that expansion turns back into `$` (`$$` in the text is one `$`).
 /// An unclosed quote, a trailing `\`, a bad `${...}` or no word at all is an error.
@@ -96,7 +96,7 @@ fn reference_at(
             };
             let reference = from.get(..=close).unwrap_or_default();
             // Only its form is checked here (every variable counts as set).
-            target::expand(reference, &|_| Ok(Some(String::new()))).map_err(|e| e.0)?;
+            expand(reference, &|_| Ok(Some(String::new())))?;
             word.push_str(reference);
             while chars.next_if(|(i, _)| *i <= at + close).is_some() {}
         }
@@ -112,9 +112,8 @@ fn reference_at(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::target::BadTarget;
 
-    fn env(name: &str) -> Result<Option<String>, BadTarget> {
+    fn env(name: &str) -> Result<Option<String>, String> {
         Ok(match name {
             "PORT" => Some("8080".into()),
             "SPACED" => Some("a b".into()),
@@ -125,10 +124,7 @@ mod tests {
 
     /// Split, then expanded as init does at a start.
     fn words(text: &str) -> Result<Vec<String>, String> {
-        split(text)?
-            .iter()
-            .map(|w| target::expand(w, &env).map_err(|e| e.0))
-            .collect()
+        split(text)?.iter().map(|w| expand(w, &env)).collect()
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What to probe: `http://`, `https://`, `tcp://`, `grpc://`, `grpcs://` and
 //! `file://` targets parsed from text, after `${VAR}` / `${VAR:-default}`
-//! expansion (exec-form HEALTHCHECK has no shell), and `exec:` command lines.
+//! expansion (`variables.rs`: exec-form HEALTHCHECK has no shell), and
+//! `exec:` command lines.
 
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -12,6 +13,7 @@ use core::time::Duration;
 
 use super::{command_words, ip_literal};
 use crate::human::number;
+use crate::variables::{Lookup, expand};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Scheme {
@@ -55,9 +57,6 @@ impl fmt::Display for BadTarget {
     }
 }
 
-/// Looks a variable up: `None` when unset, an error when it is not UTF-8.
-pub type Lookup<'a> = &'a dyn Fn(&str) -> Result<Option<String>, BadTarget>;
-
 impl Target {
     /// A target as written: `exec:CMD ARG...` split as `--with` splits a
     /// command line, then each word expanded; any other after `${VAR}` /
@@ -69,11 +68,11 @@ impl Target {
             let bad = |e: String| BadTarget(format!("target '{text}': {e}"));
             let mut words = command_words::split(line).map_err(bad)?;
             for word in &mut words {
-                *word = expand(word, lookup).map_err(|e| bad(e.0))?;
+                *word = expand(word, lookup).map_err(&bad)?;
             }
             return Ok(Target::exec(text, words));
         }
-        let expanded = expand(text, lookup)?;
+        let expanded = expand(text, lookup).map_err(BadTarget)?;
         Target::parse_shown(&expanded, if as_written { text } else { &expanded })
     }
 
@@ -273,64 +272,11 @@ fn service(path: &str) -> Result<String, &'static str> {
     Ok(name.to_owned())
 }
 
-/// Expands `${VAR}` and `${VAR:-default}` (the default also when VAR is empty,
-/// as in sh), and `$$` to `$`; any other `$` stays as it is. `lookup` returns a
-/// variable's value, `None` when unset, or an error (a value that is not UTF-8).
-pub fn expand(text: &str, lookup: Lookup) -> Result<String, BadTarget> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((before, after)) = rest.split_once('$') {
-        out.push_str(before);
-        if let Some(next) = after.strip_prefix('$') {
-            out.push('$');
-            rest = next;
-        } else if let Some(inner) = after.strip_prefix('{') {
-            let Some((reference, after_close)) = inner.split_once('}') else {
-                return Err(BadTarget(format!("'{text}': '${{' without a closing '}}'")));
-            };
-            // A name holds no ':', so the first one either starts `:-default`
-            // or makes the reference bad.
-            let (name, default) = match reference.split_once(':') {
-                Some((n, d)) if d.starts_with('-') => (n, d.get(1..)),
-                _ => (reference, None),
-            };
-            if !is_var_name(name) {
-                return Err(BadTarget(format!(
-                    "'{text}': bad variable reference '${{{reference}}}' (use ${{NAME}} or ${{NAME:-default}})"
-                )));
-            }
-            match (lookup(name)?, default) {
-                (Some(v), Some(d)) if v.is_empty() => out.push_str(d),
-                (Some(v), _) => out.push_str(&v),
-                (None, Some(d)) => out.push_str(d),
-                (None, None) => {
-                    return Err(BadTarget(format!(
-                        "'{text}': variable {name} is not set (use ${{{name}:-default}} for a default)"
-                    )));
-                }
-            }
-            rest = after_close;
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 /// `text` around its first `://`, found as bytes: a `str` pattern brings
 /// core's two-way searcher (1.4 KiB) for this one search.
 fn split_scheme(text: &str) -> Option<(&str, &str)> {
     let at = text.as_bytes().windows(3).position(|w| w == b"://")?;
     Some((text.get(..at)?, text.get(at + 3..)?))
-}
-
-/// A variable's name: letters, digits and `_`, not first a digit.
-pub fn is_var_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 #[cfg(test)]
@@ -472,29 +418,5 @@ mod tests {
             assert!(Target::parse(fix).is_ok(), "{fix}");
         }
         assert_eq!(Target::parse("").unwrap_err().0, "target '': empty");
-    }
-
-    fn env(name: &str) -> Result<Option<String>, BadTarget> {
-        Ok(match name {
-            "PORT" => Some("8080".into()),
-            "EMPTY" => Some(String::new()),
-            _ => None,
-        })
-    }
-
-    #[test]
-    fn expands_variables() {
-        let x = |s: &str| expand(s, &env);
-        assert_eq!(x("http://h:${PORT}/").unwrap(), "http://h:8080/");
-        assert_eq!(x("${NOPE:-9090}").unwrap(), "9090");
-        assert_eq!(x("${EMPTY:-d}").unwrap(), "d");
-        assert_eq!(x("[${EMPTY}]").unwrap(), "[]");
-        assert_eq!(x("$$PORT $$${PORT} $x $").unwrap(), "$PORT $8080 $x $");
-        assert_eq!(x("${PORT:-}").unwrap(), "8080");
-        let err = x("http://h:${NOPE}/").unwrap_err().0;
-        assert!(err.contains("NOPE is not set"), "{err}");
-        assert!(x("${PORT").is_err());
-        assert!(x("${1X}").is_err());
-        assert!(x("${}").is_err());
     }
 }
