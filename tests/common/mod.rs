@@ -18,10 +18,17 @@ pub fn vigil() -> PathBuf {
 
 /// `$VIGIL_TEST_RUNNER`: an emulator that runs the binary under test, as
 /// cargo's target runner does (`qemu-aarch64-static` for the aarch64 builds).
+/// A bare name is looked up in this process's PATH, so a test that starts
+/// vigil with another PATH still finds the emulator.
 pub fn runner() -> Option<PathBuf> {
-    std::env::var_os("VIGIL_TEST_RUNNER")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
+    let runner = PathBuf::from(std::env::var_os("VIGIL_TEST_RUNNER").filter(|p| !p.is_empty())?);
+    if runner.components().count() > 1 {
+        return Some(runner);
+    }
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(&runner))
+        .find(|p| p.is_file())
+        .or(Some(runner))
 }
 
 /// The words that start vigil: the runner, if any, then the binary.
