@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::{Level, State, first_mount, socket_name};
-use crate::error;
 use crate::exit_status::{HEALTHY, UNHEALTHY};
+use crate::log::error;
 use crate::sys::fs;
 use crate::sys::process::getpid;
 use crate::sys::time::Instant;
