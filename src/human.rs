@@ -135,27 +135,13 @@ pub fn push_num(s: &mut String, n: u64) {
     s.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
-/// Displays a size in bytes in binary units, rounded to the nearest: `512 B`,
-/// `4 KiB`, `64 MiB`, and GiB with one decimal (`1.5 GiB`, `2 GiB`).
-pub struct Bytes(pub u64);
+/// Displays a size in bytes as whole MiB, rounded to the nearest
+/// (`64 MiB`, `4096 MiB`): the unit of Docker's and Kubernetes' limits.
+pub struct Mib(pub u64);
 
-impl fmt::Display for Bytes {
+impl fmt::Display for Mib {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let n = u128::from(self.0);
-        let rounded = |unit: u128| (n + unit / 2) / unit;
-        if n >= 1 << 30 {
-            let tenths = (n * 10 + (1 << 29)) >> 30;
-            match tenths % 10 {
-                0 => write!(f, "{} GiB", tenths / 10),
-                d => write!(f, "{}.{d} GiB", tenths / 10),
-            }
-        } else if n >= 1 << 20 {
-            write!(f, "{} MiB", rounded(1 << 20))
-        } else if n >= 1 << 10 {
-            write!(f, "{} KiB", rounded(1 << 10))
-        } else {
-            write!(f, "{n} B")
-        }
+        write!(f, "{} MiB", (self.0 >> 20) + (self.0 >> 19 & 1))
     }
 }
 
@@ -211,17 +197,14 @@ mod tests {
     }
 
     #[test]
-    fn sizes_read_in_binary_units() {
-        let shown = |n: u64| Bytes(n).to_string();
-        assert_eq!(shown(0), "0 B");
-        assert_eq!(shown(1023), "1023 B");
-        assert_eq!(shown(4096), "4 KiB");
+    fn sizes_read_in_whole_mib() {
+        let shown = |n: u64| Mib(n).to_string();
+        assert_eq!(shown(0), "0 MiB");
         assert_eq!(shown(64 << 20), "64 MiB");
         // A peak a page short of the limit reads as the limit.
         assert_eq!(shown((64 << 20) - 4096), "64 MiB");
-        assert_eq!(shown(255 << 20), "255 MiB");
-        assert_eq!(shown(3 << 29), "1.5 GiB");
-        assert_eq!(shown(2 << 30), "2 GiB");
-        assert_eq!(shown(u64::MAX), "17179869184 GiB");
+        assert_eq!(shown((255 << 20) + (1 << 19) - 1), "255 MiB");
+        assert_eq!(shown(4 << 30), "4096 MiB");
+        assert_eq!(shown(u64::MAX), "17592186044416 MiB");
     }
 }

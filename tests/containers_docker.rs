@@ -696,3 +696,80 @@ fn compose_up_fails_on_an_unhealthy_web_and_never_starts_the_client() {
         took.as_secs_f64()
     ));
 }
+
+/// The OOM line vigil writes for `name`, whatever its pid and peak: checks
+/// the limit, and that the peak is at most the limit and near it.
+fn assert_oom_line(logs: &str, name: &str, what: &str) -> String {
+    let prefix = format!("vigil: '{name}' (pid ");
+    let tail = ") was killed by the kernel's OOM killer (memory limit 64 MiB, peak ";
+    let line = logs
+        .lines()
+        .find(|l| l.starts_with(&prefix) && l.contains(tail))
+        .unwrap_or_else(|| panic!("{what}: no OOM line in docker logs:\n{logs}"));
+    let peak: u64 = line
+        .rsplit("peak ")
+        .next()
+        .and_then(|p| p.strip_suffix(" MiB)"))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{what}: {line}"));
+    assert!((56..=64).contains(&peak), "{what}: {line}");
+    let deaths = logs.lines().filter(|l| l.contains("OOM killer")).count();
+    assert_eq!(deaths, 1, "{what}: one line for the one kill:\n{logs}");
+    line.to_string()
+}
+
+#[test]
+fn an_oom_kill_under_memory_64m_is_named_in_docker_logs_as_entrypoint_and_through_init() {
+    let _serial = serial();
+    let started = Instant::now();
+    // One daemon for every case: vigil as ENTRYPOINT, vigil as `--init`, and
+    // a worker its parent reaps (not reported under cgroup v1: Docker mounts
+    // cgroup.event_control read-only).
+    let d = Dockerd::start("oom");
+    let e = &d.engine;
+    let mut s = Scratch::with(e.clone(), "oom");
+    let ctx = s.dir("ctx");
+    std::fs::copy(static_vigil(), ctx.join("vigil")).expect("copy vigil");
+    std::fs::copy(common::memory_cgroup::die(), ctx.join("die")).expect("copy die");
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM scratch\nCOPY vigil /vigil\nCOPY die /die\nENTRYPOINT [\"/vigil\", \"--\"]\nCMD [\"/die\", \"hog\", \"200\"]\n",
+    )
+    .expect("Dockerfile");
+    let image = s.image("oom");
+    e.build(&image, &ctx.join("Dockerfile"), &ctx, &[]);
+    let memory = ["--memory", "64m"];
+
+    let entrypoint = s.container("entrypoint");
+    e.run_attached(&entrypoint, &memory, &image, &[]);
+    assert_eq!(e.exit_code(&entrypoint), 137, "137 stays 137");
+    let line = assert_oom_line(&e.logs(&entrypoint), "die", "ENTRYPOINT");
+    report(&format!(
+        "docker run --memory 64m, vigil as ENTRYPOINT: {line}"
+    ));
+
+    let init = s.container("init");
+    let mut flags = vec!["--init"];
+    flags.extend_from_slice(&memory);
+    e.run_program_attached(&init, &flags, &image, &["/die", "hog", "200"]);
+    assert_eq!(e.exit_code(&init), 137, "137 stays 137");
+    let line = assert_oom_line(&e.logs(&init), "die", "--init");
+    report(&format!("docker run --init --memory 64m: {line}"));
+
+    let worker = s.container("worker");
+    e.run_program_attached(&worker, &flags, &image, &["/die", "master", "200", "1"]);
+    let logs = e.logs(&worker);
+    assert_eq!(e.exit_code(&worker), 0, "{logs}");
+    assert!(
+        logs.contains("ended by signal 9"),
+        "the worker was OOM-killed:\n{logs}"
+    );
+    assert!(
+        !logs.contains("OOM killer") && !logs.contains("was killed"),
+        "not reported under Docker with cgroup v1:\n{logs}"
+    );
+    report(&format!(
+        "docker OOM cases: {:.1}s",
+        started.elapsed().as_secs_f64()
+    ));
+}

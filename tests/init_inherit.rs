@@ -98,30 +98,37 @@ fn the_child_keeps_fds_cwd_and_env_while_vigil_lets_go_of_them() {
     let environ = std::fs::read(format!("/proc/{child}/environ")).unwrap();
     assert!(text(&environ).contains("VIGIL_TEST_MARK=kept"));
 
-    // ...and vigil keeps only stdio and its own `vigil health` listener, in /.
-    let fds: Vec<i32> = std::fs::read_dir(format!("/proc/{}/fd", v.pid))
+    // ...and vigil keeps only stdio and its own descriptors, in /: its
+    // `vigil health` listener, and the OOM notification's (README
+    // "Shutdown"): where vigil may write cgroup v1's cgroup.event_control,
+    // an eventfd and the signalfd that waits beside it; with v2, inotify.
+    let fds: Vec<(i32, String)> = std::fs::read_dir(format!("/proc/{}/fd", v.pid))
         .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let fd = e.file_name().to_str()?.parse().ok()?;
+            Some((fd, std::fs::read_link(e.path()).ok()?.display().to_string()))
+        })
         .collect();
     let unix = std::fs::read_to_string("/proc/net/unix").unwrap();
-    let own = |fd: &i32| {
-        let link = std::fs::read_link(format!("/proc/{}/fd/{fd}", v.pid)).unwrap_or_default();
-        let inode = link
-            .to_string_lossy()
+    let own = |fd: &i32, target: &str| {
+        let inode = target
             .strip_prefix("socket:[")
             .map(|s| s.trim_end_matches(']').to_string());
-        inode.is_some_and(|i| {
+        let health = inode.is_some_and(|i| {
             unix.lines().any(|l| {
                 l.split_whitespace().nth(6) == Some(i.as_str()) && l.contains(" @vigil-health-")
             })
-        })
+        });
+        let notification = [
+            "anon_inode:[eventfd]",
+            "anon_inode:[signalfd]",
+            "anon_inode:inotify",
+        ];
+        *fd <= 2 || health || notification.contains(&target)
     };
-    let above_stdio: Vec<i32> = fds
-        .iter()
-        .copied()
-        .filter(|&fd| fd > 2 && !own(&fd))
-        .collect();
-    assert!(above_stdio.is_empty(), "vigil holds {fds:?}");
+    let inherited: Vec<&(i32, String)> = fds.iter().filter(|(fd, t)| !own(fd, t)).collect();
+    assert!(inherited.is_empty(), "vigil holds {fds:?}");
     assert_eq!(
         std::fs::read_link(format!("/proc/{}/cwd", v.pid)).unwrap(),
         std::path::Path::new("/")

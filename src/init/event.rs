@@ -101,10 +101,14 @@ pub enum Event {
         sender: u32,
         from_kernel: bool,
     },
-    /// waitpid returned this pid (not a probe's: those come as `ProbeDone`).
+    /// waitpid returned this pid (not a probe's: those come as `ProbeDone`):
+    /// how it ended, whether it dumped core (WCOREDUMP), and the memory
+    /// cgroup read right after, when `Machine::may_be_oom` said so.
     Reaped {
         pid: Pid,
         status: ExitStatus,
+        core_dumped: bool,
+        memory: Option<MemoryReading>,
     },
     /// waitpid has nothing more for now; what is left.
     ReapedAll {
@@ -137,6 +141,23 @@ pub enum Event {
         probe: ProbeId,
         error: String,
     },
+    /// The kernel's OOM killer acted in vigil's memory cgroup (its
+    /// notification fd was ready), perhaps on a process vigil does not reap.
+    OomNotice,
+    /// The memory cgroup read for `Action::ReadMemory`.
+    Memory(MemoryReading),
+}
+
+/// What vigil's memory cgroup said at one moment (`memory_cgroup.rs`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct MemoryReading {
+    /// Processes the OOM killer has killed in it: `oom_kill` (v2 counts each
+    /// member of a `memory.oom.group` kill too).
+    pub oom_kills: u64,
+    /// The limit in bytes; `None`: no limit ("max", v1's "unlimited").
+    pub limit: Option<u64>,
+    /// The most it ever used, in bytes, where the kernel keeps it.
+    pub peak: Option<u64>,
 }
 
 /// What is left once waitpid has nothing more.
@@ -192,6 +213,8 @@ pub enum Action {
     KillProbe(ProbeId),
     /// SIGKILL a probe and reap it now; no result comes back.
     CancelProbe(ProbeId),
+    /// Read the memory cgroup; answer `Memory` (nothing when it cannot).
+    ReadMemory,
     Log(Level, String),
     /// The health state changed (README "Health"): its one log line, at this
     /// level; the place a change is announced elsewhere too.

@@ -14,6 +14,7 @@ use core::time::Duration;
 
 use super::event::{Event, Mono};
 use super::machine::Machine;
+use super::oom_watch::OomWatch;
 use crate::sys::errno::Result;
 use crate::sys::fd::Fd;
 use crate::sys::io_ready::{self, PollFd};
@@ -42,6 +43,8 @@ pub enum Work {
 pub enum Source {
     /// The `vigil health` listener (`health_listener.rs`).
     Health(super::health_listener::HealthListener),
+    /// vigil's memory cgroup's OOM notifications (`oom_watch.rs`).
+    Oom(OomWatch),
     /// A pipe's read end, read a few bytes a turn (test builds only).
     #[cfg(test)]
     TestPipe(tests::Pipe),
@@ -53,6 +56,7 @@ impl Source {
     pub fn fd(&self) -> i32 {
         match *self {
             Source::Health(ref listener) => listener.fd(),
+            Source::Oom(ref watch) => watch.fd(),
             #[cfg(test)]
             Source::TestPipe(ref pipe) => pipe.fd(),
         }
@@ -64,6 +68,7 @@ impl Source {
     pub fn raises_sigio(&self) -> bool {
         match *self {
             Source::Health(_) => true,
+            Source::Oom(ref watch) => watch.raises_sigio(),
             #[cfg(test)]
             Source::TestPipe(ref pipe) => pipe.raises_sigio,
         }
@@ -77,6 +82,12 @@ impl Source {
         let _ = &events; // the health listener tells the machine nothing
         match *self {
             Source::Health(ref mut listener) => listener.service(machine, now),
+            Source::Oom(ref watch) => {
+                if watch.take() {
+                    events.push(Event::OomNotice);
+                }
+                Work::Done
+            }
             #[cfg(test)]
             Source::TestPipe(ref mut pipe) => pipe.service(events),
         }

@@ -74,7 +74,11 @@
 //!                               route(): ToAll                      =             Forward(to every process)
 //!             Reaped            PROGRAM, a sidecar (not above)      =             (ReapedAll decides)
 //!                               an orphan                           =             (a debug line)
+//!                               by a signal vigil did not send      =             (its death line, or the OOM line)
 //!             StartFailed                                           stop_all      (exit 127, 126 or 1)
+//!             OomNotice                                             =             (ReadMemory in 250 ms)
+//!             Clock             250 ms after an OomNotice           =             ReadMemory
+//!             Memory            OOM kills no reaped death claimed   =             (one line for each)
 //!             any other                                             =             none
 //!             (after each)      the health state changed            =             (Health: its one line)
 //! Done        any                                                   =             none
@@ -97,10 +101,13 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To, log};
+use super::death_cause::{Cause, DeathCause};
+use super::event::{
+    Action, Event, Left, MemoryReading, Mono, ProbeId, ProcId, StartError, To, log,
+};
 use super::readiness::{Readiness, ReadyRules};
 use super::restart_policy::{History, OnUnhealthy, Restart, RestartRules, Verdict};
-use super::supervised::{ProcState, Role, Supervised};
+use super::supervised::{Named, ProcState, Role, Supervised};
 use super::wait_for::{Progress, Wait};
 use super::watchdog::{WatchRules, WatchState, Watchdog};
 use crate::exit_status;
@@ -160,6 +167,9 @@ pub struct Rules {
     pub pre_stop: Option<String>,
     /// `--restart-signal`: restarts PROGRAM in place.
     pub restart_signal: Option<Signal>,
+    /// The OOM-kill counter of vigil's memory cgroup read at start; `None`:
+    /// none could be read, and no death is called an OOM kill.
+    pub oom_kills_at_start: Option<u64>,
 }
 
 /// Where vigil as a whole is. Each phase holds the deadlines it needs.
@@ -295,6 +305,8 @@ pub struct Machine {
     tracked: health::Tracked,
     /// Restarts of any supervised process so far, for the health line.
     restarts: u32,
+    /// Why processes died: the signals vigil sent, the OOM kills seen.
+    deaths: DeathCause,
 }
 
 impl Machine {
@@ -326,6 +338,7 @@ impl Machine {
                 });
             }
         }
+        let deaths = DeathCause::new(rules.oom_kills_at_start);
         Machine {
             rules,
             phase: Phase::New,
@@ -337,6 +350,7 @@ impl Machine {
             readiness: None,
             tracked: health::Tracked::default(),
             restarts: 0,
+            deaths,
         }
     }
 
@@ -350,6 +364,18 @@ impl Machine {
 
     pub fn watchdog(&self) -> Option<&Watchdog> {
         self.watchdog.as_ref()
+    }
+
+    /// OOM kills in vigil's memory cgroup since it started.
+    pub fn oom_kills(&self) -> u64 {
+        self.deaths.oom_kills()
+    }
+
+    /// Whether `pid`'s death with `status` may be an OOM kill (a SIGKILL
+    /// vigil did not send): the loop then reads the memory cgroup for it.
+    pub fn may_be_oom(&self, pid: Pid, status: ExitStatus) -> bool {
+        let supervised = self.procs.iter().any(|p| p.pid() == Some(pid));
+        self.deaths.may_be_oom(pid, supervised, status)
     }
 
     /// The process groups of exited processes awaiting their restart: the loop
@@ -373,6 +399,13 @@ impl Machine {
     /// When the loop must wake up even if nothing happens: the earliest
     /// deadline of the phase, or `None` (an idle vigil never wakes).
     pub fn deadline(&self) -> Option<Mono> {
+        if matches!(self.phase, Phase::Done(_)) {
+            return None;
+        }
+        earliest(self.phase_deadline(), self.deaths.deadline())
+    }
+
+    fn phase_deadline(&self) -> Option<Mono> {
         match &self.phase {
             Phase::WaitingFor(wait) => earliest(Some(wait.deadline()), self.restart_deadline()),
             Phase::Running => earliest(
@@ -417,7 +450,15 @@ impl Machine {
                 sender,
                 from_kernel,
             } => self.on_signal(signal, sender, from_kernel, now, &mut out),
-            Event::Reaped { pid, status } => self.on_reaped(pid, status, now, &mut out),
+            Event::Reaped {
+                pid,
+                status,
+                core_dumped,
+                memory,
+            } => {
+                let cause = self.why_died(pid, status, core_dumped, memory, &mut out);
+                self.on_reaped(pid, status, cause, now, &mut out)
+            }
             Event::ReapedAll { left } => self.on_reaped_all(left, now, &mut out),
             Event::GroupGone { group } => self.on_group_gone(group, now, &mut out),
             Event::Clock => self.on_clock(now, &mut out),
@@ -431,13 +472,17 @@ impl Machine {
             Event::ProbeStartFailed { probe, error } => {
                 self.on_probe_start_failed(probe, error, now, &mut out)
             }
+            Event::OomNotice => self.deaths.on_notice(now),
+            Event::Memory(reading) => self.deaths.on_memory(reading, &mut out),
         }
+        self.deaths.saw(&out);
         self.track_health(now, &mut out);
         out
     }
 
     /// A wake-up: whatever deadline of the phase has passed.
     fn on_clock(&mut self, now: Mono, out: &mut Vec<Action>) {
+        self.deaths.on_clock(now, out);
         match &mut self.phase {
             Phase::WaitingFor(wait) => {
                 let progress = wait.on_clock(now, out);
@@ -569,6 +614,8 @@ impl Machine {
         };
         proc.state = ProcState::Running(pid);
         proc.started_at = now;
+        self.deaths.forget(pid);
+        let proc = &self.procs[id.0];
         let pid1 = if self.rules.is_pid1 {
             " (vigil is PID 1)"
         } else {
@@ -724,6 +771,9 @@ impl Machine {
         match self.route(sig, sender, from_kernel) {
             Route::Drop(Dropped::Chld) => {}
             Route::Drop(why) => {
+                if let (Dropped::FromTerminal, Some(pid)) = (why, self.main().pid()) {
+                    self.deaths.known(pid, sig);
+                }
                 let line = match why.why() {
                     (true, text) => format!("{sig} from pid {sender}{text}"),
                     (false, text) => format!("{sig}{text}"),
@@ -886,7 +936,30 @@ impl Machine {
 
     // ==== README "Shutdown", 2: the main child (or a sidecar) exits ====
 
-    fn on_reaped(&mut self, pid: Pid, status: ExitStatus, now: Mono, out: &mut Vec<Action>) {
+    /// README "Shutdown", why a process died: the line for a death by a
+    /// signal vigil did not send, or by the OOM killer; returns the cause.
+    fn why_died(
+        &mut self,
+        pid: Pid,
+        status: ExitStatus,
+        core_dumped: bool,
+        memory: Option<MemoryReading>,
+        out: &mut Vec<Action>,
+    ) -> Cause {
+        let proc = self.procs.iter().find(|p| p.pid() == Some(pid));
+        let who = Named(proc, Some(pid));
+        self.deaths
+            .on_death(&who, proc.is_some(), pid, status, core_dumped, memory, out)
+    }
+
+    fn on_reaped(
+        &mut self,
+        pid: Pid,
+        status: ExitStatus,
+        cause: Cause,
+        now: Mono,
+        out: &mut Vec<Action>,
+    ) {
         let code = exit_status::of(status);
         let Some(i) = self.procs.iter().position(|p| p.pid() == Some(pid)) else {
             if !matches!(self.phase, Phase::WaitingFor(_)) {
@@ -927,7 +1000,7 @@ impl Machine {
         let success = self.folded(status) == exit_status::SUCCESS;
         let restart = proc.restart;
         if supervising && (unhealthy || restart.restarts_after(success)) {
-            self.restart_later(id, pid, status, unhealthy, now, out);
+            self.restart_later(id, pid, (status, cause), unhealthy, now, out);
             return;
         }
         self.procs[i].state = ProcState::Exited(status);
@@ -955,7 +1028,7 @@ impl Machine {
         log(
             out,
             Level::Warn,
-            format!("{named} exited with status {code}: stopping everything"),
+            format!("{named} {cause}: stopping everything"),
         );
         // A --pre-start command's status is its own: `-e` maps the others'.
         let failed = match self.procs[i].role {
@@ -1172,6 +1245,9 @@ impl Machine {
         now: Mono,
         out: &mut Vec<Action>,
     ) {
+        if !passed {
+            self.deaths.probe_gave_up();
+        }
         match (&mut self.phase, probe) {
             (Phase::WaitingFor(wait), ProbeId::WaitFor(_)) => {
                 let progress = wait.on_done(passed, report, now, out);
@@ -1293,12 +1369,11 @@ impl Machine {
         &mut self,
         id: ProcId,
         pid: Pid,
-        status: ExitStatus,
+        (status, cause): (ExitStatus, Cause),
         unhealthy: bool,
         now: Mono,
         out: &mut Vec<Action>,
     ) {
-        let code = exit_status::of(status);
         let rules = self.rules.restart;
         let group = self.own_group(id, pid);
         let proc = &mut self.procs[id.0];
@@ -1307,7 +1382,7 @@ impl Machine {
             Verdict::BudgetSpent => {
                 proc.state = ProcState::Exited(status);
                 let line = format!(
-                    "{} exited with status {code}; {} restarts within {} spent (--max-restarts): stopping everything",
+                    "{} {cause}; {} restarts within {} spent (--max-restarts): stopping everything",
                     proc.named(Some(pid)),
                     rules.max,
                     Shown(rules.window)
@@ -1329,7 +1404,7 @@ impl Machine {
                     out,
                     Level::Warn,
                     format!(
-                        "{} exited with status {code}; restart {count}/{} in {}",
+                        "{} {cause}; restart {count}/{} in {}",
                         proc.named(Some(pid)),
                         rules.max,
                         Shown(delay)

@@ -14,6 +14,7 @@ use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To};
 use super::expand;
 use super::io_source::Sources;
 use super::machine::Machine;
+use super::memory_cgroup::MemoryCgroup;
 use super::supervised::Named;
 use super::tree;
 use crate::log;
@@ -73,6 +74,8 @@ pub struct Io<'a> {
     pub parent_gone: Option<(Signal, i32)>,
     /// The fds that wake the loop besides signals (`io_source.rs`).
     pub sources: Sources,
+    /// vigil's memory cgroup, read for a death that may be an OOM kill.
+    pub memory: Option<MemoryCgroup>,
 }
 
 struct Loop<'a> {
@@ -197,19 +200,31 @@ impl Loop<'_> {
     fn reap(&mut self) -> Option<i32> {
         loop {
             let event = match reap_one() {
-                Reaped::Child { pid, status } => {
-                    match self.probes.iter().position(|(_, c)| c.pid == pid.get()) {
-                        Some(i) => {
-                            let (probe, child) = self.probes.swap_remove(i);
-                            Event::ProbeDone {
-                                probe,
-                                passed: status == ExitStatus::Exited(0),
-                                report: child.report(),
-                            }
+                Reaped::Child {
+                    pid,
+                    status,
+                    core_dumped,
+                } => match self.probes.iter().position(|(_, c)| c.pid == pid.get()) {
+                    Some(i) => {
+                        let (probe, child) = self.probes.swap_remove(i);
+                        Event::ProbeDone {
+                            probe,
+                            passed: status == ExitStatus::Exited(0),
+                            report: child.report(),
                         }
-                        None => Event::Reaped { pid, status },
                     }
-                }
+                    None => Event::Reaped {
+                        pid,
+                        status,
+                        core_dumped,
+                        memory: self
+                            .io
+                            .memory
+                            .as_ref()
+                            .filter(|_| self.machine.may_be_oom(pid, status))
+                            .and_then(MemoryCgroup::read),
+                    },
+                },
                 Reaped::Nothing => {
                     return self
                         .feed(Event::ReapedAll {
@@ -395,6 +410,12 @@ impl Loop<'_> {
                 }
                 None
             }
+            Action::ReadMemory => self
+                .io
+                .memory
+                .as_ref()
+                .and_then(MemoryCgroup::read)
+                .map(Event::Memory),
             Action::Log(level, text) | Action::Health(_, level, text) => {
                 // A probe's report may quote a peer, which may echo a secret.
                 log::write(

@@ -12,29 +12,27 @@
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 
+use super::event::MemoryReading;
+use crate::human::number;
 use crate::sys::fs;
 
 /// Which cgroup interface the files belong to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Version {
-    /// `memory.oom_control`, `memory.limit_in_bytes`, `memory.max_usage_in_bytes`.
     V1,
-    /// `memory.events`, `memory.max`, `memory.peak`.
     V2,
 }
 
-/// What the memory cgroup says at one moment.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct MemoryReading {
-    /// Processes the OOM killer has killed in the cgroup (v2 `oom_kill`,
-    /// which counts each member of a `memory.oom.group` kill too; v1
-    /// `oom_kill`).
-    pub oom_kills: u64,
-    /// The limit in bytes; `None`: no limit ("max", or v1's "unlimited").
-    pub limit: Option<u64>,
-    /// The most memory it ever used, in bytes, where the kernel keeps it.
-    pub peak: Option<u64>,
-}
+/// The files vigil reads, by version: the OOM-kill counter (its `oom_kill`
+/// line), the limit and the peak.
+const FILES: [[&str; 3]; 2] = [
+    [
+        "memory.oom_control",
+        "memory.limit_in_bytes",
+        "memory.max_usage_in_bytes",
+    ],
+    ["memory.events", "memory.max", "memory.peak"],
+];
 
 /// A v1 limit this high is v1's "unlimited": PAGE_COUNTER_MAX pages, which
 /// reads as 9223372036854771712 with 4 KiB pages and less with bigger ones.
@@ -51,6 +49,7 @@ pub struct MemoryCgroup {
 impl MemoryCgroup {
     /// vigil's own memory cgroup, or `None` when /proc or the mount is
     /// missing (gVisor, a hidden /sys): vigil then says nothing about OOM.
+    #[inline(never)] // Called once; not inlined: smaller (with `OomWatch::new`, 192 B).
     pub fn find() -> Option<MemoryCgroup> {
         let cgroup = fs::read(c"/proc/self/cgroup").ok()?;
         let mountinfo = fs::read(c"/proc/self/mountinfo").ok()?;
@@ -59,9 +58,7 @@ impl MemoryCgroup {
 
     /// The full path of `file` in the directory.
     pub fn path(&self, file: &str) -> Option<CString> {
-        let mut path = Vec::with_capacity(self.dir.len() + 1 + file.len());
-        path.extend_from_slice(&self.dir);
-        path.push(b'/');
+        let mut path = joined(&self.dir, b"/");
         path.extend_from_slice(file.as_bytes());
         CString::new(path).ok()
     }
@@ -70,60 +67,97 @@ impl MemoryCgroup {
     /// IN_MODIFY), v1's `memory.oom_control` (registered with an eventfd
     /// through `cgroup.event_control`).
     pub fn counter_file(&self) -> &'static str {
-        match self.version {
-            Version::V1 => "memory.oom_control",
-            Version::V2 => "memory.events",
-        }
+        FILES[self.version as usize][0]
     }
 
-    /// Reads the OOM-kill counter, the limit and the peak. `None` when the
-    /// counter cannot be read (a kernel before 4.13 has no v1 `oom_kill`);
-    /// a limit or peak that cannot be read is left out.
+    /// File `i` of `FILES` as a number: the counter's `oom_kill` line, the
+    /// others' one number (v2's "max" is none: no limit).
+    fn value(&self, i: usize) -> Option<u64> {
+        let file = fs::read(&self.path(FILES[self.version as usize][i])?).ok()?;
+        keyed(&file, if i == 0 { b"oom_kill " } else { b"" })
+    }
+
+    /// The OOM-kill counter alone: what vigil reads at start. `None` when it
+    /// cannot be read (a kernel before 4.13 has no v1 `oom_kill`).
+    pub fn oom_kills(&self) -> Option<u64> {
+        self.value(0)
+    }
+
+    /// The counter, the limit and the peak; a limit or peak that cannot be
+    /// read is left out.
+    #[inline(never)]
     pub fn read(&self) -> Option<MemoryReading> {
-        let read = |file: &str| fs::read(&self.path(file)?).ok();
-        let (limit_file, peak_file) = match self.version {
-            Version::V1 => ("memory.limit_in_bytes", "memory.max_usage_in_bytes"),
-            Version::V2 => ("memory.max", "memory.peak"),
-        };
-        let oom_kills = keyed(&read(self.counter_file())?, "oom_kill")?;
         Some(MemoryReading {
-            oom_kills,
-            limit: read(limit_file).and_then(|f| limit(&f)),
-            peak: read(peak_file).and_then(|f| number(&f)),
+            oom_kills: self.value(0)?,
+            limit: self.value(1).filter(is_limit),
+            peak: self.value(2),
         })
     }
 }
 
-/// The memory cgroup named in `cgroup` (/proc/self/cgroup) found through the
-/// mounts in `mountinfo` (/proc/self/mountinfo): v1's `memory` controller
-/// where a v1 memory hierarchy is mounted, else v2's `0::` line under a
-/// cgroup2 mount. On a hybrid host the cgroup2 mount has no memory controller.
+/// The memory cgroup named in `cgroup` (/proc/self/cgroup): the v1
+/// `memory` controller's line, found through the mounts in `mountinfo`
+/// (/proc/self/mountinfo) where a v1 memory hierarchy is mounted; else the
+/// v2 `0::` line under /sys/fs/cgroup (a container's own with a cgroup
+/// namespace; on a hybrid host it has no memory files, and none are found).
+#[inline(never)]
 pub fn locate(cgroup: &[u8], mountinfo: &[u8]) -> Option<MemoryCgroup> {
-    let mut v1 = None;
-    let mut v2 = None;
+    let mut found = None;
     for line in fs::lines(cgroup) {
-        // ID:CONTROLLERS:PATH; the path may hold ':' itself.
-        let mut fields = line.splitn(3, |&b| b == b':');
-        let (Some(id), Some(controllers), Some(path)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
-            continue;
-        };
+        // ID:CONTROLLERS:PATH
+        let (controllers, path) = (field(line, b':', 1), field(line, b':', 2));
         if has_word(controllers, b"memory") {
-            v1 = Some(path);
-        } else if id == b"0" && controllers.is_empty() {
-            v2 = Some(path);
+            return mounted_v1(mountinfo, path);
+        }
+        if field(line, b':', 0) == b"0" && controllers.is_empty() {
+            found = Some(MemoryCgroup {
+                version: Version::V2,
+                dir: joined(b"/sys/fs/cgroup", below(path, b"/")?),
+            });
         }
     }
-    let found = |version, path: &[u8]| {
-        let dir = mounted_at(mountinfo, path, |fstype, options| match version {
-            Version::V1 => fstype == b"cgroup" && has_word(options, b"memory"),
-            Version::V2 => fstype == b"cgroup2",
-        })?;
-        Some(MemoryCgroup { version, dir })
-    };
-    v1.and_then(|p| found(Version::V1, p))
-        .or_else(|| v2.and_then(|p| found(Version::V2, p)))
+    found
+}
+
+/// Where `path` of the v1 memory hierarchy is reached: the first mount of
+/// it whose root holds `path`, plus what `path` adds to that root.
+#[inline(never)]
+fn mounted_v1(mountinfo: &[u8], path: &[u8]) -> Option<MemoryCgroup> {
+    for line in fs::lines(mountinfo) {
+        // ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
+        let Some(dash) = line.windows(3).position(|w| w == b" - ") else {
+            continue;
+        };
+        let fs_part = &line[dash + 3..];
+        let cgroup_v1 = field(fs_part, b' ', 0) == b"cgroup";
+        if let Some(below) = below(path, field(line, b' ', 3))
+            .filter(|_| cgroup_v1 && has_word(field(fs_part, b' ', 2), b"memory"))
+        {
+            return Some(MemoryCgroup {
+                version: Version::V1,
+                dir: joined(field(line, b' ', 4), below),
+            });
+        }
+    }
+    None
+}
+
+/// `a` then `b`.
+fn joined(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut v = a.to_vec();
+    v.extend_from_slice(b);
+    v
+}
+
+/// Field `n` (from 0) of `line` split at `sep`; empty past the last.
+fn field(line: &[u8], sep: u8, n: usize) -> &[u8] {
+    fs::split(line, sep).nth(n).unwrap_or_default()
+}
+
+/// Whether a limit file's number is a limit: v1's "unlimited" is not (v2's
+/// "max" is no number at all).
+fn is_limit(n: &u64) -> bool {
+    *n < V1_UNLIMITED
 }
 
 /// Whether the comma-separated `list` holds `word`.
@@ -131,97 +165,22 @@ fn has_word(list: &[u8], word: &[u8]) -> bool {
     fs::split(list, b',').any(|w| w == word)
 }
 
-/// Where `path` of a hierarchy is reached: the first mount that `wanted`
-/// (by fstype and super options) whose root holds `path`, with the part of
-/// `path` below that root appended to its mount point.
-fn mounted_at(
-    mountinfo: &[u8],
-    path: &[u8],
-    wanted: impl Fn(&[u8], &[u8]) -> bool,
-) -> Option<Vec<u8>> {
-    for line in fs::lines(mountinfo) {
-        // ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
-        let mut fields = fs::split(line, b' ');
-        let (Some(root), Some(point)) = (fields.nth(3), fields.next()) else {
-            continue;
-        };
-        let mut rest = fields.skip_while(|&f| f != b"-").skip(1);
-        let (Some(fstype), Some(_source), Some(options)) = (rest.next(), rest.next(), rest.next())
-        else {
-            continue;
-        };
-        if !wanted(fstype, options) {
-            continue;
-        }
-        let Some(below) = below(path, &unescape(root)) else {
-            continue;
-        };
-        let mut dir = unescape(point);
-        if dir == b"/" {
-            dir.clear();
-        }
-        dir.extend_from_slice(below);
-        return Some(dir);
-    }
-    None
-}
-
 /// What `path` adds to `root` (empty, or starting with `/`), when `root`
 /// holds it: `/docker/ab` holds `/docker/ab/c` but not `/docker/abc`. A
-/// path with `..` (outside a cgroup namespace's root) is held by none.
+/// path with `/..` (outside a cgroup namespace's root) is held by none.
 fn below<'p>(path: &'p [u8], root: &[u8]) -> Option<&'p [u8]> {
-    if fs::split(path, b'/').any(|part| part == b"..") {
-        return None;
-    }
-    let root = root.strip_suffix(b"/").unwrap_or(root);
-    match path.strip_prefix(root)? {
-        b"/" => Some(b""),
-        rest if rest.is_empty() || rest.starts_with(b"/") => Some(rest),
-        _ => None,
-    }
+    let root = if root == b"/" { &[] } else { root };
+    let rest = path.get(root.len()..).filter(|_| path.starts_with(root))?;
+    let rest = if rest == b"/" { &[] } else { rest };
+    let held = rest.first().is_none_or(|&b| b == b'/');
+    (held && !path.windows(3).any(|w| w == b"/..")).then_some(rest)
 }
 
-/// mountinfo's octal escapes (`\040` for a space, `\011`, `\012`, `\134`).
-fn unescape(field: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(field.len());
-    let mut i = 0;
-    while i < field.len() {
-        let octal = field
-            .get(i + 1..i + 4)
-            .filter(|d| field[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)));
-        match octal {
-            Some(d) => {
-                out.push(d.iter().fold(0u8, |n, b| n.wrapping_mul(8) + (b - b'0')));
-                i += 4;
-            }
-            None => {
-                out.push(field[i]);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-/// The number after `key ` on its own line of a keyed file (v2
-/// `memory.events`, v1 `memory.oom_control`); the key must match whole.
-pub fn keyed(file: &[u8], key: &str) -> Option<u64> {
-    fs::lines(file).find_map(|line| {
-        let value = line.strip_prefix(key.as_bytes())?.strip_prefix(b" ")?;
-        number(value)
-    })
-}
-
-/// A file holding one number (`memory.peak`, `memory.max_usage_in_bytes`).
-pub fn number(file: &[u8]) -> Option<u64> {
-    core::str::from_utf8(file).ok()?.trim().parse().ok()
-}
-
-/// A limit file: v2 `memory.max` ("max" or bytes), v1
-/// `memory.limit_in_bytes` (bytes, v1's "unlimited" a huge number).
-/// `None` for no limit, or a file that says neither.
-pub fn limit(file: &[u8]) -> Option<u64> {
-    number(file).filter(|&n| n < V1_UNLIMITED)
+/// The number on the first line that starts with `key` (`oom_kill ` in v2
+/// `memory.events` or v1 `memory.oom_control`; empty for a file of one
+/// number, `memory.peak`). `None` when none does, or for v2's `max`.
+pub fn keyed(file: &[u8], key: &[u8]) -> Option<u64> {
+    fs::lines(file).find_map(|line| number(core::str::from_utf8(line.strip_prefix(key)?).ok()?))
 }
 
 #[cfg(test)]
@@ -308,11 +267,12 @@ mod tests {
     }
 
     #[test]
-    fn a_controller_list_and_escaped_mount_points_are_read() {
+    fn a_controller_list_and_optional_fields_are_read() {
         let cgroup = b"3:cpu,memory:/app\n";
-        let mountinfo = b"40 31 0:40 / /mnt/my\\040cgroups rw - cgroup cgroup rw,cpu,memory\n";
+        let mountinfo =
+            b"40 31 0:40 / /mnt/cg rw master:3 shared:7 - cgroup cgroup rw,cpu,memory\n";
         let found = locate(cgroup, mountinfo).expect("found");
-        assert_eq!(found.dir, b"/mnt/my cgroups/app");
+        assert_eq!(found.dir, b"/mnt/cg/app");
     }
 
     #[test]
@@ -326,23 +286,25 @@ mod tests {
         // Documentation/admin-guide/cgroup-v2.rst, "memory.events".
         let new = b"low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\noom_group_kill 0\n";
         let old = b"low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n";
-        assert_eq!(keyed(new, "oom_kill"), Some(1));
-        assert_eq!(keyed(new, "oom_group_kill"), Some(0));
-        assert_eq!(keyed(old, "oom_kill"), Some(1));
-        assert_eq!(keyed(old, "oom_group_kill"), None);
+        assert_eq!(keyed(new, b"oom_kill "), Some(1));
+        assert_eq!(keyed(new, b"oom_group_kill "), Some(0));
+        assert_eq!(keyed(old, b"oom_kill "), Some(1));
+        assert_eq!(keyed(old, b"oom_group_kill "), None);
         // "oom" is not "oom_kill", nor the other way round.
-        assert_eq!(keyed(b"oom 7\noom_kill 2\n", "oom"), Some(7));
-        assert_eq!(keyed(b"oom 7\n", "oom_kill"), None);
+        assert_eq!(keyed(b"oom 7\noom_kill 2\n", b"oom "), Some(7));
+        assert_eq!(keyed(b"oom 7\n", b"oom_kill "), None);
     }
 
     #[test]
     fn v2_limit_and_peak() {
         // memory.max is "max" without a limit (cgroup-v2.rst), else bytes;
         // memory.peak (kernel 5.19+) is bytes.
-        assert_eq!(limit(b"max\n"), None);
-        assert_eq!(limit(b"52428800\n"), Some(50 << 20));
-        assert_eq!(number(b"52428800\n"), Some(50 << 20));
-        assert_eq!(number(b""), None);
+        assert_eq!(keyed(b"max\n", b"").filter(is_limit), None);
+        assert_eq!(keyed(b"52428800\n", b"").filter(is_limit), Some(50 << 20));
+        assert_eq!(keyed(b"52428800\n", b""), Some(50 << 20));
+        assert_eq!(keyed(b"", b""), None);
+        assert_eq!(keyed(b"12a\n", b""), None);
+        assert_eq!(keyed(b"18446744073709551616\n", b""), None, "past u64");
     }
 
     #[test]
@@ -350,10 +312,16 @@ mod tests {
         // /sys/fs/cgroup/memory/.../memory.oom_control on kernel 6.18, after
         // one OOM kill in a 64 MiB cgroup; memory.limit_in_bytes unlimited.
         let oom_control = b"oom_kill_disable 0\nunder_oom 0\noom_kill 1\n";
-        assert_eq!(keyed(oom_control, "oom_kill"), Some(1));
-        assert_eq!(limit(b"9223372036854771712\n"), None);
+        assert_eq!(keyed(oom_control, b"oom_kill "), Some(1));
+        let disabled_only = b"oom_kill_disable 1\nunder_oom 0\n";
+        assert_eq!(
+            keyed(disabled_only, b"oom_kill "),
+            None,
+            "kernel before 4.13"
+        );
+        assert_eq!(keyed(b"9223372036854771712\n", b"").filter(is_limit), None);
         // 64 KiB pages (aarch64) make a smaller "unlimited".
-        assert_eq!(limit(b"9223372036854710272\n"), None);
-        assert_eq!(limit(b"67108864\n"), Some(64 << 20));
+        assert_eq!(keyed(b"9223372036854710272\n", b"").filter(is_limit), None);
+        assert_eq!(keyed(b"67108864\n", b"").filter(is_limit), Some(64 << 20));
     }
 }

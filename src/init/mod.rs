@@ -3,6 +3,7 @@
 
 pub mod child_env;
 pub mod config;
+pub mod death_cause;
 pub mod env_file;
 pub mod event;
 mod expand;
@@ -12,6 +13,7 @@ pub mod machine;
 mod main_loop;
 pub mod memory_cgroup;
 pub mod notify_message;
+pub mod oom_watch;
 pub mod readiness;
 pub mod restart_policy;
 pub mod supervised;
@@ -37,6 +39,8 @@ use crate::sys::process;
 use crate::sys::signal::Signal;
 use crate::sys::sigwait::{Mask, pending};
 use machine::{Machine, Rules};
+use memory_cgroup::MemoryCgroup;
+use oom_watch::OomWatch;
 use readiness::ReadyRules;
 use restart_policy::RestartRules;
 use watchdog::WatchRules;
@@ -190,6 +194,22 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     } else {
         (None, true)
     };
+    // One small read: the counter vigil counts OOM kills from. No cgroup or
+    // no counter (gVisor, a hidden /sys, a kernel before 4.13): vigil says
+    // nothing of OOM rather than guess.
+    let memory = MemoryCgroup::find();
+    let oom_kills_at_start = memory.as_ref().and_then(MemoryCgroup::oom_kills);
+    let memory = memory.filter(|_| oom_kills_at_start.is_some());
+    let mut sources = sources(loaded.secrets());
+    if let Some(cgroup) = &memory {
+        // Kills of processes vigil does not reap are known only from this:
+        // without it (Docker's read-only v1 cgroup files), only deaths vigil
+        // reaps are named (README "Shutdown").
+        let watched = OomWatch::new(cgroup).and_then(|w| sources.add(io_source::Source::Oom(w)));
+        if let Err(e) = watched {
+            debug!("no OOM notifications, kills vigil does not reap unsaid: {e}");
+        }
+    }
     let mut rules = rules(opts, watch.as_ref(), is_pid1);
     let io = main_loop::Io {
         cwd,
@@ -209,10 +229,12 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         started_mask,
         is_pid1,
         parent_gone,
-        sources: sources(loaded.secrets()),
+        sources,
+        memory,
     };
     rules.own_group = opts.group || on_terminal;
     rules.tree_visible = tree_visible;
+    rules.oom_kills_at_start = oom_kills_at_start;
     Ok(main_loop::run(io, Machine::new(rules)))
 }
 
@@ -279,6 +301,7 @@ fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
         pre_start: opts.pre_start.iter().map(|c| c.name.clone()).collect(),
         pre_stop: opts.pre_stop.as_ref().map(|c| c.name.clone()),
         restart_signal: opts.restart_signal,
+        oom_kills_at_start: None,
     }
 }
 

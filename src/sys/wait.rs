@@ -51,8 +51,12 @@ impl ExitStatus {
 /// One result of waitpid(-1, WNOHANG).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Reaped {
-    /// A child ended.
-    Child { pid: Pid, status: ExitStatus },
+    /// A child ended; `core_dumped`: it dumped core (WCOREDUMP).
+    Child {
+        pid: Pid,
+        status: ExitStatus,
+        core_dumped: bool,
+    },
     /// Children exist but none has ended.
     Nothing,
     /// No children at all (ECHILD).
@@ -69,6 +73,7 @@ pub fn reap_one() -> Reaped {
             return Reaped::Child {
                 pid,
                 status: ExitStatus::from_raw(raw),
+                core_dumped: libc::WIFSIGNALED(raw) && libc::WCOREDUMP(raw),
             };
         }
         if pid == 0 {

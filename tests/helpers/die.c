@@ -7,7 +7,8 @@
  *                             "master: worker PID ended by signal N" (or
  *                             "... exited N"), then live SECONDS more, exit 0
  *   die segv|abort [core]     fault or abort(3); with "core", raise our own
- *                             RLIMIT_CORE soft limit to the hard one first
+ *                             RLIMIT_CORE soft limit to the hard one first,
+ *                             else set it to 0 (no core, whatever we inherit)
  */
 #include <signal.h>
 #include <stdio.h>
@@ -32,13 +33,11 @@ static void hog(long mib) {
 }
 
 static void allow_core(int argc, char **argv) {
-    if (argc > 2 && strcmp(argv[2], "core") == 0) {
-        struct rlimit lim;
-        getrlimit(RLIMIT_CORE, &lim);
-        lim.rlim_cur = lim.rlim_max;
-        if (setrlimit(RLIMIT_CORE, &lim) != 0) {
-            perror("die: setrlimit");
-        }
+    struct rlimit lim;
+    getrlimit(RLIMIT_CORE, &lim);
+    lim.rlim_cur = argc > 2 && strcmp(argv[2], "core") == 0 ? lim.rlim_max : 0;
+    if (setrlimit(RLIMIT_CORE, &lim) != 0) {
+        perror("die: setrlimit");
     }
 }
 

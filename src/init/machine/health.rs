@@ -209,7 +209,8 @@ impl Machine {
 
     /// What `vigil health` prints, after `+` (readiness held once) or `-`:
     /// `ready 3.42s: http://127.0.0.1:8080/health 200 OK 0.6ms; 2/2 sidecars
-    /// up; 0 restarts`. The one place the line is made.
+    /// up; 0 restarts` (and `; N OOM` once the OOM killer killed N
+    /// processes of the cgroup). The one place the line is made.
     pub fn health_line(&self, now: Mono) -> String {
         let t = &self.tracked;
         let mut line = String::from(if t.ready_at.is_some() { "+" } else { "-" });
@@ -236,7 +237,15 @@ impl Machine {
         }
         line.push_str("; ");
         push_num(&mut line, u64::from(self.restarts));
-        line.push_str(" restarts\n");
+        line.push_str(" restarts");
+        // README "Shutdown", why a process died: the OOM kills seen.
+        let oom = self.deaths.oom_kills();
+        if oom > 0 {
+            line.push_str("; ");
+            push_num(&mut line, oom);
+            line.push_str(" OOM");
+        }
+        line.push('\n');
         // The first part follows the colon after a blank, not a "; ".
         let mut shown = String::with_capacity(line.len());
         let (head, tail) = line.split_at_checked(bare).unwrap_or((&line, ""));

@@ -52,6 +52,7 @@ pub(in crate::init) fn rules() -> Rules {
         pre_start: Vec::new(),
         pre_stop: None,
         restart_signal: None,
+        oom_kills_at_start: None,
     }
 }
 
@@ -102,6 +103,8 @@ fn reaped(n: i32, status: ExitStatus) -> Event {
     Event::Reaped {
         pid: pid(n),
         status,
+        core_dumped: false,
+        memory: None,
     }
 }
 
@@ -342,6 +345,7 @@ fn action_names(actions: &[Action]) -> Vec<&'static str> {
                 Action::StartProbe { .. } => "StartProbe",
                 Action::KillProbe(_) => "KillProbe",
                 Action::CancelProbe(_) => "CancelProbe",
+                Action::ReadMemory => "ReadMemory",
                 Action::Exit(_) => "Exit",
                 Action::Log(..) | Action::Health(..) => return None,
             })
@@ -753,6 +757,15 @@ fn every_row_of_the_transition_table() {
     check("PROGRAM, a sidecar (not above)", &run, "Running", exited(CHILD), ms(1), "Running", &[]);
     check("PROGRAM, a sidecar (not above)", &stopping, "Stopping", exited(CHILD), ms(1), "Stopping", &[]);
     check("an orphan", &run, "Running", exited(4242), ms(1), "Running", &[]);
+    let segv = Some(reaped(CHILD, ExitStatus::Signaled(Signal(libc::SIGSEGV))));
+    check("by a signal vigil did not send", &run, "Running", segv, ms(1), "Running", &[]);
+    let in_cgroup = running(Rules { oom_kills_at_start: Some(0), ..rules() });
+    check("OomNotice = (ReadMemory", &in_cgroup, "Running", Some(Event::OomNotice), ms(1), "Running", &[]);
+    let mut noticed = in_cgroup.clone();
+    noticed.on(Event::OomNotice, Mono::ZERO);
+    check("250 ms after an OomNotice", &noticed, "Running", clock(), ms(250), "Running", &["ReadMemory"]);
+    let kills = Some(Event::Memory(MemoryReading { oom_kills: 1, limit: None, peak: None }));
+    check("OOM kills no reaped death claimed", &noticed, "Running", kills, ms(250), "Running", &[]);
     check("StartFailed stop_all (exit 127, 126 or 1)", &Fixtures::starting(), "Starting", cannot(A), ms(1), "Lingering", &tree_term);
     check("StartFailed stop_all (exit 127, 126 or 1)", &clearing, "Running", cannot(A), ms(1), "Stopping", &["Forward"]);
     check("any other", &run, "Running", Some(Event::GroupGone { group: pid(1) }), ms(1), "Running", &[]);
@@ -769,6 +782,7 @@ fn every_row_of_the_transition_table() {
 }
 
 /// One file per README section, in the README's order.
+mod deaths;
 mod exit;
 mod forwarding;
 mod health;

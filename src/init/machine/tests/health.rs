@@ -328,6 +328,39 @@ fn the_line_says_why_it_is_not_ready() {
 }
 
 #[test]
+fn the_line_counts_oom_kills_once_there_is_one() {
+    let mut m = running(Rules {
+        restart: RestartRules {
+            policy: Restart::Always,
+            ..rules().restart
+        },
+        oom_kills_at_start: Some(3),
+        ..rules()
+    });
+    assert_eq!(m.health_line(secs(1)), "+ready 1.00s: 0 restarts\n");
+    let memory = |oom_kills| MemoryReading {
+        oom_kills,
+        limit: Some(64 << 20),
+        peak: Some(64 << 20),
+    };
+    // PROGRAM's kill, named as vigil reaps it, and a worker's, counted.
+    m.on(
+        Event::Reaped {
+            pid: pid(CHILD),
+            status: ExitStatus::Signaled(Signal::KILL),
+            core_dumped: false,
+            memory: Some(memory(4)),
+        },
+        secs(2),
+    );
+    m.on(Event::Memory(memory(5)), secs(3));
+    assert_eq!(
+        m.health_line(secs(3)),
+        "+restarting 1.00s: 'app' exited with status 137; 0 restarts; 2 OOM\n"
+    );
+}
+
+#[test]
 fn a_stop_that_a_failure_decided_has_no_stopping_line_of_its_own() {
     // A sidecar's exit stops everything with its own line; the state is
     // `stopping` all the same.

@@ -52,18 +52,21 @@ fn pre_start_commands_run_after_sidecars_and_wait_for_each_to_its_end_then_progr
 
 #[test]
 fn a_failing_pre_start_stops_vigil_with_its_status_and_program_never_starts() {
-    for (status, code) in [
-        (ExitStatus::Exited(3), 3),
-        (ExitStatus::Signaled(Signal::KILL), 137),
+    // A SIGKILL vigil did not send gets its death line first (README
+    // "Shutdown", why a process died).
+    let exited: &[&str] =
+        &["--pre-start 'migrate' (pid 300) exited with status 3: stopping everything"];
+    let killed: &[&str] = &[
+        "--pre-start 'migrate' (pid 300) was killed by SIGKILL",
+        "--pre-start 'migrate' (pid 300) was killed by SIGKILL: stopping everything",
+    ];
+    for (status, code, lines) in [
+        (ExitStatus::Exited(3), 3, exited),
+        (ExitStatus::Signaled(Signal::KILL), 137, killed),
     ] {
         let mut m = in_pre_start();
         let out = m.on(reaped(300, status), secs(2));
-        assert_eq!(
-            warns(&out),
-            [format!(
-                "--pre-start 'migrate' (pid 300) exited with status {code}: stopping everything"
-            )]
-        );
+        assert_eq!(warns(&out), lines);
         // The sidecars stop as at any shutdown.
         assert_eq!(effects(out), TREE_TERM);
         m.on(reaped(SIDE_A, ExitStatus::Signaled(Signal::TERM)), secs(2));

@@ -12,17 +12,26 @@ fn main_exits(m: &mut Machine, n: i32, status: ExitStatus, at: Mono) -> Vec<Acti
 }
 
 #[test]
-fn on_failure_restarts_after_a_failure_with_one_warn_line() {
-    for status in [ExitStatus::Exited(1), ExitStatus::Signaled(Signal::KILL)] {
+fn on_failure_restarts_after_a_failure_and_says_how_it_ended() {
+    // A SIGKILL vigil did not send also gets its death line, at error level
+    // (README "Shutdown", why a process died).
+    let cases: [(ExitStatus, &[&str]); 2] = [
+        (
+            ExitStatus::Exited(1),
+            &["'app' (pid 100) exited with status 1; restart 1/5 in 500ms"],
+        ),
+        (
+            ExitStatus::Signaled(Signal::KILL),
+            &[
+                "'app' (pid 100) was killed by SIGKILL",
+                "'app' (pid 100) was killed by SIGKILL; restart 1/5 in 500ms",
+            ],
+        ),
+    ];
+    for (status, lines) in cases {
         let mut m = running(restarting(Restart::OnFailure));
         let out = main_exits(&mut m, CHILD, status, secs(1));
-        let code = exit_status::of(status);
-        assert_eq!(
-            warns(&out),
-            [format!(
-                "'app' (pid 100) exited with status {code}; restart 1/5 in 500ms"
-            )]
-        );
+        assert_eq!(warns(&out), lines);
         assert_eq!(effects(out), [], "no group of its own without -g");
         assert_eq!(m.deadline(), Some(ms(1_500)));
         assert_eq!(effects(m.on(Event::Clock, ms(1_499))), []);
