@@ -1,5 +1,6 @@
 //! The machine's words: its time (`Mono`), whom it names (`ProcId`, `ProbeId`),
-//! what the loop tells it (`Event`) and what it asks for (`Action`).
+//! what the loop tells it (`Event`) and what it asks for (`Action`); and
+//! what an I/O source's turn left (`Work`), which the sources import.
 //!
 //! They sit below `machine.rs` and its sub-machines (`wait_for.rs`,
 //! `watchdog.rs`, `restart_policy.rs`), which import only this file, so
@@ -226,4 +227,22 @@ pub enum Action {
 /// Shorthand for a log action.
 pub(crate) fn log(out: &mut Vec<Action>, level: Level, text: String) {
     out.push(Action::Log(level, text));
+}
+
+// ==== The loop's I/O sources (`io_source.rs`): what a turn left ====
+
+/// What a source's turn left.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Work {
+    /// Nothing until its fd is ready again: it read until EAGAIN. (Input
+    /// left behind would wait for the next SIGIO, which only new input
+    /// raises, or make the ppoll wait spin: say `More` instead.)
+    Done,
+    /// Its bound was reached with work left: it gets another turn before the
+    /// loop sleeps (the next wait has a zero timeout, so signals still come
+    /// between turns).
+    More,
+    /// Finished (end of file, a peer gone for good): the loop drops it, which
+    /// closes its fd.
+    Closed,
 }

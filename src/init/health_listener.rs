@@ -8,8 +8,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::event::Mono;
-use super::io_source::Work;
+use super::event::{Mono, Work};
 use super::machine::Machine;
 use crate::health::{first_mount, socket_name};
 use crate::sys::fd::Fd;

@@ -12,29 +12,13 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::event::{Event, Mono};
+use super::event::{Event, Mono, Work};
 use super::machine::Machine;
 use super::oom_watch::OomWatch;
 use crate::sys::errno::Result;
 use crate::sys::fd::Fd;
 use crate::sys::io_ready::{self, PollFd};
 use crate::sys::sigwait::{self, Mask, Woken};
-
-/// What a source's turn left.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Work {
-    /// Nothing until its fd is ready again: it read until EAGAIN. (Input
-    /// left behind would wait for the next SIGIO, which only new input
-    /// raises, or make the ppoll wait spin: say `More` instead.)
-    Done,
-    /// Its bound was reached with work left: it gets another turn before the
-    /// loop sleeps (the next wait has a zero timeout, so signals still come
-    /// between turns).
-    More,
-    /// Finished (end of file, a peer gone for good): the loop drops it, which
-    /// closes its fd.
-    Closed,
-}
 
 /// A file descriptor of vigil's that wakes the loop, and its bounded work.
 /// A consumer adds a variant holding its own type (defined in its own file)
