@@ -19,26 +19,34 @@ use crate::sys::wait::{ExitStatus, Pid};
 /// A point in time: how long after an arbitrary monotonic origin (vigil's
 /// start), supplied by the loop. A deadline is a `Mono`, a length is a
 /// `Duration` (smoltcp's `Instant`), so one cannot be passed for the other.
+/// Held as nanoseconds in a `u64` (584 years), so comparing and moving one is
+/// integer arithmetic, not `Duration`'s seconds-and-nanoseconds pairs.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-pub struct Mono(Duration);
+pub struct Mono(u64);
 
 impl Mono {
     /// The origin: when the machine started.
-    pub const ZERO: Mono = Mono(Duration::ZERO);
+    pub const ZERO: Mono = Mono(0);
 
     /// The point `elapsed` after the origin (the loop's clock reading).
     pub const fn after_origin(elapsed: Duration) -> Mono {
-        Mono(elapsed)
+        Mono(nanos(elapsed))
     }
 }
 
+/// `d` in nanoseconds, at most `u64::MAX` (584 years).
+const fn nanos(d: Duration) -> u64 {
+    let whole = d.as_secs().saturating_mul(1_000_000_000);
+    whole.saturating_add(d.subsec_nanos() as u64)
+}
+
 /// A deadline `d` after `self`. It saturates: a grace of `u64::MAX` seconds
-/// is a deadline that never comes, never an overflow.
+/// is a deadline that never comes (584 years away), never an overflow.
 impl Add<Duration> for Mono {
     type Output = Mono;
 
     fn add(self, d: Duration) -> Mono {
-        Mono(self.0.saturating_add(d))
+        Mono(self.0.saturating_add(nanos(d)))
     }
 }
 
@@ -48,7 +56,7 @@ impl Sub for Mono {
     type Output = Duration;
 
     fn sub(self, earlier: Mono) -> Duration {
-        self.0.saturating_sub(earlier.0)
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
     }
 }
 
@@ -245,4 +253,30 @@ pub enum Work {
     /// Finished (end of file, a peer gone for good): the loop drops it, which
     /// closes its fd.
     Closed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mono_moves_by_durations_to_the_nanosecond_and_saturates() {
+        let t = Mono::after_origin(Duration::new(3, 999_999_999));
+        assert_eq!(
+            t + Duration::from_nanos(1),
+            Mono::after_origin(Duration::from_secs(4))
+        );
+        assert_eq!(
+            (t + Duration::from_millis(1500)) - t,
+            Duration::from_millis(1500)
+        );
+        assert_eq!(t - (t + Duration::from_secs(1)), Duration::ZERO);
+        assert!(t < t + Duration::from_nanos(1));
+        // A grace of u64::MAX seconds is a deadline that never comes.
+        let never = t + Duration::MAX;
+        assert_eq!(never, Mono::ZERO + Duration::from_secs(u64::MAX));
+        assert!(never > t + Duration::from_secs(500 * 365 * 86_400));
+        assert_eq!(never + Duration::from_secs(1), never);
+        assert!(never - t > Duration::from_secs(500 * 365 * 86_400));
+    }
 }
