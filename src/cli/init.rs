@@ -112,8 +112,9 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_WATCH"),
         repeats: false,
-        takes: Takes::Text("TARGET", |s, v, given| {
-            s.opts.watch = Some(written(v, given));
+        takes: Takes::Text("TARGET|notify", |s, v, given| {
+            s.opts.watch_notify = v.trim() == "notify";
+            s.opts.watch = Some(written(v, given)).filter(|_| !s.opts.watch_notify);
             Ok(())
         }),
         help: "stop PROGRAM, exit 75, when TARGET fails",
@@ -167,8 +168,11 @@ pub const OPTIONS: &[Opt<Init>] = &[
         short: None,
         env: Some("VIGIL_READY"),
         repeats: true,
-        takes: Takes::Text("TARGET", |s, v, given| {
-            s.opts.ready.push(written(v, given));
+        takes: Takes::Text("TARGET|notify", |s, v, given| {
+            match v.trim() {
+                "notify" => s.opts.ready_notify = true,
+                _ => s.opts.ready.push(written(v, given)),
+            }
             Ok(())
         }),
         help: "ready while TARGET passes (vigil health)",
@@ -364,6 +368,14 @@ pub const OPTIONS: &[Opt<Init>] = &[
             Ok(())
         }),
         help: "on SIG, restart PROGRAM in place instead of\nforwarding SIG",
+    },
+    Opt {
+        long: "notify",
+        short: None,
+        env: Some("VIGIL_NOTIFY"),
+        repeats: false,
+        takes: Takes::Flag(|s| &mut s.opts.notify),
+        help: "tell NOTIFY_SOCKET (sd_notify) when ready,\nthe state, stopping; WATCHDOG=1 while live",
     },
     Opt {
         long: "verbose",
@@ -580,6 +592,11 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
     opt::apply_twins(&PARSING, &seen, &mut s, env)?;
     names::unique_names(&mut s.opts)?;
     s.opts.consumed = consumed();
+    if s.opts.notify || s.opts.ready_notify || s.opts.watch_notify {
+        // vigil's own: PROGRAM gets vigil's socket (`--ready notify`,
+        // `--watch notify`) or none.
+        (s.opts.consumed).extend(["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]);
+    }
     if let Some(steps) = s.louder {
         s.opts.log_level = Level::DEFAULT.shifted(steps);
     }

@@ -40,12 +40,16 @@ pub struct InitOptions {
     pub wait_timeout: Duration,
     /// The liveness watchdog's target and its Docker-style schedule.
     pub watch: Option<Written>,
+    /// `--watch notify`: the app's sd_notify WATCHDOG=1 instead of a probe.
+    pub watch_notify: bool,
     pub watch_interval: Duration,
     pub watch_timeout: Duration,
     pub watch_retries: u32,
     pub watch_start_period: Duration,
     /// `--ready`: readiness probes, all of which must pass, and their schedule.
     pub ready: Vec<Written>,
+    /// `--ready notify`: the app's sd_notify READY=1 is a readiness condition.
+    pub ready_notify: bool,
     pub ready_interval: Duration,
     pub ready_timeout: Duration,
     pub ready_retries: u32,
@@ -74,6 +78,8 @@ pub struct InitOptions {
     pub secrets: Vec<(String, String)>,
     /// `--file-env`: `FILE__NAME=PATH` in the environment sets NAME.
     pub file_env: bool,
+    /// `--notify`: speak sd_notify on the `NOTIFY_SOCKET` vigil was given.
+    pub notify: bool,
     /// The variables init mode reads its options from: kept out of the
     /// children's environment, where a vigil would apply them again.
     pub consumed: Vec<&'static str>,
@@ -107,11 +113,13 @@ impl InitOptions {
             wait_for: Vec::new(),
             wait_timeout: DEFAULT_WAIT_TIMEOUT,
             watch: None,
+            watch_notify: false,
             watch_interval: DEFAULT_WATCH_INTERVAL,
             watch_timeout: DEFAULT_WATCH_TIMEOUT,
             watch_retries: DEFAULT_WATCH_RETRIES,
             watch_start_period: DEFAULT_WATCH_START_PERIOD,
             ready: Vec::new(),
+            ready_notify: false,
             ready_interval: DEFAULT_READY_INTERVAL,
             ready_timeout: DEFAULT_READY_TIMEOUT,
             ready_retries: DEFAULT_READY_RETRIES,
@@ -130,6 +138,7 @@ impl InitOptions {
             env_files: Vec::new(),
             secrets: Vec::new(),
             file_env: false,
+            notify: false,
             consumed: Vec::new(),
             command,
             tini_variables: 0,

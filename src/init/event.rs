@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use core::ops::{Add, Sub};
 use core::time::Duration;
 
+use super::notify_message::Notice;
 use crate::health::State;
 use crate::log::Level;
 use crate::sys::signal::Signal;
@@ -155,6 +156,9 @@ pub enum Event {
     OomNotice,
     /// The memory cgroup read for `Action::ReadMemory`.
     Memory(MemoryReading),
+    /// An sd_notify datagram from PROGRAM's tree on vigil's own socket
+    /// (`--ready notify`, `--watch notify`), with something to act on.
+    Notified(Notice),
 }
 
 /// What vigil's memory cgroup said at one moment (`memory_cgroup.rs`).
@@ -228,6 +232,9 @@ pub enum Action {
     /// The health state changed (README "Health"): its one log line, at this
     /// level; the place a change is announced elsewhere too.
     Health(State, Level, String),
+    /// `--notify`: send this sd_notify message (newline-separated
+    /// `KEY=VALUE` lines) on the `NOTIFY_SOCKET` vigil was given.
+    Notify(String),
     /// vigil is done: exit with this status.
     Exit(i32),
 }

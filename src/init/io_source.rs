@@ -29,6 +29,8 @@ pub enum Source {
     Health(super::health_listener::HealthListener),
     /// vigil's memory cgroup's OOM notifications (`oom_watch.rs`).
     Oom(OomWatch),
+    /// vigil's own sd_notify socket for PROGRAM (`notify_receiver.rs`).
+    Notify(super::notify_receiver::NotifyReceiver),
     /// A pipe's read end, read a few bytes a turn (test builds only).
     #[cfg(test)]
     TestPipe(tests::Pipe),
@@ -41,6 +43,7 @@ impl Source {
         match *self {
             Source::Health(ref listener) => listener.fd(),
             Source::Oom(ref watch) => watch.fd(),
+            Source::Notify(ref receiver) => receiver.fd(),
             #[cfg(test)]
             Source::TestPipe(ref pipe) => pipe.fd(),
         }
@@ -51,7 +54,7 @@ impl Source {
     /// while such a source exists, the loop waits in ppoll.
     pub fn raises_sigio(&self) -> bool {
         match *self {
-            Source::Health(_) => true,
+            Source::Health(_) | Source::Notify(_) => true,
             Source::Oom(ref watch) => watch.raises_sigio(),
             #[cfg(test)]
             Source::TestPipe(ref pipe) => pipe.raises_sigio,
@@ -63,7 +66,6 @@ impl Source {
     /// accepts, 64 KiB of a pipe). What the machine must learn goes into
     /// `events`, fed to it in order after the turn.
     pub fn service(&mut self, machine: &Machine, now: Mono, events: &mut Vec<Event>) -> Work {
-        let _ = &events; // the health listener tells the machine nothing
         match *self {
             Source::Health(ref mut listener) => listener.service(machine, now),
             Source::Oom(ref watch) => {
@@ -72,6 +74,7 @@ impl Source {
                 }
                 Work::Done
             }
+            Source::Notify(ref mut receiver) => receiver.service(machine, events),
             #[cfg(test)]
             Source::TestPipe(ref mut pipe) => pipe.service(events),
         }

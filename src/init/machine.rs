@@ -29,6 +29,7 @@
 //!             ProbeDone         --watch fired, --on-unhealthy exit  Stopping      Forward(SIGTERM to PROGRAM)
 //!                               ... --on-unhealthy restart          =             Forward(SIGTERM to PROGRAM)
 //!             ProbeStartFailed  the --watch probe                   =             (the next one an interval later)
+//!             Clock             a --watch notify look is due        =             (no WATCHDOG=1 since the last: fails as a probe)
 //!             Clock             a --ready probe is due / overran    =             StartProbe / KillProbe
 //!             ProbeDone         a --ready probe                     =             (readiness: the health state)
 //!             ProbeStartFailed  a --ready probe                     =             (as a failed probe)
@@ -80,7 +81,11 @@
 //!             Clock             250 ms after an OomNotice           =             ReadMemory
 //!             Memory            OOM kills no reaped death claimed   =             (one line for each)
 //!             any other                                             =             none
+//!             Notified          from PROGRAM's tree                 =             (--ready notify's readiness, --watch notify's keep-alive)
+//!             Clock             --notify: a keep-alive is due       =             Notify(WATCHDOG=1), unless unhealthy or stopping
 //!             (after each)      the health state changed            =             (Health: its one line)
+//!                               ... with --notify                   =             Notify(READY=1 the first time ready; STATUS=its line)
+//!                               the shutdown began, with --notify   stop_all      Notify(STOPPING=1, STATUS=)
 //! Done        any                                                   =             none
 //! ```
 //! - start PROGRAM: with `--wait-for`, WaitingFor and StartProbe(the first
@@ -154,6 +159,10 @@ pub struct Rules {
     pub watch: Option<WatchRules>,
     /// `--ready` and its schedule; `None` without a `--ready` target.
     pub ready: Option<ReadyRules>,
+    /// `--notify`: vigil's own sd_notify messages; WATCHDOG=1 this often
+    /// (half of `WATCHDOG_USEC`) when asked.
+    pub notify: bool,
+    pub keepalive: Option<Duration>,
     /// `--stop-delay`: the first SIGTERM is held this long (zero: not at all).
     pub stop_delay: Duration,
     /// `--with`: the sidecars' command lines as written, started in this order.
@@ -307,6 +316,8 @@ pub struct Machine {
     restarts: u32,
     /// Why processes died: the signals vigil sent, the OOM kills seen.
     deaths: DeathCause,
+    /// What `--notify` sent (`notify.rs`).
+    sent: notify::Sent,
 }
 
 impl Machine {
@@ -351,6 +362,7 @@ impl Machine {
             tracked: health::Tracked::default(),
             restarts: 0,
             deaths,
+            sent: notify::Sent::default(),
         }
     }
 
@@ -392,17 +404,20 @@ impl Machine {
     pub fn start(&mut self, now: Mono) -> Vec<Action> {
         let mut out = Vec::new();
         self.phase = Phase::Starting;
+        self.notify_start(now);
         self.start_next(now, &mut out);
         out
     }
 
     /// When the loop must wake up even if nothing happens: the earliest
-    /// deadline of the phase, or `None` (an idle vigil never wakes).
+    /// deadline of the phase, or `--notify`'s next WATCHDOG=1, or `None`
+    /// (an idle vigil never wakes).
     pub fn deadline(&self) -> Option<Mono> {
         if matches!(self.phase, Phase::Done(_)) {
             return None;
         }
-        earliest(self.phase_deadline(), self.deaths.deadline())
+        let deadline = earliest(self.phase_deadline(), self.deaths.deadline());
+        earliest(deadline, self.sent.keepalive_at)
     }
 
     fn phase_deadline(&self) -> Option<Mono> {
@@ -474,9 +489,12 @@ impl Machine {
             }
             Event::OomNotice => self.deaths.on_notice(now),
             Event::Memory(reading) => self.deaths.on_memory(reading, &mut out),
+            Event::Notified(notice) => self.on_notified(&notice),
         }
         self.deaths.saw(&out);
+        let before = self.tracked.state;
         self.track_health(now, &mut out);
+        self.notify_after(before, now, &mut out);
         out
     }
 
@@ -490,8 +508,8 @@ impl Machine {
                 self.restart_timers(now, out);
             }
             Phase::Running => {
-                if let Some(w) = self.watchdog.as_mut() {
-                    w.on_clock(now, out);
+                if self.watchdog.as_mut().is_some_and(|w| w.on_clock(now, out)) {
+                    self.watch_fired(now, out);
                 }
                 if let Some(r) = self.readiness.as_mut() {
                     r.on_clock(now, out);
@@ -1261,12 +1279,7 @@ impl Machine {
                     return;
                 };
                 if w.on_done(passed, report, now, out) {
-                    match self.rules.on_unhealthy {
-                        OnUnhealthy::Exit => self.stop_program("--watch", now, out),
-                        OnUnhealthy::Restart => {
-                            self.replace_program("--on-unhealthy restart", Level::Warn, now, out)
-                        }
-                    }
+                    self.watch_fired(now, out);
                 }
             }
             (Phase::Running, ProbeId::Ready(i)) => {
@@ -1276,6 +1289,16 @@ impl Machine {
             }
             // A probe that ends after its reason is gone (shutdown started).
             _ => {}
+        }
+    }
+
+    /// The watchdog fired: `--on-unhealthy` acts.
+    fn watch_fired(&mut self, now: Mono, out: &mut Vec<Action>) {
+        match self.rules.on_unhealthy {
+            OnUnhealthy::Exit => self.stop_program("--watch", now, out),
+            OnUnhealthy::Restart => {
+                self.replace_program("--on-unhealthy restart", Level::Warn, now, out)
+            }
         }
     }
 
@@ -1713,5 +1736,6 @@ fn is_terminal_signal(sig: Signal) -> bool {
 }
 
 mod health;
+mod notify;
 #[cfg(test)]
 pub(super) mod tests;

@@ -15,6 +15,7 @@ use super::expand;
 use super::io_source::Sources;
 use super::machine::Machine;
 use super::memory_cgroup::MemoryCgroup;
+use super::notify_sender::Notifier;
 use super::supervised::Named;
 use super::tree;
 use crate::log;
@@ -76,6 +77,11 @@ pub struct Io<'a> {
     pub sources: Sources,
     /// vigil's memory cgroup, read for a death that may be an OOM kill.
     pub memory: Option<MemoryCgroup>,
+    /// `--notify`: where vigil's sd_notify messages go.
+    pub notifier: Option<Notifier>,
+    /// What PROGRAM's environment gets besides the others': vigil's own
+    /// `NOTIFY_SOCKET` (`--ready notify`, `--watch notify`).
+    pub program_env: Vec<CString>,
 }
 
 struct Loop<'a> {
@@ -297,7 +303,12 @@ impl Loop<'_> {
             }
         };
         let home = creds.and_then(|c| c.home.as_deref());
-        let env = loaded.envp(&self.io.env_sources, home);
+        let mut env = loaded.envp(&self.io.env_sources, home);
+        if id == ProcId::MAIN {
+            for entry in &self.io.program_env {
+                env.add(entry.clone());
+            }
+        }
         process::spawn(&Spawn {
             argv,
             new_group,
@@ -334,12 +345,13 @@ impl Loop<'_> {
                     // PROGRAM (and the sidecars, started before it) have their
                     // own copies now; vigil pins no fd and no mount. Not
                     // before: a sidecar started first must not take them away.
-                    // vigil's own fds stay: its sources'. No probe runs yet,
+                    // vigil's own fds stay: its sources' and --notify's. No probe runs yet,
                     // so no probe pipe is open: --wait-for's are reaped
                     // before PROGRAM starts, --watch begins after.
                     if id == ProcId::MAIN && !self.settled {
                         self.settled = true;
-                        process::close_fds_from_3_except(self.io.sources.own_fds());
+                        let notifier = self.io.notifier.as_ref().map(Notifier::fd);
+                        process::close_fds_from_3_except(self.io.sources.own_fds().chain(notifier));
                         if self.io.leave_cwd {
                             if let Err(e) = crate::sys::env::chdir_root() {
                                 debug!("cannot chdir to /: {e}");
@@ -422,6 +434,12 @@ impl Loop<'_> {
                     level,
                     format_args!("{}", log::masked(&text, &self.io.secrets)),
                 );
+                None
+            }
+            Action::Notify(message) => {
+                if let Some(n) = self.io.notifier.as_mut() {
+                    n.send(&message);
+                }
                 None
             }
             Action::Exit(_) => None, // handled by carry_out

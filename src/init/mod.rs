@@ -13,6 +13,8 @@ pub mod machine;
 mod main_loop;
 pub mod memory_cgroup;
 pub mod notify_message;
+mod notify_receiver;
+mod notify_sender;
 pub mod oom_watch;
 pub mod readiness;
 pub mod restart_policy;
@@ -194,6 +196,10 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
     } else {
         (None, true)
     };
+    let notifier = opts
+        .notify
+        .then(notify_sender::Notifier::from_env)
+        .flatten();
     // One small read: the counter vigil counts OOM kills from. No cgroup or
     // no counter (gVisor, a hidden /sys, a kernel before 4.13): vigil says
     // nothing of OOM rather than guess.
@@ -210,7 +216,16 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
             debug!("no OOM notifications, kills vigil does not reap unsaid: {e}");
         }
     }
+    let program_env = notify_socket(opts, &mut sources)?;
     let mut rules = rules(opts, watch.as_ref(), is_pid1);
+    rules.notify = notifier.is_some();
+    if rules.notify {
+        rules.keepalive = notify_message::keepalive_interval(
+            crate::sys::env::var("WATCHDOG_USEC"),
+            crate::sys::env::var("WATCHDOG_PID"),
+            process::getpid(),
+        );
+    }
     let io = main_loop::Io {
         cwd,
         leave_cwd,
@@ -231,6 +246,8 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         parent_gone,
         sources,
         memory,
+        notifier,
+        program_env,
     };
     rules.own_group = opts.group || on_terminal;
     rules.tree_visible = tree_visible;
@@ -262,6 +279,40 @@ fn sources(secrets: Vec<String>) -> io_source::Sources {
     sources
 }
 
+/// With `--ready notify` or `--watch notify`: vigil's own socket for
+/// PROGRAM's sd_notify datagrams, a source of the loop, and what PROGRAM's
+/// environment gets for it (`NOTIFY_SOCKET`, and `WATCHDOG_USEC` for `--watch
+/// notify`). Without a socket, nothing starts.
+fn notify_socket(
+    opts: &InitOptions,
+    sources: &mut io_source::Sources,
+) -> Result<Vec<CString>, i32> {
+    if !opts.ready_notify && !opts.watch_notify {
+        return Ok(Vec::new());
+    }
+    let mut env = Vec::new();
+    let added = match notify_receiver::NotifyReceiver::bind() {
+        Ok(r) => {
+            let mut entry = b"NOTIFY_SOCKET=".to_vec();
+            entry.extend_from_slice(&r.address);
+            env.extend(CString::new(entry));
+            sources.add(io_source::Source::Notify(r))
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = added {
+        error!("cannot make vigil's sd_notify socket: {e}");
+        return Err(FAILURE);
+    }
+    if opts.watch_notify {
+        let usec = opts.watch_interval.as_micros() as u64;
+        env.extend(CString::new(
+            alloc::format!("WATCHDOG_USEC={usec}").into_bytes(),
+        ));
+    }
+    Ok(env)
+}
+
 /// The options the machine decides by, as plain values.
 fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
     Rules {
@@ -277,15 +328,20 @@ fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
         own_pid: process::getpid() as u32,
         wait_for: opts.wait_for.len(),
         wait_timeout: opts.wait_timeout,
-        watch: watch.map(|target| WatchRules {
-            target: target.as_str().to_owned(),
-            interval: opts.watch_interval,
-            timeout: opts.watch_timeout,
-            retries: opts.watch_retries,
-            start_period: opts.watch_start_period,
-        }),
-        ready: (!opts.ready.is_empty()).then_some(ReadyRules {
+        watch: watch
+            .map(Target::as_str)
+            .or(opts.watch_notify.then_some("notify"))
+            .map(|target| WatchRules {
+                target: target.to_owned(),
+                interval: opts.watch_interval,
+                timeout: opts.watch_timeout,
+                retries: opts.watch_retries,
+                start_period: opts.watch_start_period,
+                notify: opts.watch_notify,
+            }),
+        ready: (!opts.ready.is_empty() || opts.ready_notify).then_some(ReadyRules {
             targets: opts.ready.len(),
+            notify: opts.ready_notify,
             interval: opts.ready_interval,
             timeout: opts.ready_timeout,
             retries: opts.ready_retries,
@@ -302,6 +358,8 @@ fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
         pre_stop: opts.pre_stop.as_ref().map(|c| c.name.clone()),
         restart_signal: opts.restart_signal,
         oom_kills_at_start: None,
+        notify: false,
+        keepalive: None,
     }
 }
 

@@ -5,20 +5,21 @@
 use alloc::string::String;
 use core::time::Duration;
 
+/// The keys vigil acts on, each a `Notice::said` bit: `1 << i` for `KEYS[i]`.
+const KEYS: [&[u8]; 4] = [b"RELOADING=1", b"STOPPING=1", b"READY=1", b"WATCHDOG=1"];
+pub const RELOADING: u8 = 1;
+pub const STOPPING: u8 = 2;
+pub const READY: u8 = 4;
+pub const KEEPALIVE: u8 = 8;
+
 /// What one datagram says, its newline-separated `KEY=VALUE` lines read as
 /// systemd reads them: unknown keys and lines that are not `KEY=VALUE` are
 /// ignored; `MAINPID=` is known and ignored (PROGRAM stays vigil's child).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Notice {
-    /// `READY=1`.
-    pub ready: bool,
-    /// `RELOADING=1`.
-    pub reloading: bool,
-    /// `STOPPING=1`.
-    pub stopping: bool,
-    /// `WATCHDOG=1`.
-    pub keepalive: bool,
-    /// `STATUS=...`, the last one, with control characters as blanks.
+    /// Which of `KEYS` it holds: `READY`, `RELOADING`, ... or'ed.
+    pub said: u8,
+    /// `STATUS=...`, the last one, as `one_line`.
     pub status: Option<String>,
 }
 
@@ -26,15 +27,11 @@ impl Notice {
     pub fn parse(datagram: &[u8]) -> Notice {
         let mut notice = Notice::default();
         for line in datagram.split(|&b| b == b'\n') {
-            match line {
-                b"READY=1" => notice.ready = true,
-                b"RELOADING=1" => notice.reloading = true,
-                b"STOPPING=1" => notice.stopping = true,
-                b"WATCHDOG=1" => notice.keepalive = true,
-                _ => {
+            match KEYS.iter().position(|&key| key == line) {
+                Some(i) => notice.said |= 1 << i,
+                None => {
                     if let Some(text) = line.strip_prefix(b"STATUS=") {
-                        let text = String::from_utf8_lossy(text);
-                        notice.status = Some(text.replace(char::is_control, " "));
+                        notice.status = Some(one_line(text));
                     }
                 }
             }
@@ -42,20 +39,32 @@ impl Notice {
         notice
     }
 
+    /// Whether it holds `key` (`READY`, ...).
+    pub fn says(&self, key: u8) -> bool {
+        self.said & key != 0
+    }
+
     /// Nothing vigil acts on: `MAINPID=`, unknown keys, garbage.
     pub fn is_empty(&self) -> bool {
-        *self == Notice::default()
+        self.said == 0 && self.status.is_none()
     }
 }
 
-/// The value of a `STATUS=` line for `text` (a health line): one line, and
-/// never `READY=1` or `WATCHDOG=1` inside it, since conmon forwards a
-/// datagram as READY=1 or WATCHDOG=1 when either appears anywhere in it.
-pub fn status_value(text: &str) -> String {
-    text.trim_end()
-        .replace(char::is_control, " ")
-        .replace("READY=1", "READY =1")
-        .replace("WATCHDOG=1", "WATCHDOG =1")
+/// `text` as one line of sd_notify, shown as UTF-8: control characters (a
+/// newline would start another key) as blanks, and a blank between `=` and
+/// `1` (conmon forwards a datagram as READY=1 or WATCHDOG=1 when either
+/// appears anywhere in it, even inside STATUS=).
+pub fn one_line(text: &[u8]) -> String {
+    let mut line = alloc::vec::Vec::with_capacity(text.len());
+    let mut after_equals = false;
+    for &b in text.trim_ascii_end() {
+        if after_equals && b == b'1' {
+            line.push(b' ');
+        }
+        after_equals = b == b'=';
+        line.push(if b.is_ascii_control() { b' ' } else { b });
+    }
+    String::from_utf8_lossy(&line).into_owned()
 }
 
 /// How often vigil sends `WATCHDOG=1`: half of `WATCHDOG_USEC` (as
@@ -63,7 +72,7 @@ pub fn status_value(text: &str) -> String {
 /// microseconds and `WATCHDOG_PID` is unset or vigil's own pid (`own`).
 /// `None`: no keep-alives are asked of vigil.
 pub fn keepalive_interval(usec: Option<&[u8]>, pid: Option<&[u8]>, own: i32) -> Option<Duration> {
-    let number = |v: &[u8]| core::str::from_utf8(v).ok()?.parse::<u64>().ok();
+    let number = |v: &[u8]| crate::human::number(core::str::from_utf8(v).ok()?);
     if pid.is_some_and(|p| number(p) != Some(own as u64)) {
         return None;
     }
@@ -78,14 +87,17 @@ mod tests {
     #[test]
     fn a_datagram_says_what_its_known_lines_say() {
         let n = Notice::parse(b"READY=1\nSTATUS=serving 3 clients\nMAINPID=42\nX-CUSTOM=1");
-        assert!(n.ready && !n.reloading && !n.stopping && !n.keepalive);
+        assert_eq!(n.said, READY);
         assert_eq!(n.status.as_deref(), Some("serving 3 clients"));
         let n = Notice::parse(b"RELOADING=1\nMONOTONIC_USEC=1234\nSTATUS=reloading");
-        assert!(n.reloading && !n.ready);
-        assert!(Notice::parse(b"STOPPING=1").stopping);
-        assert!(Notice::parse(b"WATCHDOG=1\n").keepalive);
+        assert_eq!(n.said, RELOADING);
+        assert!(Notice::parse(b"STOPPING=1").says(STOPPING));
+        assert_eq!(
+            Notice::parse(b"WATCHDOG=1\nREADY=1\n").said,
+            KEEPALIVE | READY
+        );
         // The last STATUS= counts; control characters become blanks.
-        let n = Notice::parse(b"STATUS=a\nSTATUS=b\tc\x1b[2J");
+        let n = Notice::parse(b"STATUS=a\nSTATUS=b\tc\x1b[2J\r");
         assert_eq!(n.status.as_deref(), Some("b c [2J"));
         // Invalid UTF-8 is shown, not refused.
         let n = Notice::parse(b"STATUS=caf\xe9");
@@ -110,12 +122,15 @@ mod tests {
     }
 
     #[test]
-    fn a_status_value_is_one_line_that_conmon_cannot_mistake() {
-        assert_eq!(status_value("ready 1.2s: ok\n"), "ready 1.2s: ok");
-        assert_eq!(status_value("a\nREADY=1"), "a READY =1");
+    fn a_status_is_one_line_that_conmon_cannot_mistake() {
         assert_eq!(
-            status_value("fail http://h/?WATCHDOG=1&READY=1"),
-            "fail http://h/?WATCHDOG =1&READY =1"
+            one_line(b"ready after 1.2s (ok)\n"),
+            "ready after 1.2s (ok)"
+        );
+        assert_eq!(one_line(b"a\nREADY=1\tb"), "a READY= 1 b");
+        assert_eq!(
+            one_line(b"fail http://h/?WATCHDOG=1&READY=12 x=2"),
+            "fail http://h/?WATCHDOG= 1&READY= 12 x=2"
         );
     }
 

@@ -2,24 +2,28 @@
 //! first passes, its probes start every 250 ms (start to start, never two at
 //! once); after that, one `--ready-interval` from a probe's end to the next.
 //! `--ready-retries` failures in a row after a pass make it fail; one pass
-//! makes it hold again. Pure rules; the machine derives the health state.
+//! makes it hold again. `--ready notify` holds from the app's sd_notify
+//! READY=1 until a RELOADING=1 or STOPPING=1 (until the next READY=1). Pure
+//! rules; the machine derives the health state.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::event::{Action, Mono, ProbeId};
+use super::notify_message::{Notice, READY, RELOADING, STOPPING};
 use super::watchdog::PROBE_SLACK;
 
 /// The fast start's cadence, until a target first passes (or the interval,
 /// when that is shorter).
 pub const FAST: Duration = Duration::from_millis(250);
 
-/// `--ready-interval`, `--ready-timeout`, `--ready-retries`, and how many
-/// `--ready` targets.
+/// `--ready-interval`, `--ready-timeout`, `--ready-retries`, how many
+/// `--ready` targets are probed, and whether `--ready notify` is one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReadyRules {
     pub targets: usize,
+    pub notify: bool,
     pub interval: Duration,
     pub timeout: Duration,
     pub retries: u32,
@@ -34,6 +38,8 @@ pub enum Step {
     Probing { begun: Mono },
     /// That probe overran and got SIGKILL; its reap is awaited.
     Killed { begun: Mono },
+    /// Never probed: `--ready notify`, told by the app's datagrams.
+    Told,
 }
 
 /// One `--ready` target.
@@ -64,10 +70,12 @@ impl Readiness {
             failures: 0,
             last: String::new(),
         };
-        Readiness {
-            targets: alloc::vec![fresh; rules.targets],
-            rules,
+        let mut targets = alloc::vec![fresh; rules.targets + usize::from(rules.notify)];
+        if let Some(t) = targets.last_mut().filter(|_| rules.notify) {
+            t.step = Step::Told;
+            t.last = "notify: no READY yet".into();
         }
+        Readiness { targets, rules }
     }
 
     pub fn targets(&self) -> &[Probed] {
@@ -93,8 +101,8 @@ impl Readiness {
             .filter_map(|t| match t.step {
                 Step::Idle { next } => Some(next),
                 Step::Probing { begun } => Some(self.kill_at(begun)),
-                // SIGCHLD wakes the loop for the reap.
-                Step::Killed { .. } => None,
+                // SIGCHLD wakes the loop for the reap; a datagram the loop.
+                Step::Killed { .. } | Step::Told => None,
             })
             .min()
     }
@@ -148,10 +156,36 @@ impl Readiness {
         t.step = Step::Idle { next };
     }
 
+    /// The app's sd_notify datagram (`--ready notify`): READY=1 holds,
+    /// RELOADING=1 and STOPPING=1 do not. The line shows its STATUS=, else
+    /// the key: `notify: READY` (never `READY=1`, which conmon would take
+    /// for the app's own).
+    pub fn on_notice(&mut self, n: &Notice) {
+        let Some(t) = self.targets.last_mut().filter(|t| t.step == Step::Told) else {
+            return;
+        };
+        let mut said = None;
+        // In this order: READY=1 with RELOADING=1 in one datagram is ready.
+        for (bit, key) in [
+            (RELOADING, "RELOADING"),
+            (STOPPING, "STOPPING"),
+            (READY, "READY"),
+        ] {
+            if n.says(bit) {
+                t.passed = bit == READY;
+                said = Some(key);
+            }
+        }
+        if let Some(said) = n.status.as_deref().or(said) {
+            t.last = String::from("notify: ");
+            t.last.push_str(said);
+        }
+    }
+
     /// SIGKILLs and reaps the probes that run (PROGRAM stopped).
     pub fn cancel(&self, out: &mut Vec<Action>) {
         for (i, t) in self.targets.iter().enumerate() {
-            if !matches!(t.step, Step::Idle { .. }) {
+            if matches!(t.step, Step::Probing { .. } | Step::Killed { .. }) {
                 out.push(Action::CancelProbe(ProbeId::Ready(i)));
             }
         }
@@ -170,6 +204,7 @@ mod tests {
     fn rules(targets: usize) -> ReadyRules {
         ReadyRules {
             targets,
+            notify: false,
             interval: Duration::from_secs(10),
             timeout: Duration::from_secs(5),
             retries: 3,

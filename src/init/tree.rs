@@ -145,6 +145,30 @@ fn descendants_by_parent(root: i32) -> Vec<i32> {
     found
 }
 
+/// How far up from a process `descends_from` looks for `root`.
+const MAX_DEPTH: usize = 64;
+
+/// Whether `pid` is `root` or below it: its parents, read from
+/// /proc/PID/stat, reach `root` within `MAX_DEPTH` steps and before vigil,
+/// pid 1 or a process that is gone. Only used when `proc_is_ours`.
+pub fn descends_from(pid: i32, root: i32) -> bool {
+    let me = getpid();
+    let mut at = pid;
+    for _ in 0..MAX_DEPTH {
+        if at == root {
+            return true;
+        }
+        if at <= 1 || at == me {
+            return false;
+        }
+        let Some(parent) = crate::sys::fs::parent_of(at) else {
+            return false;
+        };
+        at = parent;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +212,34 @@ mod tests {
             assert!(found.contains(&grandchild), "{found:?}");
             assert!(!found.contains(&me) && !found.contains(&1), "{found:?}");
         }
+    }
+
+    #[test]
+    fn a_grandchild_descends_from_its_grandparent_and_a_stranger_does_not() {
+        use std::io::BufRead;
+        let mut sh = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & echo $!; wait"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn sh");
+        let mut line = String::new();
+        let out = sh.stdout.take().expect("sh stdout");
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .expect("read sleep's pid");
+        let grandchild: i32 = line.trim().parse().expect("sleep's pid");
+        let sh_pid = sh.id() as i32;
+        let verdicts = [
+            descends_from(grandchild, sh_pid),
+            descends_from(sh_pid, sh_pid),
+            descends_from(sh_pid, grandchild),
+            descends_from(std::os::unix::process::parent_id() as i32, sh_pid),
+            descends_from(i32::MAX, sh_pid),
+            descends_from(0, sh_pid),
+        ];
+        let _ = kill(grandchild, Signal::KILL);
+        let _ = sh.wait();
+        assert_eq!(verdicts, [true, true, false, false, false, false]);
     }
 
     #[test]

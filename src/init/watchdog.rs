@@ -1,5 +1,7 @@
 //! `--watch`: the liveness watchdog's schedule (Docker's HEALTHCHECK, but
-//! acting on it). Pure rules; the machine turns a fire into a stop.
+//! acting on it). With `--watch notify`, no probe: each interval without the
+//! app's sd_notify WATCHDOG=1 is a failure. Pure rules; the machine turns a
+//! fire into a stop.
 
 use alloc::format;
 use alloc::string::String;
@@ -21,6 +23,8 @@ pub struct WatchRules {
     pub timeout: Duration,
     pub retries: u32,
     pub start_period: Duration,
+    /// `--watch notify`: the app's WATCHDOG=1 keep-alives, not a probe.
+    pub notify: bool,
 }
 
 /// Where the watchdog is.
@@ -45,6 +49,8 @@ pub struct Watchdog {
     /// Consecutive failures that counted.
     failures: u32,
     state: WatchState,
+    /// `--watch notify`: a WATCHDOG=1 came since the last look.
+    kept_alive: bool,
 }
 
 impl Watchdog {
@@ -54,6 +60,7 @@ impl Watchdog {
         Watchdog {
             counts_from: now + rules.start_period,
             failures: 0,
+            kept_alive: false,
             state: WatchState::Idle {
                 next: now + rules.interval,
             },
@@ -82,9 +89,25 @@ impl Watchdog {
         }
     }
 
-    /// Starts a due probe, or kills one that overran its own deadline.
-    pub fn on_clock(&mut self, now: Mono, out: &mut Vec<Action>) {
+    /// The app's WATCHDOG=1 (`--watch notify`).
+    pub fn keep_alive(&mut self) {
+        self.kept_alive = true;
+    }
+
+    /// Starts a due probe, or kills one that overran its own deadline. With
+    /// `--watch notify`, a due look is its own result at once: whether a
+    /// WATCHDOG=1 came since the last. True when that fires the watchdog.
+    pub fn on_clock(&mut self, now: Mono, out: &mut Vec<Action>) -> bool {
         match self.state {
+            WatchState::Idle { next } if now >= next && self.rules.notify => {
+                self.state = WatchState::Probing { begun: now };
+                let kept_alive = core::mem::take(&mut self.kept_alive);
+                let report = match kept_alive {
+                    true => "ok",
+                    false => "no WATCHDOG=1 within --watch-interval",
+                };
+                return self.on_done(kept_alive, report.into(), now, out);
+            }
             WatchState::Idle { next } if now >= next => {
                 out.push(Action::StartProbe {
                     probe: ProbeId::Watch,
@@ -98,6 +121,7 @@ impl Watchdog {
             }
             _ => {}
         }
+        false
     }
 
     pub fn on_start_failed(&mut self, now: Mono) {

@@ -12,42 +12,21 @@ use super::fd::Fd;
 /// a longer one is dropped whole.
 pub const MAX_DATAGRAM: usize = 4096;
 
-/// A socket address: `/path`, or `@name` in the abstract namespace (unix(7)),
-/// as `NOTIFY_SOCKET` spells them.
+/// A socket address for `NOTIFY_SOCKET`'s `/path`, or `@name` in the
+/// abstract namespace (unix(7)): EINVAL for anything else (systemd refuses a
+/// relative path too).
 struct Address {
     addr: libc::sockaddr_un,
     len: libc::socklen_t,
 }
 
 impl Address {
-    /// EINVAL for anything but an absolute path or `@name` (systemd refuses a
-    /// relative path too), ENAMETOOLONG past `sun_path`.
     fn new(name: &[u8]) -> Result<Address> {
-        // SAFETY: sockaddr_un is plain old data; all-zero is a valid value.
-        let mut addr: libc::sockaddr_un = unsafe { core::mem::zeroed() };
-        let abstract_name = name.first() == Some(&b'@');
-        if name.len() < 2 || !abstract_name && name[0] != b'/' || name.contains(&0) {
+        if !matches!(name, [b'/', ..] | [b'@', _, ..]) {
             return Err(Errno(libc::EINVAL));
         }
-        if name.len() >= addr.sun_path.len() {
-            return Err(Errno(libc::ENAMETOOLONG));
-        }
-        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        for (dst, &src) in addr.sun_path.iter_mut().zip(name) {
-            *dst = src as libc::c_char;
-        }
-        // An abstract name is exactly its bytes, a leading NUL for the `@`;
-        // a path ends at its NUL.
-        let mut len = size_of::<libc::sa_family_t>() + name.len();
-        if abstract_name {
-            addr.sun_path[0] = 0;
-        } else {
-            len += 1;
-        }
-        Ok(Address {
-            addr,
-            len: len as libc::socklen_t,
-        })
+        let (addr, len) = super::unix_socket::address(name)?;
+        Ok(Address { addr, len })
     }
 }
 
@@ -74,6 +53,10 @@ impl Sender {
     pub fn new(name: &[u8]) -> Result<Sender> {
         let to = Address::new(name)?;
         Ok(Sender { fd: socket()?, to })
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.fd.raw()
     }
 
     /// One datagram, never waiting: a receiver that is gone (ENOENT,
@@ -114,9 +97,9 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Binds at `@PREFIX` and 32 hex digits from getrandom(2): a name no
-    /// other process can guess (it still shows in /proc/net/unix). Returns
-    /// the receiver and its name as `NOTIFY_SOCKET` spells it.
+    /// Binds at `@PREFIX` and 32 letters `a`-`p` (128 bits from getrandom(2)):
+    /// a name no other process can guess (it still shows in /proc/net/unix).
+    /// Returns the receiver and its name as `NOTIFY_SOCKET` spells it.
     pub fn bind_unguessable(prefix: &[u8]) -> Result<(Receiver, alloc::vec::Vec<u8>)> {
         let mut random = [0u8; 16];
         // SAFETY: getrandom writes at most `random.len()` bytes into it.
@@ -127,8 +110,7 @@ impl Receiver {
         let mut name = alloc::vec![b'@'];
         name.extend_from_slice(prefix);
         for b in random {
-            name.push(b"0123456789abcdef"[usize::from(b >> 4)]);
-            name.push(b"0123456789abcdef"[usize::from(b & 15)]);
+            name.extend_from_slice(&[b'a' + (b >> 4), b'a' + (b & 15)]);
         }
         let at = Address::new(&name)?;
         let fd = socket()?;
@@ -217,9 +199,9 @@ mod tests {
     #[test]
     fn an_address_is_an_absolute_path_or_an_abstract_name() {
         let path = Address::new(b"/run/notify.sock").expect("path");
-        assert_eq!(path.len as usize, 2 + 16 + 1);
         let abs = Address::new(b"@vigil").expect("abstract");
         assert_eq!(abs.len as usize, 2 + 6);
+        assert_eq!(path.len as usize, size_of::<libc::sockaddr_un>());
         assert_eq!(abs.addr.sun_path[0], 0);
         for bad in [&b""[..], b"@", b"run/x", b"/a\0b", b"vsock:2:1"] {
             assert_eq!(Address::new(bad).err(), Some(Errno(libc::EINVAL)));

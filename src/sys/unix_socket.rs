@@ -10,11 +10,12 @@ use super::fd::Fd;
 use super::net::Stream;
 
 /// A unix socket address for `name` and its length: a path's (NUL-terminated
-/// in the zeroed tail), or an abstract name's, whose every byte counts.
-fn address(name: &[u8]) -> Result<(libc::sockaddr_un, libc::socklen_t)> {
+/// in the zeroed tail), or an abstract name's (a leading NUL, or `@` as
+/// `NOTIFY_SOCKET` writes it), whose every byte counts.
+pub(super) fn address(name: &[u8]) -> Result<(libc::sockaddr_un, libc::socklen_t)> {
     // SAFETY: sockaddr_un is plain old data; all-zero is a valid value.
     let mut addr: libc::sockaddr_un = unsafe { core::mem::zeroed() };
-    let abstract_name = name.first() == Some(&0);
+    let abstract_name = matches!(name.first(), Some(0 | b'@'));
     if name.is_empty() || !abstract_name && name.contains(&0) {
         return Err(Errno(libc::EINVAL));
     }
@@ -26,6 +27,7 @@ fn address(name: &[u8]) -> Result<(libc::sockaddr_un, libc::socklen_t)> {
         *dst = src as libc::c_char;
     }
     let len = if abstract_name {
+        addr.sun_path[0] = 0;
         core::mem::size_of::<libc::sa_family_t>() + name.len()
     } else {
         core::mem::size_of::<libc::sockaddr_un>()

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::init::event::*;
+use crate::init::notify_message::Notice;
 use crate::init::readiness::ReadyRules;
 use crate::init::restart_policy::{OnUnhealthy, Restart, RestartRules};
 use crate::init::supervised::ProcState;
@@ -53,6 +54,8 @@ pub(in crate::init) fn rules() -> Rules {
         pre_stop: None,
         restart_signal: None,
         oom_kills_at_start: None,
+        notify: false,
+        keepalive: None,
     }
 }
 
@@ -63,6 +66,7 @@ fn watch_rules() -> WatchRules {
         timeout: Duration::from_secs(5),
         retries: 3,
         start_period: Duration::ZERO,
+        notify: false,
     }
 }
 
@@ -347,6 +351,7 @@ fn action_names(actions: &[Action]) -> Vec<&'static str> {
                 Action::CancelProbe(_) => "CancelProbe",
                 Action::ReadMemory => "ReadMemory",
                 Action::Exit(_) => "Exit",
+                Action::Notify(_) => "Notify",
                 Action::Log(..) | Action::Health(..) => return None,
             })
         })
@@ -527,6 +532,7 @@ fn every_row_of_the_transition_table() {
         ..rules()
     });
     check("no sidecar start PROGRAM", &new, "New", None, Mono::ZERO, "WaitingFor", &["StartProbe"]);
+    let notifying = |rules: Rules| Rules { notify: true, keepalive: Some(Duration::from_millis(500)), ..rules };
 
     // Starting
     let m = Fixtures::starting();
@@ -584,7 +590,7 @@ fn every_row_of_the_transition_table() {
     let fired_restart = fire(&Fixtures::watching(OnUnhealthy::Restart));
     check("... --on-unhealthy restart", &fired_restart, "Running", failed(), secs(11), "Running", &["Forward"]);
     check("the --watch probe", &probing, "Running", no_fork(ProbeId::Watch), secs(10), "Running", &[]);
-    let ready = running(Rules { ready: Some(ReadyRules { targets: 1, interval: secs(10) - Mono::ZERO, timeout: Duration::from_secs(5), retries: 3 }), ..rules() });
+    let ready = running(Rules { ready: Some(ReadyRules { targets: 1, notify: false, interval: secs(10) - Mono::ZERO, timeout: Duration::from_secs(5), retries: 3 }), ..rules() });
     check("a --ready probe is due / overran", &ready, "Running", clock(), Mono::ZERO, "Running", &["StartProbe"]);
     let mut ready_probing = ready.clone();
     ready_probing.on(Event::Clock, Mono::ZERO);
@@ -595,6 +601,17 @@ fn every_row_of_the_transition_table() {
     let mut changed = ready_probing.clone();
     assert!(changed.on(probe_done(ProbeId::Ready(0), true, "ok"), ms(5)).iter().any(|a| matches!(a, Action::Health(..))));
     check("the health state changed", &ready_probing, "Running", ready_passed(), ms(5), "Running", &[]);
+    let watch_notify = watched(WatchRules { target: "notify".into(), notify: true, ..watch_rules() });
+    check("a --watch notify look is due", &watch_notify, "Running", clock(), secs(10), "Running", &[]);
+    let told = |rules: Rules| Rules { ready: Some(ReadyRules { targets: 0, notify: true, interval: Duration::from_secs(10), timeout: Duration::from_secs(5), retries: 3 }), ..rules };
+    let app_ready = || Some(Event::Notified(Notice::parse(b"READY=1")));
+    check("from PROGRAM's tree", &running(told(rules())), "Running", app_ready(), ms(5), "Running", &[]);
+    let mut notified = Machine::new(notifying(told(rules())));
+    notified.start(Mono::ZERO);
+    notified.on(started(ProcId::MAIN, CHILD), Mono::ZERO);
+    check("--notify: a keep-alive is due", &notified, "Running", clock(), ms(500), "Running", &["Notify"]);
+    check("... with --notify", &notified, "Running", app_ready(), ms(5), "Running", &["Notify"]);
+    check("the shutdown began, with --notify", &notified, "Running", term(), ms(5), "Stopping", &["Forward", "Notify"]);
 
     // StopDelay
     let held = Fixtures::stop_delay();
@@ -786,6 +803,7 @@ mod deaths;
 mod exit;
 mod forwarding;
 mod health;
+mod notify;
 mod pre_start;
 mod pre_stop;
 mod restarts;

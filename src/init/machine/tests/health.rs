@@ -11,6 +11,7 @@ const TARGET: &str = "http://127.0.0.1:8080/health";
 fn ready_rules(targets: usize) -> ReadyRules {
     ReadyRules {
         targets,
+        notify: false,
         interval: Duration::from_secs(10),
         timeout: Duration::from_secs(5),
         retries: 3,
