@@ -13,6 +13,8 @@
  *                    prints "child PID"; this one waits for it, then goes on
  *                    after the child's steps ("wait" is implied at the end)
  *   print:TEXT       print TEXT
+ *   await:FILE       wait until FILE exists
+ *   exit:N           exit with status N
  *   wait             wait for SIGTERM, then exit 0
  *
  * Every line goes to stdout unbuffered, so a test reads them as they come.
@@ -139,6 +141,13 @@ int main(int argc, char **argv) {
             break;
         } else if (strncmp(step, "print:", 6) == 0) {
             printf("%s\n", step + 6);
+        } else if (strncmp(step, "await:", 6) == 0) {
+            struct stat st;
+            while (stat(step + 6, &st) != 0) {
+                nap(0.01);
+            }
+        } else if (strncmp(step, "exit:", 5) == 0) {
+            return atoi(step + 5);
         } else if (strcmp(step, "wait") == 0) {
             break;
         } else {
