@@ -203,12 +203,29 @@ impl Vigil {
     }
 }
 
+/// A failed test stops vigil with SIGTERM, so it stops its tree (a SIGKILLed
+/// plain vigil would leave PROGRAM behind, and killing `unshare` leaves the
+/// PID namespace running); SIGKILL only if it does not exit.
 impl Drop for Vigil {
     fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        if self.child.try_wait().ok().flatten().is_some() {
+            return;
         }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.pid.to_string()])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
