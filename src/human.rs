@@ -145,6 +145,19 @@ impl fmt::Display for Mib {
     }
 }
 
+/// Displays a count with a comma every three digits: `12,345`.
+pub struct Thousands(pub u64);
+
+impl fmt::Display for Thousands {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.0 >= 1000 {
+            write!(f, "{},{:03}", Thousands(self.0 / 1000), self.0 % 1000)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +207,17 @@ mod tests {
         ] {
             assert!(duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn counts_have_a_comma_every_three_digits() {
+        let shown = |n: u64| Thousands(n).to_string();
+        assert_eq!(shown(0), "0");
+        assert_eq!(shown(999), "999");
+        assert_eq!(shown(1000), "1,000");
+        assert_eq!(shown(12_345), "12,345");
+        assert_eq!(shown(104_857_600), "104,857,600");
+        assert_eq!(shown(u64::MAX), "18,446,744,073,709,551,615");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod health;
 pub mod human;
 pub mod init;
 pub mod log;
+pub mod output_queue;
 pub mod probe;
 pub mod sys;
 pub mod variables;

@@ -5,6 +5,7 @@ use alloc::string::String;
 use core::fmt::{self, Write as _};
 use core::sync::atomic::{AtomicU8, Ordering};
 
+use crate::output_queue::{self, Stream};
 use crate::sys::stdio;
 
 /// How much vigil says about itself, quietest last.
@@ -65,7 +66,13 @@ pub fn write(level: Level, args: fmt::Arguments) {
     line.push_str("vigil: ");
     let _ = line.write_fmt(args);
     line.push('\n');
-    let _ = stdio::stderr(line.as_bytes());
+    // With --log-prefix, stderr is a queue: this line goes after the
+    // output queued before it, never into the middle of a line.
+    if output_queue::line(Stream::Err, &[line.as_bytes()]).is_some() {
+        output_queue::flush(Stream::Err);
+    } else {
+        let _ = stdio::stderr(line.as_bytes());
+    }
 }
 
 /// The shortest value `masked` hides: shorter ones would turn common words

@@ -2,8 +2,9 @@
 //! the real Docker engine (a private dockerd, tests/containers/dockerd.rs),
 //! in an image built FROM scratch that holds vigil and a static busybox but
 //! no /bin/sh: two servers run as PROGRAM and `--with` sidecar, `stop` waits
-//! out the stop delay while the app serves, and a failing sidecar's status
-//! is the container's. Each scenario is written once and takes the engine.
+//! out the stop delay while the app serves, a failing sidecar's status is
+//! the container's, and with `--log-prefix` the engine's logs name each
+//! server's lines. Each scenario is written once and takes the engine.
 //! Fails, never skips, without podman or dockerd.
 
 mod common;
@@ -189,6 +190,83 @@ fn failing_sidecars_status(e: &Engine, s: &mut Scratch) {
     );
 }
 
+/// `--log-prefix`: two busybox httpd servers that log each request (`-v`,
+/// on stderr); the engine's logs hold each server's lines after its name,
+/// on stderr, beside vigil's own.
+fn log_prefix_names_both_servers(e: &Engine, s: &mut Scratch) {
+    let image = scratch_image(
+        e,
+        s,
+        &[
+            "--log-prefix",
+            "--name",
+            "app",
+            "--with",
+            "proxy: /bin/busybox httpd -f -v -p 8081 -h /www",
+        ],
+    );
+    let name = s.container("prefix");
+    let app = [
+        "/bin/busybox",
+        "httpd",
+        "-f",
+        "-v",
+        "-p",
+        "8080",
+        "-h",
+        "/www",
+    ];
+    e.run_detached(&name, &[], &image, &app);
+    wait_serving(e, &name);
+    assert!(
+        check(e, &name, "http://127.0.0.1:8081/"),
+        "the proxy serves"
+    );
+    assert!(!check(e, &name, "http://127.0.0.1:8081/nope"), "a 404");
+    let start = Instant::now();
+    let (stdout, stderr) = loop {
+        let out = e.run(&["logs", &name], Duration::from_secs(20));
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        let seen = ["app | ", "proxy | "].iter().all(|p| stderr.contains(p))
+            && stderr.contains("response:404");
+        if seen || start.elapsed() > Duration::from_secs(10) {
+            break (stdout, stderr);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(stdout, "", "{}: nothing on stdout", e.name);
+    // Every line but vigil's own (its health lines: ready, ...) is a server's.
+    for line in stderr.lines().filter(|l| !l.starts_with("vigil: ")) {
+        let (who, rest) = line.split_once(" | ").unwrap_or(("", line));
+        assert!(
+            (who == "app" || who == "proxy") && rest.contains("127.0.0.1"),
+            "{}: {line:?} in {stderr}",
+            e.name
+        );
+    }
+    let proxy: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("proxy | "))
+        .collect();
+    assert!(
+        proxy.iter().any(|l| l.ends_with(": response:200"))
+            && proxy.iter().any(|l| l.ends_with(": response:404")),
+        "{}: {stderr}",
+        e.name
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("app | ") && l.ends_with(": response:200")),
+        "{}: {stderr}",
+        e.name
+    );
+    report(&format!(
+        "--log-prefix in {}: logs on stderr {stderr:?}",
+        e.name
+    ));
+}
+
 #[test]
 fn sidecar_and_stop_delay_in_a_scratch_image_without_a_shell() {
     let _serial = serial();
@@ -211,10 +289,12 @@ fn docker_sidecar_and_stop_delay_in_a_scratch_image_without_a_shell() {
     sidecar_and_stop_delay(&d.engine, &mut s);
 }
 
+/// Two scenarios on one daemon start (they are the slow part).
 #[test]
-fn docker_a_failing_sidecars_status_is_the_containers() {
+fn docker_a_failing_sidecars_status_is_the_containers_and_log_prefix_names_both_servers() {
     let _serial = serial();
     let d = Dockerd::start("lifecycle-fail");
     let mut s = Scratch::with(d.engine.clone(), "lifecycle-fail");
     failing_sidecars_status(&d.engine, &mut s);
+    log_prefix_names_both_servers(&d.engine, &mut s);
 }

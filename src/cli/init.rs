@@ -315,6 +315,14 @@ pub const OPTIONS: &[Opt<Init>] = &[
         help: "run CMD at the first stop signal; PROGRAM\ngets the signal once it has exited",
     },
     Opt {
+        long: "log-prefix",
+        short: None,
+        env: Some("VIGIL_LOG_PREFIX"),
+        repeats: false,
+        takes: Takes::Flag(|s| &mut s.opts.log_prefix),
+        help: "write each process's output as 'NAME | line'",
+    },
+    Opt {
         long: "restart",
         short: None,
         env: Some("VIGIL_RESTART"),
@@ -919,6 +927,10 @@ mod tests {
         let o = run(&["true"]);
         assert_eq!(o.stop_delay, Duration::ZERO);
         assert!(o.sidecars.is_empty());
+        assert!(!o.log_prefix);
+        assert!(run(&["--log-prefix", "true"]).log_prefix);
+        assert!(run_with(&["true"], &[("VIGIL_LOG_PREFIX", "1")]).log_prefix);
+        assert!(!run_with(&["true"], &[("VIGIL_LOG_PREFIX", "no")]).log_prefix);
         assert_eq!(o.restart, Restart::No);
         assert_eq!(o.max_restarts, 5);
         assert_eq!(o.restart_window, Duration::from_secs(300));

@@ -60,6 +60,8 @@ pub struct InitOptions {
     pub stop_delay: Duration,
     /// `--name`: PROGRAM's name in messages; never empty once parsed.
     pub name: String,
+    /// `--log-prefix`: every process's output through vigil, `NAME | line`.
+    pub log_prefix: bool,
     /// `--with`: the sidecars, in start order.
     pub sidecars: Vec<NamedCommand>,
     /// `--pre-start`: run in order, each to completion, before PROGRAM.
@@ -127,6 +129,7 @@ impl InitOptions {
             no_new_privs: false,
             stop_delay: Duration::ZERO,
             name: String::new(),
+            log_prefix: false,
             sidecars: Vec::new(),
             pre_start: Vec::new(),
             pre_stop: None,

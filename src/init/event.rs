@@ -61,6 +61,15 @@ impl Sub for Mono {
     }
 }
 
+/// The earlier of two deadlines, if any.
+pub fn earliest(a: Option<Mono>, b: Option<Mono>) -> Option<Mono> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 /// Which supervised process: an index into the machine's process table.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ProcId(pub usize);

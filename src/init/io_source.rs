@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::event::{Event, Mono, Work};
+use super::log_prefix::Relay;
 use super::machine::Machine;
 use super::oom_watch::OomWatch;
 use crate::sys::errno::Result;
@@ -31,6 +32,8 @@ pub enum Source {
     Oom(OomWatch),
     /// vigil's own sd_notify socket for PROGRAM (`notify_receiver.rs`).
     Notify(super::notify_receiver::NotifyReceiver),
+    /// A process's stdout or stderr under `--log-prefix` (`log_prefix.rs`).
+    Output(Relay),
     /// A pipe's read end, read a few bytes a turn (test builds only).
     #[cfg(test)]
     TestPipe(tests::Pipe),
@@ -44,6 +47,7 @@ impl Source {
             Source::Health(ref listener) => listener.fd(),
             Source::Oom(ref watch) => watch.fd(),
             Source::Notify(ref receiver) => receiver.fd(),
+            Source::Output(ref relay) => relay.fd(),
             #[cfg(test)]
             Source::TestPipe(ref pipe) => pipe.fd(),
         }
@@ -56,6 +60,7 @@ impl Source {
         match *self {
             Source::Health(_) | Source::Notify(_) => true,
             Source::Oom(ref watch) => watch.raises_sigio(),
+            Source::Output(_) => true,
             #[cfg(test)]
             Source::TestPipe(ref pipe) => pipe.raises_sigio,
         }
@@ -75,8 +80,18 @@ impl Source {
                 Work::Done
             }
             Source::Notify(ref mut receiver) => receiver.service(machine, events),
+            Source::Output(ref mut relay) => relay.service(machine, now),
             #[cfg(test)]
             Source::TestPipe(ref mut pipe) => pipe.service(events),
+        }
+    }
+
+    /// When it wants a turn even if its fd stays quiet (a line begun that
+    /// must go out as a piece).
+    pub fn deadline(&self) -> Option<Mono> {
+        match *self {
+            Source::Output(ref relay) => relay.deadline(),
+            _ => None,
         }
     }
 }
@@ -103,6 +118,7 @@ pub struct Sources {
 impl Sources {
     /// Adds a source: its fd goes into signal-driven mode; if it cannot raise
     /// SIGIO, the loop waits in ppoll from now on, with a signalfd (made once).
+    /// It gets a turn before the loop next sleeps.
     pub fn add(&mut self, source: Source) -> Result<()> {
         if self.set.is_empty() {
             self.set.push(PollFd::input(-1));
@@ -115,10 +131,9 @@ impl Sources {
             self.signals = Some(signals);
         }
         self.set.push(PollFd::input(source.fd()));
-        self.list.push(Entry {
-            source,
-            more: false,
-        });
+        // What came before signal-driven mode raised no SIGIO (a child's
+        // first line, written before this): a first turn looks.
+        self.list.push(Entry { source, more: true });
         Ok(())
     }
 
@@ -130,6 +145,11 @@ impl Sources {
     /// Whether a source's last turn left work.
     pub fn work_left(&self) -> bool {
         self.list.iter().any(|e| e.more)
+    }
+
+    /// The first of the sources' deadlines: the loop wakes by then.
+    pub fn deadline(&self) -> Option<Mono> {
+        self.list.iter().filter_map(|e| e.source.deadline()).min()
     }
 
     /// The loop's one wait: until a signal in `mask`, an I/O-ready source,
@@ -149,45 +169,63 @@ impl Sources {
         }
     }
 
-    /// One turn for each source that is ready now (a zero-timeout poll) or
-    /// has work left; drops the ones that finished.
-    pub fn service(&mut self, machine: &Machine, now: Mono, events: &mut Vec<Event>) -> Result<()> {
+    /// One turn for each source that is ready now (a zero-timeout poll), has
+    /// work left or is due; drops the ones that finished. Whether any got one.
+    pub fn service(
+        &mut self,
+        machine: &Machine,
+        now: Mono,
+        events: &mut Vec<Event>,
+    ) -> Result<bool> {
         let Some((_, fds)) = self.set.split_first_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         io_ready::poll_now(fds)?;
+        let mut any = false;
         let mut closed = false;
         for (entry, fd) in self.list.iter_mut().zip(fds.iter_mut()) {
-            if !fd.ready() && !entry.more {
+            let due = entry.source.deadline().is_some_and(|at| at <= now);
+            if !fd.ready() && !entry.more && !due {
                 continue;
             }
             let work = entry.source.service(machine, now, events);
-            entry.more = work == Work::More;
-            if work == Work::Closed {
-                *fd = PollFd::input(-1);
-                closed = true;
-            }
+            closed |= entry.done(work, fd);
+            any = true;
         }
         if closed {
             self.drop_closed();
         }
-        Ok(())
+        Ok(any)
     }
 
     /// Drops the sources marked closed (fd -1 in `set`), which closes their
     /// fds; the signalfd goes with the last source without SIGIO.
     fn drop_closed(&mut self) {
-        let mut marks = self.set.get(1..).unwrap_or_default().iter();
-        self.list
-            .retain(|_| marks.next().is_some_and(|fd| fd.fd() >= 0));
+        let mut i = 0;
+        while i < self.list.len() {
+            if self.set[i + 1].fd() < 0 {
+                self.list.remove(i);
+                self.set.remove(i + 1);
+            } else {
+                i += 1;
+            }
+        }
         if self.list.iter().all(|e| e.source.raises_sigio()) {
             self.signals = None;
+            self.set[0] = PollFd::input(-1);
         }
-        let signals = self.signals.as_ref().map_or(-1, Fd::raw);
-        self.set = core::iter::once(signals)
-            .chain(self.list.iter().map(|e| e.source.fd()))
-            .map(PollFd::input)
-            .collect();
+    }
+}
+
+impl Entry {
+    /// Notes what a turn left; whether the source finished (its `set`
+    /// entry, `fd`, is marked -1 for `drop_closed`).
+    fn done(&mut self, work: Work, fd: &mut PollFd) -> bool {
+        self.more = work == Work::More;
+        if work == Work::Closed {
+            *fd = PollFd::input(-1);
+        }
+        work == Work::Closed
     }
 }
 

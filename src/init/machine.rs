@@ -108,7 +108,7 @@ use core::time::Duration;
 
 use super::death_cause::{Cause, DeathCause};
 use super::event::{
-    Action, Event, Left, MemoryReading, Mono, ProbeId, ProcId, StartError, To, log,
+    Action, Event, Left, MemoryReading, Mono, ProbeId, ProcId, StartError, To, earliest, log,
 };
 use super::readiness::{Readiness, ReadyRules};
 use super::restart_policy::{History, OnUnhealthy, Restart, RestartRules, Verdict};
@@ -1714,14 +1714,6 @@ impl Machine {
             Phase::PreStop { forward_at, .. } => now.min(forward_at),
             _ => now,
         }
-    }
-}
-
-fn earliest(a: Option<Mono>, b: Option<Mono>) -> Option<Mono> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, None) => a,
-        (None, b) => b,
     }
 }
 

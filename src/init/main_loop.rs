@@ -10,9 +10,10 @@ use core::time::Duration;
 
 use super::child_env;
 use super::config::NamedCommand;
-use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To};
+use super::event::{Action, Event, Left, Mono, ProbeId, ProcId, StartError, To, earliest};
 use super::expand;
-use super::io_source::Sources;
+use super::io_source::{Source, Sources};
+use super::log_prefix::Relay;
 use super::machine::Machine;
 use super::memory_cgroup::MemoryCgroup;
 use super::notify_sender::Notifier;
@@ -20,7 +21,9 @@ use super::supervised::Named;
 use super::tree;
 use crate::log;
 use crate::log::{debug, error, warn};
+use crate::output_queue::{self, Stream};
 use crate::probe::{CheckOptions, Deadline, Target, probe};
+use crate::sys::fd;
 use crate::sys::process::{self, Creds, ProbeChild, Spawn, SpawnError, fork_probe, kill_and_reap};
 use crate::sys::signal::Signal;
 use crate::sys::sigwait::{Mask, Woken, group_exists, kill};
@@ -82,6 +85,9 @@ pub struct Io<'a> {
     /// What PROGRAM's environment gets besides the others': vigil's own
     /// `NOTIFY_SOCKET` (`--ready notify`, `--watch notify`).
     pub program_env: Vec<CString>,
+    /// `--log-prefix`: whether each process's stdout, and stderr, goes
+    /// through vigil's (not where vigil's is a terminal).
+    pub relay: [bool; 2],
 }
 
 struct Loop<'a> {
@@ -98,8 +104,32 @@ struct Loop<'a> {
     settled: bool,
 }
 
+/// How often output queued for a lagging reader of vigil's stdout or stderr
+/// is offered again (`--log-prefix`). vigil is not woken by the room a
+/// reader makes without O_ASYNC on a file description others may share: a
+/// lagging reader costs 10 wake-ups a second, an idle one none.
+const LAG_RETRY: Duration = Duration::from_millis(100);
+
+/// Rounds of turns the sources get when a process has exited, before the
+/// machine hears of it: its pipes hold at most 1 MiB (pipe-max-size's
+/// default, pipe(7)), 64 turns of 16 KiB, and one more sees the end.
+const LAST_TURNS: usize = 65;
+
+/// How long vigil, exiting, waits for a lagging reader to take something
+/// of the output still queued (`--log-prefix`), before it gives up on it.
+const LAST_OUTPUT_PATIENCE_MS: i32 = 100;
+
 /// Runs the machine until it exits; returns vigil's exit status.
-pub fn run(io: Io, mut machine: Machine) -> i32 {
+pub fn run(io: Io, machine: Machine) -> i32 {
+    output_queue::open(io.relay);
+    let code = supervise(io, machine);
+    output_queue::finish(LAST_OUTPUT_PATIENCE_MS);
+    code
+}
+
+const STREAMS: [Stream; 2] = [Stream::Out, Stream::Err];
+
+fn supervise(io: Io, mut machine: Machine) -> i32 {
     let origin = Instant::now();
     let first = machine.start(Mono::ZERO);
     let mut l = Loop {
@@ -126,7 +156,14 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
     }
     let every = Mask::all_blockable();
     loop {
-        let timeout = l.machine.deadline().map(|at| at - l.now());
+        // Output waiting for a lagging reader is offered again at each
+        // turn, and at least every LAG_RETRY while it waits.
+        let lagging = output_queue::flush(Stream::Out) | output_queue::flush(Stream::Err);
+        let now = l.now();
+        let retry = lagging.then(|| now + LAG_RETRY);
+        let deadline = earliest(l.machine.deadline(), l.io.sources.deadline());
+        let deadline = earliest(deadline, retry);
+        let timeout = deadline.map(|at| at - now);
         let mut io_ready = false;
         match l.io.sources.wait(every, timeout) {
             Ok(None) => {}
@@ -149,8 +186,9 @@ pub fn run(io: Io, mut machine: Machine) -> i32 {
         if let Some(code) = l.reap() {
             return code;
         }
-        if io_ready || l.io.sources.work_left() {
-            if let Some(code) = l.service_sources() {
+        let due = l.io.sources.deadline().is_some_and(|at| at <= l.now());
+        if io_ready || due || l.io.sources.work_left() {
+            if let Some(code) = l.service_sources(1) {
                 return code;
             }
         }
@@ -191,13 +229,20 @@ impl Loop<'_> {
         None
     }
 
-    /// A bounded turn for each ready source; what they learnt goes to the
-    /// machine in order.
-    fn service_sources(&mut self) -> Option<i32> {
+    /// A bounded turn for each ready source, `rounds` times or until none is
+    /// ready; what they learnt goes to the machine in order.
+    fn service_sources(&mut self, rounds: usize) -> Option<i32> {
         let mut events = Vec::new();
-        let now = self.now();
-        if let Err(e) = self.io.sources.service(&self.machine, now, &mut events) {
-            warn!("cannot poll vigil's own descriptors: {e}");
+        for _ in 0..rounds {
+            let now = self.now();
+            match self.io.sources.service(&self.machine, now, &mut events) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    warn!("cannot poll vigil's own descriptors: {e}");
+                    break;
+                }
+            }
         }
         events.into_iter().find_map(|event| self.feed(event))
     }
@@ -219,17 +264,26 @@ impl Loop<'_> {
                             report: child.report(),
                         }
                     }
-                    None => Event::Reaped {
-                        pid,
-                        status,
-                        core_dumped,
-                        memory: self
-                            .io
-                            .memory
-                            .as_ref()
-                            .filter(|_| self.machine.may_be_oom(pid, status))
-                            .and_then(MemoryCgroup::read),
-                    },
+                    None => {
+                        // What it wrote comes before the line about its end.
+                        output_queue::force(true);
+                        let code = self.service_sources(LAST_TURNS);
+                        output_queue::force(false);
+                        if code.is_some() {
+                            return code;
+                        }
+                        Event::Reaped {
+                            pid,
+                            status,
+                            core_dumped,
+                            memory: self
+                                .io
+                                .memory
+                                .as_ref()
+                                .filter(|_| self.machine.may_be_oom(pid, status))
+                                .and_then(MemoryCgroup::read),
+                        }
+                    }
                 },
                 Reaped::Nothing => {
                     return self
@@ -275,7 +329,9 @@ impl Loop<'_> {
     /// Forks and execs PROGRAM or another process (same environment, `--user`
     /// but for `--pre-start`, `--no-new-privs`; the others each in its own
     /// process group, never the terminal's), its environment and argv made
-    /// for this start.
+    /// for this start. With `--log-prefix`, its stdout and stderr are pipes
+    /// vigil reads (new ones at each start: what it left behind keeps
+    /// writing into the old ones, still read, under the same name).
     fn spawn(&mut self, id: ProcId) -> Result<i32, StartError> {
         let cwd = if self.settled {
             self.io.cwd.as_deref()
@@ -309,7 +365,15 @@ impl Loop<'_> {
                 env.add(entry.clone());
             }
         }
-        process::spawn(&Spawn {
+        let mut pipes = [None, None];
+        let mut output = [-1, -1];
+        for i in 0..2 {
+            if self.io.relay[i] {
+                pipes[i] = fd::pipe_for_child().ok();
+                output[i] = pipes[i].as_ref().map_or(-1, |(_, write)| write.raw());
+            }
+        }
+        let pid = process::spawn(&Spawn {
             argv,
             new_group,
             take_terminal,
@@ -320,6 +384,7 @@ impl Loop<'_> {
             env: &env,
             cwd,
             quiet: false,
+            output,
         })
         .map_err(|e| {
             // The message names the process; it names the program too when
@@ -330,7 +395,17 @@ impl Loop<'_> {
                 .map(|w| w.as_bytes())
                 .filter(|w| Some(*w) != name);
             start_error(e, word, self.io.cwd.as_ref())
-        })
+        })?;
+        for (stream, pipe) in STREAMS.into_iter().zip(pipes) {
+            if let Some((read, _write)) = pipe {
+                // Only fcntl(2) on a new pipe of ours can fail here.
+                let _ = self
+                    .io
+                    .sources
+                    .add(Source::Output(Relay::new(read, stream, id)));
+            }
+        }
+        Ok(pid)
     }
 
     /// One action's I/O; returns the event it leads to, if any.

@@ -9,6 +9,7 @@ pub mod event;
 mod expand;
 mod health_listener;
 pub mod io_source;
+mod log_prefix;
 pub mod machine;
 mod main_loop;
 pub mod memory_cgroup;
@@ -248,6 +249,7 @@ fn start(opts: &InitOptions, argv: &[CString], started_mask: Mask) -> Result<i32
         memory,
         notifier,
         program_env,
+        relay: [1, 2].map(|fd| opts.log_prefix && crate::sys::stdio::relayable(fd)),
     };
     rules.own_group = opts.group || on_terminal;
     rules.tree_visible = tree_visible;

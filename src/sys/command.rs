@@ -38,6 +38,7 @@ pub fn run(
         env: &Envp::inherited(),
         cwd: None,
         quiet: true,
+        output: [-1, -1],
     })
     .map(|pid| {
         loop {

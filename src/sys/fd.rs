@@ -53,6 +53,17 @@ pub fn pipe() -> Result<(Fd, Fd)> {
     Ok((Fd(fds[0]), Fd(fds[1])))
 }
 
+/// A pipe for a child's output: both ends close-on-exec and blocking (the
+/// child gets the write end as its stdout or stderr; vigil makes its read
+/// end non-blocking): (read end, write end).
+pub fn pipe_for_child() -> Result<(Fd, Fd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 writes two new fds into our 2-element array; each is
+    // owned by one Fd below.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    Ok((Fd(fds[0]), Fd(fds[1])))
+}
+
 /// write(2) of all of `bytes` to `fd`, retrying short writes and EINTR.
 pub fn write_all(fd: i32, mut bytes: &[u8]) -> Result<()> {
     while !bytes.is_empty() {

@@ -13,6 +13,7 @@ pub mod errno;
 pub mod eventfd;
 pub mod fd;
 pub mod fs;
+pub mod global;
 pub mod heap;
 pub mod inotify;
 pub mod io_ready;

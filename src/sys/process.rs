@@ -39,6 +39,9 @@ pub struct Spawn<'a> {
     /// stdin, stdout and stderr on /dev/null (an `exec:` probe's command),
     /// not vigil's own.
     pub quiet: bool,
+    /// The fds to give the child as its stdout and stderr (`--log-prefix`'s
+    /// pipes); -1: vigil's own.
+    pub output: [i32; 2],
 }
 
 /// A user to become: ids and supplementary groups, plus HOME when known
@@ -253,6 +256,11 @@ unsafe fn start_child(
             && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
         {
             step = Step::NoNewPrivs;
+        }
+        for (to, &fd) in (1..).zip(&req.output) {
+            if fd >= 0 {
+                libc::dup2(fd, to);
+            }
         }
         if req.quiet {
             quiet_stdio();
@@ -571,6 +579,7 @@ mod tests {
             env: &env,
             cwd: None,
             quiet: false,
+            output: [-1, -1],
         })
         .map_err(|e| alloc::format!("spawn: {}", e.errno()))?;
         let mut raw = 0;
