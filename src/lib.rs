@@ -32,8 +32,12 @@ use sys::sigwait::{Mask, set_mask};
 /// Runs vigil with its full argv and the signal mask it was started with (the
 /// entry point blocked every signal before anything else): parses, runs the
 /// mode, and returns the exit status.
-pub fn run(argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
-    let args: Vec<Vec<u8>> = argv.into_iter().skip(1).collect();
+pub fn run(mut argv: Vec<Vec<u8>>, started_mask: Mask) -> i32 {
+    // The words after vigil's own name.
+    if !argv.is_empty() {
+        argv.remove(0);
+    }
+    let args = argv;
     let env = |name: &str| sys::env::var(name).map(<[u8]>::to_vec);
     match cli::parse(args, &env) {
         Ok(Command::Init(opts)) => init::main(opts, started_mask),

@@ -54,7 +54,8 @@ pub fn main(level: Level, quiet: bool) -> i32 {
             Some(line) => (true, line),
             None => (false, answer.strip_prefix('-').unwrap_or(&answer)),
         };
-        let state = line.split([' ', ':', '\n']).next().unwrap_or("");
+        let end = line.bytes().position(|b| matches!(b, b' ' | b':' | b'\n'));
+        let state = line.get(..end.unwrap_or(line.len())).unwrap_or("");
         let fails = !State::holds(state, started, level);
         if (fails, pid) > (shown.0, shown.1) {
             shown = (fails, pid, String::from(line));
@@ -80,15 +81,17 @@ fn vigils() -> Result<Vec<i32>, &'static str> {
     // __SO_ACCEPTCON (its accepted sockets show the same path). Any process
     // of this network namespace (another container of the pod) can take a
     // name: only a pid whose first mount is ours counts.
-    let pids: Vec<i32> = fs::lines(&table)
-        .filter_map(|line| {
-            let mut fields = fs::split(line, b' ').filter(|f| !f.is_empty());
-            let listening = fields.nth(3)? == b"00010000";
-            let pid = fields.nth(3)?.strip_prefix(&prefix[..])?;
-            let pid = core::str::from_utf8(pid).ok()?;
-            (listening && first_mount(pid).as_ref() == Some(&ours)).then(|| pid.parse().ok())?
-        })
-        .collect();
+    let listener = |line: &[u8]| -> Option<i32> {
+        let mut fields = fs::split(line, b' ').filter(|f| !f.is_empty());
+        let listening = fields.nth(3)? == b"00010000";
+        let pid = fields.nth(3)?.strip_prefix(&prefix[..])?;
+        let pid = core::str::from_utf8(pid).ok()?;
+        (listening && first_mount(pid).as_ref() == Some(&ours)).then(|| pid.parse().ok())?
+    };
+    let mut pids: Vec<i32> = Vec::new();
+    for line in fs::lines(&table) {
+        pids.extend(listener(line));
+    }
     if pids.is_empty() {
         return Err("no vigil listens in this container (run it where vigil is the init)");
     }

@@ -13,12 +13,10 @@ use crate::sys::command;
 use crate::sys::wait::ExitStatus;
 
 pub fn run(target: &Target, opts: &CheckOptions, deadline: Deadline) -> Result<Passed, Failure> {
-    let argv = target
-        .words
-        .iter()
-        .map(|w| CString::new(w.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| Failure::Spawn(Errno::INVALID))?;
+    let mut argv = Vec::with_capacity(target.words.len());
+    for word in &target.words {
+        argv.push(CString::new(word.as_bytes()).map_err(|_| Failure::Spawn(Errno::INVALID))?);
+    }
     let left = deadline
         .remaining()
         .ok_or(Failure::TimedOut(deadline.total()))?;

@@ -106,11 +106,10 @@ impl Outcome {
 /// Sequential on purpose: threads per target would cost binary size, and a
 /// probe has few targets. A target probed after the deadline reports a timeout.
 pub fn probe_all(opts: &CheckOptions, deadline: Deadline) -> Outcome {
-    let reports: Vec<Report> = opts
-        .targets
-        .iter()
-        .map(|t| probe(t, opts, deadline))
-        .collect();
+    let mut reports = Vec::with_capacity(opts.targets.len());
+    for target in &opts.targets {
+        reports.push(probe(target, opts, deadline));
+    }
     Outcome {
         healthy: reports.iter().all(Report::ok),
         reports,

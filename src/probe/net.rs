@@ -110,8 +110,9 @@ fn resolve(target: &Target, deadline: Deadline) -> Result<Vec<SocketAddr>, Failu
         Some(ip) => vec![ip],
         None => super::resolve::resolve(&target.host, deadline)?,
     };
-    Ok(ips
-        .into_iter()
-        .map(|ip| SocketAddr::new(ip, target.port))
-        .collect())
+    let mut addrs = Vec::with_capacity(ips.len());
+    for ip in ips {
+        addrs.push(SocketAddr::new(ip, target.port));
+    }
+    Ok(addrs)
 }

@@ -114,7 +114,10 @@ impl Conf {
                 }
                 // The last of `search` and `domain` wins, as in glibc.
                 Some("search" | "domain") => {
-                    conf.search = words.take(6).map(str::to_owned).collect();
+                    conf.search.clear();
+                    for word in words.take(6) {
+                        conf.search.push(word.to_owned());
+                    }
                 }
                 Some("options") => {
                     for w in words {

@@ -440,11 +440,16 @@ fn close_range(first: i32, last: i32) {
     }
     // Kernels before 5.9: list /proc/self/fd first, then close, so the listing's
     // own fd is closed before we touch the numbers.
-    let fds = super::dir::numbers(c"/proc/self/fd")
-        .unwrap_or_else(|_| (first..=last.min(1023)).collect());
-    for fd in fds.into_iter().filter(|fd| (first..=last).contains(fd)) {
+    let close = |fd: i32| {
         // SAFETY: as above; EBADF for an fd that is not open is harmless.
         unsafe { libc::close(fd) };
+    };
+    match super::dir::numbers(c"/proc/self/fd") {
+        Ok(fds) => fds
+            .into_iter()
+            .filter(|fd| (first..=last).contains(fd))
+            .for_each(close),
+        Err(_) => (first..=last.min(1023)).for_each(close),
     }
 }
 
@@ -457,19 +462,19 @@ fn search_path(program: &CString, path: Option<&[u8]>) -> Vec<CString> {
         return alloc::vec![program.clone()];
     }
     let path = path.unwrap_or(b"/usr/local/bin:/bin:/usr/bin");
-    path.split(|&b| b == b':')
-        .filter_map(|dir| {
-            // Sized once (dir, '/', name, NUL): vigil's heap has a block per
-            // power of two, so each regrowth would take another.
-            let mut full = Vec::with_capacity(dir.len() + name.len() + 2);
-            full.extend_from_slice(dir);
-            if !dir.is_empty() {
-                full.push(b'/');
-            }
-            full.extend_from_slice(name);
-            CString::new(full).ok()
-        })
-        .collect()
+    let mut candidates = Vec::new();
+    for dir in path.split(|&b| b == b':') {
+        // Sized once (dir, '/', name, NUL): vigil's heap has a block per
+        // power of two, so each regrowth would take another.
+        let mut full = Vec::with_capacity(dir.len() + name.len() + 2);
+        full.extend_from_slice(dir);
+        if !dir.is_empty() {
+            full.push(b'/');
+        }
+        full.extend_from_slice(name);
+        candidates.extend(CString::new(full).ok());
+    }
+    candidates
 }
 
 /// execvp(3) as POSIX describes it, the same on musl and glibc: tries each
