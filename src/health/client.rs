@@ -85,8 +85,9 @@ fn vigils() -> Result<Vec<i32>, &'static str> {
         let mut fields = fs::split(line, b' ').filter(|f| !f.is_empty());
         let listening = fields.nth(3)? == b"00010000";
         let pid = fields.nth(3)?.strip_prefix(&prefix[..])?;
+        let number = fs::decimal(pid)?;
         let pid = core::str::from_utf8(pid).ok()?;
-        (listening && first_mount(pid).as_ref() == Some(&ours)).then(|| pid.parse().ok())?
+        (listening && first_mount(pid).as_ref() == Some(&ours)).then_some(number)
     };
     let mut pids: Vec<i32> = Vec::new();
     for line in fs::lines(&table) {

@@ -42,7 +42,7 @@ pub fn proc_is_ours() -> bool {
     let mut buf = [0u8; 16];
     crate::sys::fs::read_link(c"/proc/self", &mut buf)
         .ok()
-        .and_then(|me| core::str::from_utf8(me).ok()?.parse::<i32>().ok())
+        .and_then(crate::sys::fs::decimal)
         == Some(getpid())
 }
 
@@ -109,7 +109,7 @@ fn children_of(pid: i32) -> Option<Vec<i32>> {
         any = true;
         kids.extend(
             list.split(|&b| b == b' ' || b == b'\n')
-                .filter_map(|n| core::str::from_utf8(n).ok()?.parse::<i32>().ok())
+                .filter_map(crate::sys::fs::decimal)
                 .filter(|&n| n > 0),
         );
     }

@@ -53,7 +53,7 @@ impl<'a> Iterator for Records<'a> {
 }
 
 fn parse_number(name: &[u8]) -> Option<i32> {
-    core::str::from_utf8(name).ok()?.parse().ok()
+    super::fs::decimal(name)
 }
 
 #[cfg(test)]

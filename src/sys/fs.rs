@@ -127,8 +127,26 @@ pub fn parent_of(pid: i32) -> Option<i32> {
 /// may itself hold spaces and parentheses, so we split after the last ')'.
 fn parent_from_stat(stat: &[u8]) -> Option<i32> {
     let close = stat.iter().rposition(|&b| b == b')')?;
-    let after_comm = core::str::from_utf8(&stat[close + 1..]).ok()?;
-    after_comm.split_whitespace().nth(1)?.parse().ok()
+    let after_comm = core::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    decimal(after_comm.split_whitespace().nth(1)?.as_bytes())
+}
+
+/// A number as `i32::from_str` reads one that is not negative (an optional
+/// `+`, then ASCII digits, no overflow): the pids, fds and signal numbers of
+/// /proc files and of the command line. One reader for them all: each
+/// `str::parse` of a type is a copy of core's (370 B).
+pub fn decimal(text: &[u8]) -> Option<i32> {
+    let digits = match text {
+        [b'+', rest @ ..] => rest,
+        _ => text,
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0i32, |n, &b| {
+        let digit = char::from(b).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(digit as i32)
+    })
 }
 
 /// The lines of a text file read as bytes, without their `\n` (or `\r\n`).
@@ -147,6 +165,38 @@ pub fn split(bytes: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_read_as_i32_from_str_reads_those_not_negative() {
+        let texts = [
+            "0",
+            "1",
+            "+7",
+            "0042",
+            "2147483647",
+            "2147483648",
+            "99999999999",
+            "",
+            "+",
+            "-1",
+            "-0",
+            "++1",
+            "1+",
+            " 1",
+            "1 ",
+            "1a",
+            "١",
+            "12\n",
+            "4294967297",
+        ];
+        for text in texts {
+            let want = text.parse::<i32>().ok().filter(|_| !text.starts_with('-'));
+            assert_eq!(decimal(text.as_bytes()), want, "{text:?}");
+        }
+        for n in (0..=i32::MAX).step_by(7_919_999) {
+            assert_eq!(decimal(std::format!("{n}").as_bytes()), Some(n));
+        }
+    }
 
     #[test]
     fn parses_awkward_comm() {

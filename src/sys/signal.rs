@@ -30,7 +30,7 @@ impl Signal {
     /// Parses a name with or without `SIG`, in any case, or a number.
     pub fn parse(text: &str) -> Option<Signal> {
         let t = text.trim();
-        if let Ok(n) = t.parse::<i32>() {
+        if let Some(n) = super::fs::decimal(t.as_bytes()) {
             return (1..=MAX).contains(&n).then_some(Signal(n));
         }
         let upper = t.to_ascii_uppercase();
@@ -74,7 +74,7 @@ fn rt_offset(rest: &str, base: i32, sign: i32) -> Option<Signal> {
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        base.checked_add(sign.checked_mul(digits.parse::<i32>().ok()?)?)?
+        base.checked_add(sign.checked_mul(super::fs::decimal(digits.as_bytes())?)?)?
     };
     (RTMIN_NAME..=MAX).contains(&n).then_some(Signal(n))
 }
