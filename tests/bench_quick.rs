@@ -103,6 +103,7 @@ fn benches_run_quick_writes_a_report_with_every_peer() {
                 "`vigil health` per call: the fastest, median < 0.5 ms",
                 "time to ready ≤ 300 ms",
                 "wake-ups once ready: the probes' own",
+                "TERM latency while output floods: within noise of idle",
             ][..],
         ),
         ("HTTP probe", &["vigil", "curl", "busybox wget"][..]),
@@ -122,6 +123,19 @@ fn benches_run_quick_writes_a_report_with_every_peer() {
                 "vigil --ready, 1 s interval",
                 "flood of vigil health",
                 "flood of vigil check file:///",
+            ][..],
+        ),
+        (
+            "--log-prefix: throughput",
+            &["vigil", "direct", "honcho"][..],
+        ),
+        (
+            "--log-prefix: TERM latency",
+            &[
+                "vigil",
+                "vigil, flooding",
+                "vigil --log-prefix",
+                "vigil --log-prefix, flooding",
             ][..],
         ),
     ] {

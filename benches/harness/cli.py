@@ -34,10 +34,17 @@ def main(doc):
         ap.add_argument("--podman", action="store_true", help="podman rows in --quick too")
         ap.add_argument("--no-docker", action="store_true")
         ap.add_argument("--docker", action="store_true", help="docker rows in --quick too")
+        ap.add_argument(
+            "--only", default="", metavar="NAME,...",
+            help="only these measurements (class names in measurements/); a partial report",
+        )
     a = ap.parse_args(argv)
     if a.out is None:
         quick = step != "render" and a.quick
-        a.out = os.path.join(ROOT, "target", "bench", "quick") if quick else os.path.join(ROOT, "docs")
+        part = step != "render" and a.only  # a partial run never replaces docs/
+        a.out = os.path.join(ROOT, "target", "bench", "quick" if quick else "only" if part else "")
+        if not (quick or part):
+            a.out = os.path.join(ROOT, "docs")
     if step == "render":
         try:
             with open(a.json) as f:

@@ -264,6 +264,19 @@ def health_tools():
     return sv
 
 
+def honcho_tool():
+    """honcho from PyPI (a venv, as scripts/test makes it): the --log-prefix
+    table's peer, which prints `HH:MM:SS NAME.1 | line` as foreman does."""
+    venv = os.environ.get("VIGIL_HONCHO_VENV") or os.path.join(ROOT, "target", "honcho-venv")
+    path = os.path.join(venv, "bin", "honcho")
+    if not os.access(path, os.X_OK):
+        fail(
+            f"{venv} has no honcho: python3 -m venv {venv} && {venv}/bin/pip install honcho "
+            "(or set VIGIL_HONCHO_VENV)"
+        )
+    return path
+
+
 def health_cmds(vigils, url, sv_conf, supervisorctl, s6_dir):
     """The health table: name -> argv of one way to ask "is it healthy?"."""
     cmds = {}
@@ -301,6 +314,7 @@ class Contestants:
     def __init__(self, a):
         self.grpc_probe, self.grpc_python = grpc_tools()
         self.supervisord, self.supervisorctl = health_tools()
+        self.honcho = honcho_tool()
         sizes_only = [tuple(v.split("=", 1)) for v in a.size]
         self.size_notes = []
         if a.vigil:
@@ -336,6 +350,7 @@ class Contestants:
         v["grpcio"] = first_line([self.grpc_python, "-c", "import grpc; print(grpc.__version__)"])
         v["cc"] = first_line(["cc", "--version"])
         v["supervisor"] = first_line([self.supervisord, "--version"])
+        v["honcho"] = first_line([self.honcho, "--version"])
         if self.multirun:
             help_text = subprocess.run(
                 [self.multirun.path, "-h"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

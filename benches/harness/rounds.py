@@ -31,6 +31,7 @@ PARAMS = {
     "ready_runs": (10, 1, "count"),
     "ready_idle_s": (10, 1, "seconds"),
     "flood_calls": (1000, 50, "count"),
+    "relay_lines": (200_000, 2_000, "count"),
 }
 
 
@@ -121,8 +122,13 @@ def measure(a):
     run = Run(N, c, a)
     ms = []
     try:
+        only = [x for x in a.only.split(",") if x]
+        unknown = set(only) - {M.__name__ for M in ROUND}
+        if unknown:
+            fail(f"--only: no measurement {', '.join(sorted(unknown))} (see measurements/)")
         for M in ROUND:  # set-up (images, daemons, servers) before the clock starts
-            ms.append(M(run))
+            if not only or M.__name__ in only:
+                ms.append(M(run))
         t_start = time.monotonic()
         for r in range(R):
             for m in ms:
@@ -137,4 +143,6 @@ def measure(a):
     res["load_after"] = loadavg()
     res.update(run.notes)
     res["rows"] = run.rows
+    if only:
+        res["only"] = only
     return res

@@ -5,6 +5,7 @@ here, in the module of its report table.
 from .engines import DockerStop, PodmanStop
 from .health import HealthQuery, ReadyIdle, TermUnderFlood, TimeToReady
 from .inits import EarlyTerm, Reap, RssIdle, Startup, TermLatency
+from .log_prefix import PrefixThroughput, TermUnderOutputFlood
 from .probes import GrpcProbe, HttpNeverAnswering, HttpProbe
 
 ROUND = (
@@ -22,4 +23,6 @@ ROUND = (
     TimeToReady,
     ReadyIdle,
     TermUnderFlood,
+    PrefixThroughput,
+    TermUnderOutputFlood,
 )

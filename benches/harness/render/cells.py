@@ -60,6 +60,9 @@ UNITS = {
     "ready_wakeups": num,
     "flood_term_median": us,
     "flood_term_p99": us,
+    "relay": sec,
+    "prefix_term_median": us,
+    "prefix_term_p99": us,
 }
 
 

@@ -40,6 +40,10 @@ def groups(rep):
     out.append(grp("HTTP probe, peak RSS", C["http_rss"], http))
     out.append(grp("gRPC probe, median", C["grpc_median"], grpc))
     out.append(grp("gRPC probe, peak RSS", C["grpc_rss"], grpc))
+    if rep.has("relay", "prefix_term_median"):
+        out.append(grp("--log-prefix: lines through", C["relay"], list(rows["relay"])))
+        out.append(grp("TERM latency, output flooding", C["prefix_term_median"],
+                       list(rows["prefix_term_median"])))
     return out
 
 

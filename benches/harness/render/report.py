@@ -8,6 +8,7 @@ from ..contestants import GRPC_FLOOR, GRPC_FLOOR_FLAGS, grpc_floor, multirun_pee
 from ..measurements.engines import DockerStop, PodmanStop
 from ..measurements.health import HealthQuery, ReadyIdle, TermUnderFlood, TimeToReady
 from ..measurements.inits import EarlyTerm, Reap, RssIdle, Startup, TermLatency
+from ..measurements.log_prefix import PrefixThroughput, TermUnderOutputFlood
 from ..measurements.probes import GrpcProbe, HttpNeverAnswering, HttpProbe
 from ..measurements.sizes import sizes
 from . import chart
@@ -63,12 +64,18 @@ def render(res, out):
     rep = Report(res)
     L = header(rep) + targets(rep)
     for section in SECTIONS:
-        L += section(rep)
-    L += ["![ratios to vigil](benchmarks.svg)", ""]
+        try:
+            L += section(rep)
+        except KeyError:
+            if not res.get("only"):  # `--only`: the tables of rows not measured are left out
+                raise
+    if not res.get("only"):
+        L += ["![ratios to vigil](benchmarks.svg)", ""]
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "benchmarks.md"), "w") as f:
         f.write("\n".join(L))
-    chart.write(rep, os.path.join(out, "benchmarks.svg"))
+    if not res.get("only"):
+        chart.write(rep, os.path.join(out, "benchmarks.svg"))
 
 
 def header(rep):
@@ -297,6 +304,32 @@ def health(rep):
     return L
 
 
+def log_prefix(rep):
+    if not rep.has("relay", "prefix_term_median"):
+        return []
+    rows, N, ref = rep.rows, rep.N, rep.ref
+    C = {k: Cells(rows[k], ref, UNITS[k]) for k in ("relay", "prefix_term_median", "prefix_term_p99")}
+
+    def name(n):
+        return f"**{n}**" if n.split(" ")[0] in rep.res["vigils"] else n
+
+    L = ["## --log-prefix: throughput", ""]
+    L += md_head(["output through", f"{N['relay_lines']:,} lines of 100 B", "lines/s", "MB/s"])
+    for n in rows["relay"]:
+        rate = N["relay_lines"] / C["relay"].stat(n)["median"]
+        L.append(md_row([name(n), C["relay"].cell(n), f"{rate:,.0f}", f"{rate * 100 / 1e6:.1f}"]))
+    L.append("")
+    L.append("- " + prose(PrefixThroughput.round, **N, honcho=rep.V.get("honcho", "?")))
+    L += ["", "## --log-prefix: TERM latency while output floods", ""]
+    L += md_head(["init", "TERM latency median", "p99"])
+    for n in rows["prefix_term_median"]:
+        L.append(md_row([name(n)] + [C[k].cell(n) for k in ("prefix_term_median", "prefix_term_p99")]))
+    L.append("")
+    L.append("- " + prose(TermUnderOutputFlood.round, **N))
+    L.append("")
+    return L
+
+
 # The tables after Targets, in the report's order: each a function of the
 # Report returning its lines (none when rep.has() says its rows are absent).
-SECTIONS = (init, sidecars, sizes_table, http, grpc, health)
+SECTIONS = (init, sidecars, sizes_table, http, grpc, health, log_prefix)

@@ -36,6 +36,9 @@ LIMITS = {
     "is seen within one such interval plus a probe's own time.",
     "ready_wakeups": "each probe is two wake-ups of vigil's: one to fork it when it is due, "
     "one to reap it (its SIGCHLD).",
+    "prefix_term": "while a sidecar floods, vigil relays 16 KiB a turn between two waits, "
+    "so a signal waits at most one turn (a read, the lines split and prefixed, a write), "
+    "and the flooding Python takes one of the two CPUs.",
     "engine": "after the init exits, the time is the engine's (conmon or containerd-shim, "
     "runc delete, the CLI's round trips); an init's part is exiting within a millisecond "
     "of the SIGTERM.",
@@ -152,6 +155,17 @@ def targets(rep):
             out.append(md_row(["wake-ups once ready: the probes' own", w.cell(refs["ready_wakeups"]),
                                f"≤ {bound:g}: 2 per probe, 1 probe a second", "met" if ok else "missed",
                                LIMITS["ready_wakeups"]]))
+    if rep.has("prefix_term_median"):
+        idle, busy = f"{ref} --log-prefix", f"{ref} --log-prefix, flooding"
+        t = Cells(rep.rows["prefix_term_median"], idle, UNITS["prefix_term_median"])
+        a, b = t.stat(busy), t.stat(idle)
+        if a and b:
+            ok = a["min"] <= b["max"]  # the ranges overlap, or flooding is lower
+            out.append(md_row([
+                "TERM latency while output floods: within noise of idle", t.cell(busy),
+                f"idle: {t.cell(idle)}", "met" if ok else "missed",
+                "" if ok else LIMITS["prefix_term"],
+            ]))
     for kind in ("podman", "docker"):
         have = [n for n in peers if C[kind].stat(n)]
         if have:
