@@ -83,14 +83,18 @@ pub const MASK_MIN: usize = 4;
 /// of one of `secrets` (the whole of it, or its first bytes: a peer's reply
 /// may have been cut short) replaced by `***`: for lines that may quote a
 /// peer (a probe's report, the health line), which could echo a secret vigil
-/// sent it. A run ends on a character's boundary.
-pub fn masked(text: &str, secrets: &[String]) -> String {
+/// sent it. A run ends on a character's boundary. With `own_word`, the text up
+/// to its first blank is vigil's own word (a state's name, which `vigil
+/// health` reads; sd_notify's keys before `STATUS=`), never masked.
+pub fn masked(text: &str, own_word: bool, secrets: &[String]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
+    let mut own = own_word;
     'next: loop {
         let mut chars = rest.chars();
         let Some(c) = chars.next() else { break };
-        for secret in secrets {
+        own &= c != ' ';
+        for secret in secrets.iter().filter(|_| !own) {
             let mut n = rest
                 .bytes()
                 .zip(secret.bytes())
@@ -182,11 +186,29 @@ mod tests {
         assert_eq!(
             masked(
                 "fail http://h/?k=${K} 401 bad key s3cr3t (s3cr3ts3cr3t) abc t0ken",
+                false,
                 &secrets
             ),
             "fail http://h/?k=${K} 401 bad key *** (******) abc ***"
         );
-        assert_eq!(masked("nothing here", &[]), "nothing here");
+        assert_eq!(masked("nothing here", false, &[]), "nothing here");
+    }
+
+    // A secret starting with a state's name masked the state, and `vigil
+    // health` never passed (fixed with `own_word`).
+    #[test]
+    fn vigils_own_first_word_is_never_masked() {
+        let secrets = ["ready-or-not".into(), "READY=1-and-more".into()];
+        assert_eq!(
+            masked("+ready 1s: ready-or-not", true, &secrets),
+            "+ready 1s: ***"
+        );
+        assert_eq!(masked("ready", true, &secrets), "ready");
+        assert_eq!(
+            masked("READY=1\nSTATUS=ready after 1s ready-or", true, &secrets),
+            "READY=1\nSTATUS=ready after 1s ***"
+        );
+        assert_eq!(masked("ready 1s", false, &secrets), "*** 1s");
     }
 
     #[test]

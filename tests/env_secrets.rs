@@ -471,3 +471,53 @@ modes_test!(
         assert!(err.contains("?t=${TOKEN}&p=${PW}"), "{mode:?}: {err}");
     }
 );
+
+// Fixed in the commit that keeps vigil's own first word unmasked: a secret
+// starting with a state's name ("ready...") masked the state in the health
+// line, so `vigil health` read "***" and never passed, and the log said
+// "vigil: *** after". The same commit masks --notify's STATUS=, which sent
+// the peer's echo as it was.
+modes_test!(
+    a_secret_starting_with_a_states_name_masks_the_echo_never_the_state,
+    |mode| {
+        let f = Files::new(&format!("state-word-{mode:?}"));
+        let secret = format!("ready-{SECRET}");
+        let token = f.put("token", format!("{secret}\n").as_bytes(), 0o400);
+        // The peer echoes what it was sent in its reason phrase, and passes.
+        let handler: http_server::Handler = std::sync::Arc::new(|head: &str, conn| {
+            let echoed = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let answer = format!(
+                "HTTP/1.1 200 {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                echoed.trim_start_matches("/?t=")
+            );
+            let _ = std::io::Write::write_all(conn, answer.as_bytes());
+        });
+        let (addr, _requests) = http_server::tcp("127.0.0.1", handler);
+        let target = format!("http://127.0.0.1:{}/?t=${{TOKEN}}", addr.port());
+        let arg = format!("TOKEN={token}");
+        // PROGRAM asks its vigil until ready (5 s at most), then prints the line.
+        let ask = "for i in $(seq 50); do \"$@\" health -q && exec \"$@\" health; sleep 0.1; done; \
+                   exec \"$@\" health";
+        let mut args = vec![
+            "--secret", &arg, "--ready", &target, "--", "sh", "-c", ask, "sh",
+        ];
+        let argv: Vec<String> = common::vigil_argv()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        args.extend(argv.iter().map(String::as_str));
+        args.insert(0, "--notify");
+        let mut manager = common::notify::Listener::at_path(&f.0);
+        let out = run(mode, &args, &[("NOTIFY_SOCKET", &manager.address.clone())]);
+        let (said, err) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{mode:?}: {said} {err}");
+        assert!(said.starts_with("ready "), "{mode:?}: {said}");
+        assert!(said.contains(" 200 *** "), "the echo masked: {said}");
+        assert!(err.contains("vigil: ready after "), "{mode:?}: {err}");
+        let status = manager.expect("STATUS=ready after *", T).text;
+        assert!(status.contains(" 200 *** "), "the echo masked: {status}");
+        for shown in [&said, &err, &status] {
+            assert!(!shown.contains(&secret[..8]), "{mode:?}: {shown}");
+        }
+    }
+);

@@ -50,7 +50,9 @@ impl HealthListener {
                 return Work::Done;
             };
             if line.is_empty() {
-                line = crate::log::masked(&machine.health_line(now), &self.secrets).into_bytes();
+                // `+STATE` as it is: the word `vigil health` decides by.
+                line =
+                    crate::log::masked(&machine.health_line(now), true, &self.secrets).into_bytes();
             }
             // One short line fits any socket buffer: never a wait.
             send_now(&conn, &line);

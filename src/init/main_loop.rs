@@ -414,6 +414,7 @@ impl Loop<'_> {
         if !matches!(action, Action::SignalTree(_)) {
             self.tree = None;
         }
+        let own_word = matches!(action, Action::Health(..));
         match action {
             Action::Start(id) => Some(match self.spawn(id).map(Pid::new) {
                 Ok(Some(pid)) => {
@@ -505,15 +506,18 @@ impl Loop<'_> {
                 .map(Event::Memory),
             Action::Log(level, text) | Action::Health(_, level, text) => {
                 // A probe's report may quote a peer, which may echo a secret.
+                // A state's line starts with its name, never masked.
                 log::write(
                     level,
-                    format_args!("{}", log::masked(&text, &self.io.secrets)),
+                    format_args!("{}", log::masked(&text, own_word, &self.io.secrets)),
                 );
                 None
             }
             Action::Notify(message) => {
                 if let Some(n) = self.io.notifier.as_mut() {
-                    n.send(&message);
+                    // STATUS= (the last key) holds a state's line: masked as
+                    // the log is; the keys and the state's name as they are.
+                    n.send(&log::masked(&message, true, &self.io.secrets));
                 }
                 None
             }
