@@ -90,3 +90,75 @@ fn a_thousand_probes_at_once_lose_no_signal() {
     );
     eprintln!("{CALLS} probes and {SIGNALS} signals in {took:?}");
 }
+
+// Fixed in the commit that polls the sources after a SIGIO sent with kill:
+// a probe's connection that came while such a SIGIO was pending raised no
+// SIGIO of its own (merged into the pending one), and vigil, forwarding that
+// SIGIO, never looked at its listener: the probe failed at its 2 s deadline.
+#[test]
+fn a_probe_arriving_while_a_sent_sigio_is_pending_is_answered() {
+    let v = common::vigil().display().to_string();
+    // vigil's one wait is rt_sigtimedwait only while no source lacks SIGIO:
+    // the cgroup v1 OOM eventfd would add a ppoll on the fds, which hides
+    // the loss. Docker's read-only cgroup files are what this mount makes.
+    let script = format!(
+        "mount -o remount,bind,ro /sys/fs/cgroup/memory 2>/dev/null; \
+         exec {v} -- sh -c 'trap \"\" IO; exec sleep 60'"
+    );
+    let mut child = Command::new("unshare")
+        .args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--propagation",
+            "private",
+        ])
+        .args(["sh", "-c", &script])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn vigil");
+    let pid = common::run::namespace_init(child.id() as i32).to_string();
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("vigil's fds")
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .map(|l| l.display().to_string())
+        .collect();
+    let ask = || {
+        Command::new("nsenter")
+            .args(["-a", "-t", &pid, &v, "health", "-q"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn vigil health")
+    };
+    let signal = |sig: &str| {
+        let sent = Command::new("kill").args([sig, &pid]).status();
+        assert!(sent.expect("kill").success(), "kill {sig}");
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !common::wait_limit(&mut ask(), T).success() {
+        assert!(Instant::now() < deadline, "vigil never ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !fds.iter()
+            .any(|l| l.contains("eventfd") || l.contains("signalfd")),
+        "vigil waits in ppoll here, not the path under test: {fds:?}"
+    );
+    // Stopped, vigil takes nothing: the sent SIGIO is pending when the
+    // probe connects.
+    signal("-STOP");
+    signal("-IO");
+    let started = Instant::now();
+    let mut probe = ask();
+    std::thread::sleep(Duration::from_millis(300));
+    signal("-CONT");
+    let status = common::wait_limit(&mut probe, T);
+    let took = started.elapsed();
+    signal("-TERM");
+    assert!(common::wait_limit(&mut child, T).code().is_some());
+    assert!(status.success(), "the probe failed after {took:?}");
+    assert!(
+        took < Duration::from_millis(1500),
+        "answered after {took:?}"
+    );
+}

@@ -168,6 +168,10 @@ fn supervise(io: Io, mut machine: Machine) -> i32 {
         match l.io.sources.wait(every, timeout) {
             Ok(None) => {}
             Ok(Some(Woken::Signal(r))) => {
+                // A SIGIO sent with kill(2) is forwarded; an fd's SIGIO that
+                // came while it was pending was merged into it (a standard
+                // signal is pending once), so the sources are polled too.
+                io_ready = r.signal == Signal::IO;
                 let event = Event::Signal {
                     signal: r.signal,
                     sender: r.pid,

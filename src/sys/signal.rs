@@ -26,6 +26,7 @@ impl Signal {
     pub const WINCH: Signal = Signal(libc::SIGWINCH);
     pub const PIPE: Signal = Signal(libc::SIGPIPE);
     pub const ABRT: Signal = Signal(libc::SIGABRT);
+    pub const IO: Signal = Signal(libc::SIGIO);
 
     /// Parses a name with or without `SIG`, in any case, or a number.
     pub fn parse(text: &str) -> Option<Signal> {
