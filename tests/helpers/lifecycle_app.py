@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Test stand-in for an application under vigil's lifecycle options.
 
-Prints "NAME ready PID" once its handlers are in place, and "NAME got N" for
+Prints "NAME ready PID" once its signals are set up, and "NAME got N" for
 each signal N, on stdout (one os.write per line). Exits 0 on SIGTERM unless
 --ignore-term. --port=P: serves HTTP on 127.0.0.1:P, "200 ok" on every path,
 except /health answers 503 while the file named by --unhealthy-if exists.
@@ -40,16 +40,25 @@ def say(text):
     os.write(1, f"{name} {text}\n".encode())
 
 
-def handler(signo, _frame):
-    say(f"got {signo}")
-    if signo == signal.SIGTERM and not ignore_term:
-        os._exit(0)
-
-
-for s in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1):
-    signal.signal(s, handler)
+SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1}
 if ignore_term:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    SIGNALS.discard(signal.SIGTERM)
+# Blocked, and taken by the main thread with sigtimedwait: never a handler.
+# Python runs a handler between bytecodes, so a signal that came just after
+# "ready" was caught before time.sleep(3600) began and reported an hour late
+# (a TERM right after "ready" then cost the grace period and a SIGKILL). The
+# server thread inherits the mask, so every signal waits for the main thread.
+signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+
+
+def take_signals(timeout):
+    """Reports the first signal within `timeout` seconds, if one comes; exits 0 on TERM."""
+    info = signal.sigtimedwait(SIGNALS, max(timeout, 0))
+    if info is not None:
+        say(f"got {info.si_signo}")
+        if info.si_signo == signal.SIGTERM:
+            os._exit(0)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -72,8 +81,9 @@ if port is not None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
 say(f"ready {os.getpid()}")
-if exit_code is not None:
-    time.sleep(after)
-    os._exit(exit_code)
-while True:
-    time.sleep(3600)
+while exit_code is None:
+    take_signals(3600)
+end = time.monotonic() + after
+while time.monotonic() < end:
+    take_signals(end - time.monotonic())
+os._exit(exit_code)

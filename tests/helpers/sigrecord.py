@@ -65,6 +65,13 @@ if orphans:
 
 if lifetime:
     threading.Timer(lifetime, lambda: os._exit(0)).start()
+# Woken by the wakeup fd, not signal.pause(): Python runs a handler between
+# bytecodes, so a signal that came just before pause() began was caught but
+# not reported until the next one (a TERM right after "ready" then cost the
+# grace period). The C-level handler writes to this pipe at once.
+wake_r, wake_w = os.pipe()
+os.set_blocking(wake_w, False)
+signal.set_wakeup_fd(wake_w)
 say(f"ready {os.getpid()}")
 while True:
-    signal.pause()
+    os.read(wake_r, 512)
