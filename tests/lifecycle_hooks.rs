@@ -223,11 +223,19 @@ modes_test!(
         let _leftovers = Leftovers(tag.clone());
         let (a, py) = (app(), python());
         let side = format!("side: {py} {a} {tag} --name=side");
-        // The first fails once the sidecar is ready, which then gets SIGTERM
-        // as at any shutdown; the second cannot run at all.
+        // The first fails once the sidecar is ready (when the test makes this
+        // file), which then gets SIGTERM as at any shutdown; the second
+        // cannot run at all.
+        let go =
+            std::env::temp_dir().join(format!("vigil-pre-start-{}-{mode:?}", std::process::id()));
+        let _ = std::fs::remove_file(&go);
+        let fails = format!(
+            "migrate: sh -c 'until [ -e {} ]; do sleep 0.01; done; exit 7'",
+            go.display()
+        );
         for (command, code, line) in [
             (
-                "migrate: sh -c 'sleep 1; exit 7'",
+                fails.as_str(),
                 7,
                 "vigil: --pre-start 'migrate' (pid N) exited with status 7: stopping everything",
             ),
@@ -250,7 +258,12 @@ modes_test!(
                     "--name=main",
                 ],
             );
+            if code == 7 {
+                v.expect("side ready");
+                std::fs::write(&go, "").unwrap();
+            }
             let (got, lines) = v.exit();
+            let _ = std::fs::remove_file(&go);
             assert_eq!(got, code, "{mode:?}: {lines:?}");
             assert_eq!(logged(&lines, line), 1, "{mode:?}: {lines:?}");
             let said = said(&lines);

@@ -170,8 +170,18 @@ modes_test!(
     |mode| {
         let tag = tag(&format!("a_sidecar_restarts-{mode:?}"));
         let _leftovers = Leftovers(tag.clone());
-        // The interpreter itself, not a pyenv shim: the app must be ready
-        // within the sidecar's 500 ms backoff to see the stop's SIGTERM.
+        // Each run of the sidecar fails once the app is ready (the app then
+        // reports the stop's SIGTERM), when the test makes this file: the
+        // second run at once.
+        let go = std::env::temp_dir().join(format!(
+            "vigil-sidecar-restarts-{}-{mode:?}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&go);
+        let side = format!(
+            "sh -c 'echo side; until [ -e {0} ]; do sleep 0.01; done; exit 5'",
+            go.display()
+        );
         let (a, py) = (app(), python());
         let mut v = run(
             mode,
@@ -181,13 +191,16 @@ modes_test!(
                 "--max-restarts",
                 "1",
                 "--with",
-                "sh -c 'echo side; exit 5'",
+                &side,
                 &py,
                 &a,
                 &tag,
             ],
         );
+        v.expect("app ready");
+        std::fs::write(&go, "").unwrap();
         v.expect("app got 15");
+        std::fs::remove_file(&go).unwrap();
         let (code, lines) = v.exit();
         assert_eq!(code, 5, "{mode:?}: the sidecar's last status");
         assert_eq!(count(&lines, "side"), 2, "{mode:?}: two runs: {lines:?}");
@@ -220,8 +233,7 @@ modes_test!(
             std::env::temp_dir().join(format!("vigil-unhealthy-{}-{mode:?}", std::process::id()));
         let _ = std::fs::remove_file(&flag);
         let (a, url) = (app(), format!("http://127.0.0.1:{port}/health"));
-        // The interpreter itself, not a pyenv shim: the app must serve within
-        // the start period.
+        // The interpreter itself, not a pyenv shim.
         let py = python();
         let (p, u) = (
             format!("--port={port}"),
@@ -236,6 +248,11 @@ modes_test!(
                 "200ms",
                 "--watch-retries",
                 "2",
+                // Each start's probes are refused until python listens, which
+                // takes longer than two rounds on a loaded machine: those
+                // failures do not count, the 503s after a pass do.
+                "--watch-start-period",
+                "20s",
                 "--on-unhealthy",
                 "restart",
                 "-t",
@@ -245,10 +262,12 @@ modes_test!(
                 &tag,
                 &p,
                 &u,
+                "--say-health",
             ],
         );
         v.expect("app ready");
-        std::thread::sleep(Duration::from_millis(800));
+        // A watch probe passed: from now on each failure counts.
+        v.expect("app health 200");
         assert_eq!(get(port, "/health"), Some(200), "{mode:?}");
         std::fs::write(&flag, "").unwrap();
         // The two streams interleave in any order: wait on vigil's own line.
@@ -275,7 +294,9 @@ modes_test!(
             assert!(restarted.elapsed() < T, "{mode:?}");
         }
         // Healthy again: it stays up through several watch rounds.
-        std::thread::sleep(Duration::from_millis(1500));
+        for _ in 0..5 {
+            v.expect("app health 200");
+        }
         assert_eq!(get(port, "/health"), Some(200), "{mode:?}");
         assert!(
             v.child.try_wait().unwrap().is_none(),

@@ -188,7 +188,17 @@ modes_test!(a_failing_sidecars_status_is_vigils, |mode| {
     let _leftovers = Leftovers(tag.clone());
     for via_env in [false, true] {
         let (a, py) = (app(), python());
-        let with = format!("{py} {a} {tag} --name=side --exit=7 --after=0.5");
+        // The sidecar exits once main is ready (main then reports the stop's
+        // SIGTERM), when the test makes this file.
+        let go = std::env::temp_dir().join(format!(
+            "vigil-failing-sidecar-{}-{mode:?}-{via_env}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&go);
+        let with = format!(
+            "{py} {a} {tag} --name=side --exit=7 --after-file={}",
+            go.display()
+        );
         let mut args = vec![];
         let mut envs = vec![];
         let lines = format!("\n{with}\n");
@@ -197,13 +207,13 @@ modes_test!(a_failing_sidecars_status_is_vigils, |mode| {
         } else {
             args.extend(["--with", &with]);
         }
-        // The interpreter itself, not a pyenv shim: main must be ready
-        // before the sidecar exits, 0.5 s after its own start.
         args.extend([py.as_str(), &a, &tag, "--name=main"]);
         let mut v = start(mode, &args, &envs);
-        v.expect("main ready", T);
+        v.expect_each(&["side ready", "main ready"], T);
+        std::fs::write(&go, "").unwrap();
         v.expect("main got 15", T);
         assert_eq!(v.wait(T), 7, "{mode:?} env={via_env}");
+        std::fs::remove_file(&go).unwrap();
     }
 });
 
@@ -282,8 +292,15 @@ modes_test!(every_line_about_a_process_names_it, |mode| {
     let tag = tag(&format!("every_line_names_{mode:?}"));
     let _leftovers = Leftovers(tag.clone());
     let (a, py) = (app(), python());
-    let with = format!("proxy: {py} {a} {tag} --name=side --exit=3 --after=1");
+    // The sidecar exits once main is ready (main then takes the stop's
+    // SIGTERM and exits 0), when the test makes this file.
+    let go = std::env::temp_dir().join(format!("vigil-every-line-{}-{mode:?}", std::process::id()));
+    let with = format!(
+        "proxy: {py} {a} {tag} --name=side --exit=3 --after-file={}",
+        go.display()
+    );
     for via_env in [false, true] {
+        let _ = std::fs::remove_file(&go);
         let mut args = vec!["-vv"];
         let mut envs = vec![];
         if via_env {
@@ -292,7 +309,11 @@ modes_test!(every_line_about_a_process_names_it, |mode| {
             args.extend(["--with", &with, "--name", "web"]);
         }
         args.extend(["python3", &a, &tag, "--name=main"]);
-        let (code, lines) = lifecycle::run_env(mode, &args, &envs).exit();
+        let mut v = lifecycle::run_env(mode, &args, &envs);
+        v.expect("main ready");
+        std::fs::write(&go, "").unwrap();
+        let (code, lines) = v.exit();
+        std::fs::remove_file(&go).unwrap();
         assert_eq!(code, 3, "{mode:?} env={via_env}: {lines:?}");
         for line in [
             "vigil: started 'proxy' (pid N)",

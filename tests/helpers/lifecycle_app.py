@@ -4,8 +4,11 @@
 Prints "NAME ready PID" once its signals are set up, and "NAME got N" for
 each signal N, on stdout (one os.write per line). Exits 0 on SIGTERM unless
 --ignore-term. --port=P: serves HTTP on 127.0.0.1:P, "200 ok" on every path,
-except /health answers 503 while the file named by --unhealthy-if exists.
---exit=CODE --after=S: exits CODE on its own after S seconds.
+except /health answers 503 while the file named by --unhealthy-if exists;
+with --say-health, "NAME health CODE" once each /health answer is sent.
+--exit=CODE --after=S: exits CODE on its own after S seconds;
+--exit=CODE --after-file=PATH: once PATH exists instead (the test makes it
+when the event it waits for has happened, not after a guessed time).
 """
 import http.server
 import os
@@ -20,6 +23,8 @@ unhealthy_if = None
 ignore_term = False
 exit_code = None
 after = 0.0
+after_file = None
+say_health = False
 for a in sys.argv[1:]:
     key, _, value = a.partition("=")
     if key == "--name":
@@ -34,6 +39,10 @@ for a in sys.argv[1:]:
         exit_code = int(value)
     elif key == "--after":
         after = float(value)
+    elif key == "--after-file":
+        after_file = value
+    elif key == "--say-health":
+        say_health = True
 
 
 def say(text):
@@ -70,6 +79,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
+        if self.path == "/health" and say_health:
+            self.wfile.flush()
+            say(f"health {503 if sick else 200}")
 
     def log_message(self, *_args):
         pass
@@ -86,4 +98,6 @@ while exit_code is None:
 end = time.monotonic() + after
 while time.monotonic() < end:
     take_signals(end - time.monotonic())
+while after_file and not os.path.exists(after_file):
+    take_signals(0.01)
 os._exit(exit_code)
