@@ -6,6 +6,8 @@ each signal N, on stdout (one os.write per line). Exits 0 on SIGTERM unless
 --ignore-term. --port=P: serves HTTP on 127.0.0.1:P, "200 ok" on every path,
 except /health answers 503 while the file named by --unhealthy-if exists;
 with --say-health, "NAME health CODE" once each /health answer is sent.
+--stamp: "NAME got N at SECONDS", the moment the signal was taken
+(time.time(), the clock bash's $EPOCHREALTIME reads).
 --exit=CODE --after=S: exits CODE on its own after S seconds;
 --exit=CODE --after-file=PATH: once PATH exists instead (the test makes it
 when the event it waits for has happened, not after a guessed time).
@@ -25,6 +27,7 @@ exit_code = None
 after = 0.0
 after_file = None
 say_health = False
+stamp = False
 for a in sys.argv[1:]:
     key, _, value = a.partition("=")
     if key == "--name":
@@ -43,6 +46,8 @@ for a in sys.argv[1:]:
         after_file = value
     elif key == "--say-health":
         say_health = True
+    elif key == "--stamp":
+        stamp = True
 
 
 def say(text):
@@ -65,7 +70,7 @@ def take_signals(timeout):
     """Reports the first signal within `timeout` seconds, if one comes; exits 0 on TERM."""
     info = signal.sigtimedwait(SIGNALS, max(timeout, 0))
     if info is not None:
-        say(f"got {info.si_signo}")
+        say(f"got {info.si_signo} at {time.time():.6f}" if stamp else f"got {info.si_signo}")
         if info.si_signo == signal.SIGTERM:
             os._exit(0)
 
