@@ -272,13 +272,23 @@ modes_test!(
 #[test]
 fn pdeathsig_signals_vigil_when_its_parent_dies() {
     for (flag, env) in [(Some("TERM"), None), (None, Some("SIGTERM"))] {
-        // sh starts vigil in the background and exits after 1 s: vigil then gets
-        // SIGTERM, forwards it, and the helper reports it and exits.
+        // sh starts vigil in the background and exits once the helper is
+        // ready (its file exists; a fixed second was too short for python3
+        // on a loaded machine): vigil then gets SIGTERM, forwards it, and
+        // the helper reports it and exits.
+        let ready = std::env::temp_dir().join(format!(
+            "vigil-pdeathsig-{}-{}",
+            std::process::id(),
+            env.is_some()
+        ));
+        let _ = std::fs::remove_file(&ready);
         let pdeath = flag.map(|f| format!("-p {f}")).unwrap_or_default();
         let launch = format!(
-            "{} {pdeath} -- python3 {} & sleep 1",
+            "{} {pdeath} -- python3 {} --ready-file={r} & \
+             until [ -e {r} ]; do sleep 0.01; done",
             vigil().display(),
-            sigrecord().display()
+            sigrecord().display(),
+            r = ready.display()
         );
         let mut cmd = Command::new("sh");
         cmd.args(["-c", &launch]);
@@ -286,6 +296,7 @@ fn pdeathsig_signals_vigil_when_its_parent_dies() {
             cmd.env("VIGIL_PDEATHSIG", e);
         }
         let out = output_limit(&mut cmd, T);
+        let _ = std::fs::remove_file(&ready);
         let lines = text(&out.stdout);
         assert!(
             lines.lines().any(|l| l == "got 15"),
@@ -405,10 +416,12 @@ fn a_parent_that_dies_before_the_pdeathsig_prctl_is_noticed() {
     // its entry point and acts as if TERM had come. 50,000 arguments (for `sh
     // -c`, which ignores them) make vigil's start-up before the prctl long
     // enough for the parent's exit to land in it, as a loaded machine does: the
-    // old binary missed 20 of 20 rounds here.
+    // old binary missed 20 of 20 rounds here. The launcher adds them itself:
+    // given to python3 they went through pyenv's bash shims first, 5 to 11 s
+    // a launch on a loaded machine, and past the limit in CI.
     const LAUNCH: &str = r#"
 import os, subprocess, sys, time
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+p = subprocess.Popen(sys.argv[1:] + ["a"] * 50000, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 end = time.monotonic() + 2
 while time.monotonic() < end:
     try:
@@ -436,11 +449,8 @@ os._exit(0)
             Command::new("python3")
                 .args(["-c", LAUNCH])
                 .args(&argv)
-                .args(["-p", "TERM", "--", "sh", "-c", "exec sleep 100", "sh"])
-                .args(std::iter::repeat_n("a", 50_000)),
-            // 20 s, not T: a launch with 50,000 arguments is slow on a
-            // loaded machine.
-            Duration::from_secs(20),
+                .args(["-p", "TERM", "--", "sh", "-c", "exec sleep 100", "sh"]),
+            T,
         );
         let pid: u32 = text(&out.stdout)
             .trim()

@@ -7,6 +7,7 @@ on stdout (line-buffered through os.write). Exits 0 after SIGTERM, unless
 reported). --exit-after-term=S: on TERM, sleep S seconds, then exit 0.
 --spawn-orphans=N: first create N orphans (double fork) and report "orphaned N".
 --lifetime=S: exit 0 on its own after S seconds (for tests that cannot signal it).
+--ready-file=PATH: also creates PATH once ready (for a shell that must wait).
 After a delayed TERM exit it prints "bye" last.
 """
 import os
@@ -21,6 +22,7 @@ ignore_term = "--ignore-term" in args
 delay = 0.0
 orphans = 0
 lifetime = 0.0
+ready_file = None
 for a in args:
     if a.startswith("--lifetime="):
         lifetime = float(a.split("=", 1)[1])
@@ -28,6 +30,8 @@ for a in args:
         delay = float(a.split("=", 1)[1])
     if a.startswith("--spawn-orphans="):
         orphans = int(a.split("=", 1)[1])
+    if a.startswith("--ready-file="):
+        ready_file = a.split("=", 1)[1]
 
 
 def say(text):
@@ -73,5 +77,7 @@ wake_r, wake_w = os.pipe()
 os.set_blocking(wake_w, False)
 signal.set_wakeup_fd(wake_w)
 say(f"ready {os.getpid()}")
+if ready_file:
+    open(ready_file, "w").close()
 while True:
     os.read(wake_r, 512)
