@@ -7,7 +7,7 @@ mod lifecycle;
 
 use std::fs::File;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::run::{Mode, command, modes_test, selected, sigrecord, start, start_cmd};
 use common::{output_limit, text};
@@ -61,15 +61,28 @@ modes_test!(
     }
 );
 
+/// A path for a helper's --ready-file: sh waits for it instead of guessing
+/// how long python3 takes to start on a loaded machine.
+fn ready_file(test: &str, mode: Mode) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("vigil-{test}-{mode:?}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
 modes_test!(leftovers_get_sigterm_and_vigil_waits_for_them, |mode| {
+    let ready = ready_file("leftovers-get-sigterm", mode);
     let script = format!(
-        "python3 {} --exit-after-term=0.7 & sleep 1; exit 7",
-        helper()
+        "python3 {} --exit-after-term=0.7 --ready-file={r} & \
+         until [ -e {r} ]; do sleep 0.01; done; exit 7",
+        helper(),
+        r = ready.display()
     );
     let mut v = start(mode, &["sh", "-c", &script], &[]);
     v.expect("ready", T);
-    // The main child (sh) exits 7 after 1 s; the helper then gets SIGTERM...
+    // The main child (sh) exits 7 once the helper is ready; the helper then
+    // gets SIGTERM...
     v.expect("got 15", T);
+    let _ = std::fs::remove_file(&ready);
     // ...and vigil is still there while the helper cleans up for 0.7 s.
     assert!(
         v.child.try_wait().expect("try_wait").is_none(),
@@ -83,19 +96,27 @@ modes_test!(leftovers_get_sigterm_and_vigil_waits_for_them, |mode| {
 });
 
 modes_test!(leftovers_ignoring_sigterm_are_killed_at_the_grace, |mode| {
-    let script = format!("python3 {} --ignore-term & sleep 1; exit 5", helper());
-    let mut v = start(mode, &["-t", "1s", "sh", "-c", &script], &[]);
-    let ready = v.expect("ready", T);
-    let pid: i32 = ready["ready ".len()..].parse().unwrap();
-    let started = Instant::now();
-    assert_eq!(v.wait(T), 5, "{mode:?}");
-    // sh exits about 1 s after starting (a little less after the helper's
-    // "ready"), then the grace of 1 s runs before the leftover is killed.
-    assert!(
-        started.elapsed() >= Duration::from_millis(1500),
-        "{mode:?}: {:?}",
-        started.elapsed()
+    let ready = ready_file("leftovers-ignoring-sigterm", mode);
+    // sh stamps its last moment (the realtime clock, as SystemTime reads it).
+    let script = format!(
+        "python3 {} --ignore-term --ready-file={r} & \
+         until [ -e {r} ]; do sleep 0.01; done; echo \"exiting $(date +%s.%N)\"; exit 5",
+        helper(),
+        r = ready.display()
     );
+    let mut v = start(mode, &["-t", "1s", "sh", "-c", &script], &[]);
+    let line = v.expect("ready", T);
+    let pid: i32 = line["ready ".len()..].parse().unwrap();
+    let exiting = v.expect("exiting ", T);
+    let _ = std::fs::remove_file(&ready);
+    let secs: f64 = exiting["exiting ".len()..].parse().unwrap();
+    assert_eq!(v.wait(T), 5, "{mode:?}");
+    // The grace of 1 s runs from sh's exit, after its stamp, before the
+    // leftover is killed and vigil can exit.
+    let took = SystemTime::now()
+        .duration_since(UNIX_EPOCH + Duration::from_secs_f64(secs))
+        .unwrap_or_default();
+    assert!(took >= Duration::from_secs(1), "{mode:?}: {took:?}");
     if mode == Mode::Plain {
         assert!(
             !std::path::Path::new(&format!("/proc/{pid}")).exists(),
@@ -184,9 +205,16 @@ impl Drop for Scratch {
 /// PROGRAM for these tests: leaves a helper that cleans up for 0.3 s on
 /// SIGTERM ("got 15", then "bye"), runs `then`, says "exiting" and exits 1.
 fn leaves_a_helper(tag: &str, then: &str) -> String {
+    // sh goes on once the helper is ready (its file exists), not after a
+    // guessed second: python3 can take longer on a loaded machine, and a TERM
+    // before its handlers kills it without the cleanup the tests wait for.
+    let ready =
+        std::env::temp_dir().join(format!("vigil-ready{}", tag.trim_start_matches("--tag")));
     format!(
-        "python3 {} --exit-after-term=0.3 {tag} & sleep 1; {then} echo exiting; exit 1",
-        helper()
+        "rm -f {r}; python3 {} --exit-after-term=0.3 --ready-file={r} {tag} & \
+         until [ -e {r} ]; do sleep 0.01; done; rm -f {r}; {then} echo exiting; exit 1",
+        helper(),
+        r = ready.display()
     )
 }
 
