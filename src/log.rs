@@ -65,6 +65,14 @@ pub fn write(level: Level, args: fmt::Arguments) {
     let mut line = String::with_capacity(128);
     line.push_str("vigil: ");
     let _ = line.write_fmt(args);
+    // One line, whatever a value quoted in it holds (`--grace $'1\n2'`).
+    if line.chars().any(hides_text) {
+        let mut shown = String::with_capacity(line.len() + 16);
+        for c in line.chars() {
+            push_shown(&mut shown, c);
+        }
+        line = shown;
+    }
     line.push('\n');
     // With --log-prefix, stderr is a queue: this line goes after the
     // output queued before it, never into the middle of a line.
@@ -72,6 +80,37 @@ pub fn write(level: Level, args: fmt::Arguments) {
         output_queue::flush(Stream::Err);
     } else {
         let _ = stdio::stderr(line.as_bytes());
+    }
+}
+
+/// Whether `c` can hide text or break a line when printed: control
+/// characters (C0, DEL, C1), zero-width spaces and joiners, the direction
+/// marks, the Unicode line and paragraph separators, the word joiner and the
+/// byte order mark. Range checks only.
+fn hides_text(c: char) -> bool {
+    matches!(
+        c,
+        '\0'..='\x1F'
+            | '\x7F'..='\u{9F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+    )
+}
+
+/// Pushes `c`, escaped as Rust's `Debug` escapes it (`\n`, `\u{1b}`) when it
+/// `hides_text`: for a line vigil writes, which must stay one line and show
+/// what it quotes.
+pub fn push_shown(out: &mut String, c: char) {
+    match c {
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        '\n' => out.push_str("\\n"),
+        '\0' => out.push_str("\\0"),
+        c if hides_text(c) => out.extend(c.escape_unicode()),
+        c => out.push(c),
     }
 }
 

@@ -61,6 +61,10 @@ fn usage_errors_exit_1_with_one_line_naming_option_and_value() {
         (vec!["http://h:99999/"], vec!["http://h:99999/", "port"]),
         (vec!["tcp://h"], vec!["tcp://h", "port"]),
         (vec!["http://[::1/"], vec!["http://[::1/"]),
+        // Escaped since the commit that made log::write escape what hides
+        // text: these were two lines.
+        (vec!["--x\ny", t], vec!["'--x\\ny'"]),
+        (vec!["http://a\nb/"], vec!["'http://a\\nb/'"]),
     ] {
         let out = check(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");

@@ -76,6 +76,22 @@ fn an_unexpected_value_is_one_line_with_hidden_characters_escaped() {
     );
 }
 
+// Fixed in the commit that made log::write escape what hides text: a value
+// or an unknown option holding a line break or an escape sequence was printed
+// as it was, over two lines or into the terminal's state.
+#[test]
+fn a_value_with_a_line_break_or_an_escape_is_still_one_line() {
+    rejected(&["--grace", "1\n2"], &[], &["--grace", "'1\\n2'"]);
+    rejected(&["--gr\nace", "1s"], &[], &["'--gr\\nace'", "--grace?"]);
+    rejected(&["-\u{1b}"], &[], &["'-\\u{1b}'"]);
+    rejected(&["--name", "a\u{200B}b"], &[], &["--name", "'a\\u{200b}b'"]);
+    rejected(
+        &[],
+        &[("VIGIL_RESTART_SIGNAL", "HUP\r\n\x1b[2J")],
+        &["VIGIL_RESTART_SIGNAL", "'HUP\\r\\n\\u{1b}[2J'"],
+    );
+}
+
 #[test]
 fn bad_env_values_name_the_variable_and_value() {
     rejected(

@@ -151,23 +151,15 @@ fn first_char(bytes: &[u8]) -> (char, usize) {
 /// `bytes` quoted as Rust's `Debug` shows an `OsStr` on Unix (`"a\tb\xFF"`),
 /// which is how lexopt printed an unexpected value, except that characters
 /// outside ASCII print as they are unless they can hide or break a line
-/// (`hides_text`): no Unicode tables for a usage error.
+/// (`log::push_shown`): no Unicode tables for a usage error.
 pub fn quoted(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
-            match c {
-                '\t' => out.push_str("\\t"),
-                '\r' => out.push_str("\\r"),
-                '\n' => out.push_str("\\n"),
-                '\0' => out.push_str("\\0"),
-                '"' | '\\' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                c if hides_text(c) => out.extend(c.escape_unicode()),
-                c => out.push(c),
+            if matches!(c, '"' | '\\') {
+                out.push('\\');
             }
+            crate::log::push_shown(&mut out, c);
         }
         for &b in chunk.invalid() {
             out.push_str("\\x");
@@ -180,23 +172,6 @@ pub fn quoted(bytes: &[u8]) -> String {
 }
 
 const HEX: [u8; 16] = *b"0123456789ABCDEF";
-
-/// Whether `c` can hide text or break a line when printed: control
-/// characters (C0, DEL, C1), zero-width spaces and joiners, the direction
-/// marks, the Unicode line and paragraph separators, the word joiner and the
-/// byte order mark. Range checks only.
-fn hides_text(c: char) -> bool {
-    matches!(
-        c,
-        '\0'..='\x1F'
-            | '\x7F'..='\u{9F}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{2060}'
-            | '\u{FEFF}'
-    )
-}
 
 #[cfg(test)]
 mod tests {
