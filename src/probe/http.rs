@@ -230,7 +230,7 @@ fn head_lines(data: &[u8]) -> Option<usize> {
     let mut lines = 1;
     for (i, _) in data.iter().enumerate().filter(|(_, b)| **b == b'\n') {
         lines += 1;
-        let rest = &data[i + 1..];
+        let rest = data.get(i + 1..).unwrap_or_default();
         if rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
             return Some(lines);
         }
@@ -265,7 +265,7 @@ impl Buffer {
     }
 
     fn data(&self) -> &[u8] {
-        &self.bytes[self.start..self.end]
+        self.bytes.get(self.start..self.end).unwrap_or_default()
     }
 
     fn consume(&mut self, n: usize) {
@@ -280,10 +280,11 @@ impl Buffer {
             self.end -= self.start;
             self.start = 0;
         }
-        if self.end == self.bytes.len() {
-            return Err(Failure::BadResponse(what));
-        }
-        let n = stream.read(&mut self.bytes[self.end..])?;
+        let free = match self.bytes.get_mut(self.end..) {
+            Some(free) if !free.is_empty() => free,
+            _ => return Err(Failure::BadResponse(what)),
+        };
+        let n = stream.read(free)?;
         self.end += n;
         Ok(n)
     }
@@ -319,7 +320,8 @@ impl<'a> Matcher<'a> {
             self.window.extend_from_slice(part);
             if self
                 .window
-                .windows(self.needle.len())
+                // Never 0: an empty needle is found before the first byte.
+                .windows(self.needle.len().max(1))
                 .any(|w| w == self.needle)
             {
                 self.found = true;
@@ -389,7 +391,7 @@ fn read_body(
                     return Err(CUT_SHORT);
                 }
             }
-            if &buf.data()[..2] != b"\r\n" {
+            if !buf.data().starts_with(b"\r\n") {
                 return Err(Failure::BadResponse("chunk without CRLF"));
             }
             buf.consume(2);

@@ -101,8 +101,10 @@ fn ipv6(rest: &mut &[u8]) -> Option<Ipv6Addr> {
         s = s.strip_prefix(b"::")?;
         let mut tail = [0; 7];
         let (tail_len, _) = groups(&mut s, &mut tail[..7 - head_len]);
-        for i in 0..tail_len {
-            head[8 - tail_len + i] = tail[i];
+        // The groups after `::` are the last ones.
+        let groups_after = tail.iter().take(tail_len).rev();
+        for (to, &group) in head.iter_mut().rev().zip(groups_after) {
+            *to = group;
         }
     }
     *rest = s;

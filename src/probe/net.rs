@@ -60,7 +60,7 @@ impl Conn for Bounded {
     fn write_all(&mut self, mut bytes: &[u8]) -> Result<(), Failure> {
         while !bytes.is_empty() {
             let n = self.write(bytes)?;
-            bytes = &bytes[n..];
+            bytes = bytes.get(n..).unwrap_or_default();
         }
         Ok(())
     }
@@ -94,7 +94,8 @@ pub fn connect(
         };
         // An address that swallows SYNs must not eat the budget of the ones
         // after it: split what is left evenly, the last one gets the rest.
-        let share = (left / (count - i) as u32).max(Duration::from_millis(1).min(left));
+        let even = left.checked_div((count - i) as u32).unwrap_or(left);
+        let share = even.max(Duration::from_millis(1).min(left));
         match connect_tcp(addr, share) {
             Ok(s) => return Ok(s),
             Err(e) => last = Failure::from_errno(e, deadline),

@@ -201,8 +201,11 @@ fn query(name: &str, servers: &[IpAddr], deadline: Deadline) -> Result<Vec<IpAdd
                 Err(e) if e.timed_out() || e.interrupted() => continue,
                 Err(e) => return Err(Failure::from_errno(e, deadline)),
             };
+            let Some(msg) = buf.get(..n) else {
+                continue;
+            };
             for i in 0..2 {
-                match answer(&buf[..n], asks[i], &mut found[i]) {
+                match answer(msg, asks[i], &mut found[i]) {
                     Some(Rcode::Answered) => done[i] = true,
                     // No such name: the other type will say the same.
                     Some(Rcode::NoName) => return Ok(Vec::new()),
@@ -308,20 +311,22 @@ pub(crate) enum Rcode {
 /// Reads the response `msg` to the query `ask`, adding its addresses to `out`.
 /// `None` when it is not the response to `ask` (wrong id or question).
 pub(crate) fn answer(msg: &[u8], ask: &[u8], out: &mut Vec<IpAddr>) -> Option<Rcode> {
-    // Same id, QR set, and the question echoed byte for byte.
-    if msg.len() < ask.len()
-        || msg[..2] != ask[..2]
-        || msg[2] & 0x80 == 0
-        || msg[12..ask.len()] != ask[12..]
-    {
+    // Same id, QR set, and the question echoed byte for byte (a query is
+    // its 12-byte header, then the question).
+    let question = msg.get(12..ask.len())?;
+    let (&[id0, id1, flags, rcode, _, _, count0, count1, ..], &[ask0, ask1, ..]) = (msg, ask)
+    else {
+        return None;
+    };
+    if [id0, id1] != [ask0, ask1] || flags & 0x80 == 0 || ask.get(12..) != Some(question) {
         return None;
     }
-    match msg[3] & 0x0f {
+    match rcode & 0x0f {
         0 => {}
         3 => return Some(Rcode::NoName),
         _ => return Some(Rcode::Failed),
     }
-    let count = u16::from_be_bytes([msg[6], msg[7]]);
+    let count = u16::from_be_bytes([count0, count1]);
     let mut pos = ask.len();
     for _ in 0..count {
         pos = skip_name(msg, pos)?;

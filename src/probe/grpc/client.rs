@@ -158,16 +158,16 @@ impl Client {
         let input = core::mem::take(&mut self.input);
         let mut at = 0;
         let verdict = loop {
-            let rest = &input[at..];
+            let rest = input.get(at..).unwrap_or_default();
             // "HTTP/" can never start a frame we accept: its length would be
             // 0x485454. Checked before the length, to say what it is.
             if !self.started && rest.starts_with(b"HTTP/") {
                 break Some(Verdict::NotGrpc("HTTP/1 answer"));
             }
-            if rest.len() < frame::HEADER_LEN {
+            let Some(head) = rest.first_chunk() else {
                 break None;
-            }
-            let header = Header::parse(rest);
+            };
+            let header = Header::parse(head);
             if header.len > frame::MAX_PAYLOAD {
                 break Some(Verdict::Protocol("frame over 16 KiB"));
             }
@@ -259,19 +259,19 @@ impl Client {
             }
             RST_STREAM => {
                 return match payload {
-                    [_, _, _, _] => Err(Verdict::Reset(u32_at(payload, 0))),
+                    &[c0, c1, c2, c3] => Err(Verdict::Reset(u32::from_be_bytes([c0, c1, c2, c3]))),
                     _ => bad("RST_STREAM length"),
                 };
             }
             GOAWAY => {
-                if payload.len() < 8 {
+                let &[l0, l1, l2, l3, c0, c1, c2, c3, ..] = payload else {
                     return bad("GOAWAY length");
-                }
+                };
                 // RFC 9113 section 6.8: streams up to the last-stream-id may
                 // still be answered (a graceful shutdown's first GOAWAY says
                 // 2^31-1); only below 1 has stream 1 been refused.
-                let code = u32_at(payload, 4);
-                if u32_at(payload, 0) & 0x7fff_ffff == 0 {
+                let code = u32::from_be_bytes([c0, c1, c2, c3]);
+                if u32::from_be_bytes([l0, l1, l2, l3]) & 0x7fff_ffff == 0 {
                     return Err(Verdict::GoAway(code));
                 }
                 self.goaway = Some(code);

@@ -39,24 +39,20 @@ pub struct Header {
 }
 
 impl Header {
-    /// Reads the header at the start of `bytes` (at least HEADER_LEN long).
-    pub fn parse(bytes: &[u8]) -> Header {
+    /// Reads a frame's header: its first HEADER_LEN bytes.
+    pub fn parse(bytes: &[u8; HEADER_LEN]) -> Header {
+        let [l0, l1, l2, kind, flags, s0, s1, s2, s3] = *bytes;
         Header {
-            len: usize::from(bytes[0]) << 16 | usize::from(bytes[1]) << 8 | usize::from(bytes[2]),
-            kind: bytes[3],
-            flags: bytes[4],
-            stream: u32_at(bytes, 5) & 0x7fff_ffff,
+            len: usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2),
+            kind,
+            flags,
+            stream: u32::from_be_bytes([s0, s1, s2, s3]) & 0x7fff_ffff,
         }
     }
 
     pub fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
     }
-}
-
-/// A big-endian u32 at `at`; the caller has checked the length.
-pub fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
 /// The fragment or data inside a DATA or HEADERS payload: without the pad

@@ -58,7 +58,11 @@ pub fn request(req: &Request) -> Vec<u8> {
             .split(' ')
             .position(|n| n.eq_ignore_ascii_case(name))
         {
-            Some(i @ 0..=2) => fields[[3, 4, 7][i]].1 = value.as_bytes(),
+            Some(i @ 0..=2) => {
+                if let Some(field) = fields.get_mut([3, 4, 7][i]) {
+                    field.1 = value.as_bytes();
+                }
+            }
             Some(_) => {}
             None if name.starts_with(':') => {}
             None => literal(&mut extra, name.as_bytes(), value.as_bytes()),
@@ -87,14 +91,16 @@ pub fn request(req: &Request) -> Vec<u8> {
     // The gRPC length prefix (not compressed, big-endian length), then
     // HealthCheckRequest { string service = 1; }: an empty service is the
     // default value, which protobuf leaves out.
-    let mut data = vec![0; 5];
+    let mut message = Vec::new();
     if !req.service.is_empty() {
-        data.push(0x0a);
-        push_varint(&mut data, req.service.len() as u64);
-        data.extend_from_slice(req.service.as_bytes());
+        message.push(0x0a);
+        push_varint(&mut message, req.service.len() as u64);
+        message.extend_from_slice(req.service.as_bytes());
     }
-    let len = (data.len() - 5) as u32;
-    data[1..5].copy_from_slice(&len.to_be_bytes());
+    // The gRPC message prefix: not compressed, then the length.
+    let mut data = vec![0];
+    data.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    data.extend_from_slice(&message);
     frame::write(&mut out, DATA, END_STREAM, 1, &data);
     out
 }
@@ -209,7 +215,7 @@ mod tests {
     fn frames(mut bytes: &[u8]) -> Vec<(frame::Header, Vec<u8>)> {
         let mut all = Vec::new();
         while !bytes.is_empty() {
-            let h = frame::Header::parse(bytes);
+            let h = frame::Header::parse(bytes.first_chunk().expect("a whole header"));
             all.push((h, bytes[9..9 + h.len].to_vec()));
             bytes = &bytes[9 + h.len..];
         }

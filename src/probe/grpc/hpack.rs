@@ -132,10 +132,10 @@ impl<'a> Reader<'a> {
     fn string(&mut self, out: &mut Vec<u8>) -> Result<(), BadBlock> {
         let first = self.byte()?;
         let len = self.integer(first, 7)?;
-        if len > self.rest.len() {
-            return Err(BadBlock("string past the end of the block"));
-        }
-        let (raw, rest) = self.rest.split_at(len);
+        let (raw, rest) = self
+            .rest
+            .split_at_checked(len)
+            .ok_or(BadBlock("string past the end of the block"))?;
         self.rest = rest;
         out.clear();
         if first & 0x80 != 0 {

@@ -40,7 +40,7 @@ pub fn decode(input: &[u8], out: &mut Vec<u8>) -> Result<(), BadHuffman> {
     for &byte in input {
         for shift in (0..8).rev() {
             code |= u32::from(byte >> shift) & 1;
-            let count = u32::from(COUNTS[len]);
+            let count = u32::from(*COUNTS.get(len).ok_or(BadHuffman)?);
             if code.wrapping_sub(first) < count {
                 let at = index + (code - first) as usize;
                 out.push(*SYMBOLS.get(at).ok_or(BadHuffman)?);

@@ -48,7 +48,8 @@ pub fn exchange(
         match stream.read(&mut buf) {
             Ok(n) => {
                 // 0: the end of the connection, which the client is told too.
-                if let Some(v) = client.feed(&buf[..n], &mut out) {
+                // A read never gives more than it was asked for.
+                if let Some(v) = client.feed(&buf[..n.min(buf.len())], &mut out) {
                     break Ok(v);
                 }
                 if n == 0 {
