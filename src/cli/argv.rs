@@ -57,15 +57,17 @@ impl Lexer {
             match core::mem::replace(&mut self.state, State::Idle) {
                 State::Idle => {}
                 State::Attached(value) => return Err(self.unexpected(&value)),
-                State::Cluster(word, at) if at >= word.len() => {}
                 State::Cluster(word, at) => {
-                    if word[at] == b'=' && at > 1 {
-                        return Err(self.unexpected(&word[at + 1..]));
+                    // The cluster's rest; at its end, on to the next word.
+                    if let Some(rest @ [first, value @ ..]) = word.get(at..) {
+                        if *first == b'=' && at > 1 {
+                            return Err(self.unexpected(value));
+                        }
+                        let (c, len) = first_char(rest);
+                        self.state = State::Cluster(word, at + len);
+                        self.last = format!("-{c}");
+                        return Ok(Some(Arg::Short(c)));
                     }
-                    let (c, len) = first_char(&word[at..]);
-                    self.state = State::Cluster(word, at + len);
-                    self.last = format!("-{c}");
-                    return Ok(Some(Arg::Short(c)));
                 }
                 State::Operands => {
                     self.state = State::Operands;
@@ -80,7 +82,8 @@ impl Lexer {
             } else if word.starts_with(b"--") {
                 let end = match word.iter().position(|&b| b == b'=') {
                     Some(eq) => {
-                        self.state = State::Attached(word[eq + 1..].to_vec());
+                        self.state =
+                            State::Attached(word.get(eq + 1..).unwrap_or_default().to_vec());
                         eq
                     }
                     None => word.len(),
@@ -88,7 +91,7 @@ impl Lexer {
                 self.last = String::from_utf8_lossy(&word[..end]).into_owned();
                 let name = self.last.strip_prefix("--").unwrap_or_default();
                 return Ok(Some(Arg::Long(name.into())));
-            } else if word.len() > 1 && word[0] == b'-' {
+            } else if let [b'-', _, ..] = word[..] {
                 self.state = State::Cluster(word, 1);
             } else {
                 return Ok(Some(Arg::Operand(word)));
@@ -102,7 +105,11 @@ impl Lexer {
         match core::mem::replace(&mut self.state, State::Idle) {
             State::Attached(value) => return Some(value),
             State::Cluster(mut word, at) if at < word.len() => {
-                let skip = if word[at] == b'=' { at + 1 } else { at };
+                let skip = if word.get(at) == Some(&b'=') {
+                    at + 1
+                } else {
+                    at
+                };
                 word.drain(..skip);
                 return Some(word);
             }
@@ -137,7 +144,7 @@ fn first_char(bytes: &[u8]) -> (char, usize) {
     let head = bytes.get(..4).unwrap_or(bytes);
     let valid = match core::str::from_utf8(head) {
         Ok(text) => text,
-        Err(e) => match core::str::from_utf8(&head[..e.valid_up_to()]) {
+        Err(e) => match core::str::from_utf8(head.get(..e.valid_up_to()).unwrap_or_default()) {
             Ok(text) if !text.is_empty() => text,
             _ => return ('\u{FFFD}', e.error_len().unwrap_or(bytes.len())),
         },

@@ -29,7 +29,7 @@ pub fn name(text: &str) -> Result<String, String> {
 pub fn command(line: &str, from: Source) -> Result<NamedCommand, String> {
     let line = line.trim();
     let mut words = command_words::split(line).map_err(|e| format!("'{line}': {e}"))?;
-    let name = match words[0].strip_suffix(':') {
+    let name = match words.first().and_then(|first| first.strip_suffix(':')) {
         Some(given) => {
             let given = name(given)?;
             words.remove(0);
@@ -53,7 +53,7 @@ pub fn command(line: &str, from: Source) -> Result<NamedCommand, String> {
 /// when it is taken, in order: PROGRAM, the sidecars, the `--pre-start`
 /// commands, the `--pre-stop` command.
 pub fn unique_names(opts: &mut InitOptions) -> Result<(), String> {
-    let program = String::from_utf8_lossy(&opts.command[0]);
+    let program = String::from_utf8_lossy(opts.command.first().map_or(&[][..], Vec::as_slice));
     // Each process: the option that names it, its name, its program.
     let mut all: Vec<(&str, &mut String, &str)> = Vec::new();
     all.push(("--name", &mut opts.name, &program));
@@ -64,25 +64,29 @@ pub fn unique_names(opts: &mut InitOptions) -> Result<(), String> {
     ];
     for (option, list) in lists {
         for NamedCommand { name, words, .. } in list {
-            all.push((option, name, &words[0]));
+            all.push((option, name, words.first().map_or("", String::as_str)));
         }
     }
-    for i in 0..all.len() {
-        let (option, name, _) = &all[i];
-        if !name.is_empty() && all[..i].iter().any(|(_, n, _)| n == name) {
+    for (i, (option, name, _)) in all.iter().enumerate() {
+        if !name.is_empty() && all.iter().take(i).any(|(_, n, _)| n == name) {
             return Err(format!("{option}: name '{name}' is used twice"));
         }
     }
     for i in 0..all.len() {
-        if all[i].1.is_empty() {
-            let base = file_name(all[i].2);
+        let Some(&(_, ref name, program)) = all.get(i) else {
+            break;
+        };
+        if name.is_empty() {
+            let base = file_name(program);
             let mut candidate = String::from(base);
             let mut n = 1;
             while all.iter().any(|(_, name, _)| **name == candidate) {
                 n += 1;
                 candidate = format!("{base}.{n}");
             }
-            *all[i].1 = candidate;
+            if let Some((_, name, _)) = all.get_mut(i) {
+                **name = candidate;
+            }
         }
     }
     Ok(())

@@ -249,7 +249,9 @@ fn apply_viewed(
     let Some((i, opt)) = found else {
         return Err(unknown(arg, &mut views(view).map(|o| o.long), help));
     };
-    seen[i] = true;
+    if let Some(seen) = seen.get_mut(i) {
+        *seen = true;
+    }
     let named = |e: String| format!("--{}: {e}", opt.long);
     let mut value = || {
         lexer
