@@ -45,9 +45,9 @@ impl<'a> Iterator for Records<'a> {
     type Item = &'a [u8];
     fn next(&mut self) -> Option<&'a [u8]> {
         let len = u16::from_ne_bytes([*self.0.get(16)?, *self.0.get(17)?]) as usize;
-        let record = self.0.get(..len).filter(|_| len > 19)?;
-        self.0 = &self.0[len..];
-        let name = &record[19..];
+        let (record, rest) = self.0.split_at_checked(len).filter(|_| len > 19)?;
+        self.0 = rest;
+        let name = record.get(19..)?;
         Some(&name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())])
     }
 }

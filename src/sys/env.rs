@@ -106,7 +106,8 @@ impl Envp {
 
     /// Every entry, in order.
     pub fn entries(&self) -> impl Iterator<Item = &CStr> {
-        self.ptrs[..self.ptrs.len() - 1].iter().map(|&p| {
+        let strings = self.ptrs.split_last().map(|(_null, strings)| strings);
+        strings.unwrap_or_default().iter().map(|&p| {
             // SAFETY: every pointer but the terminator points to a
             // NUL-terminated string that outlives `self`: vigil's own entry
             // (alive for the whole process) or one in `made`, which `self`

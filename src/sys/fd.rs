@@ -71,7 +71,7 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) -> Result<()> {
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
         match check(n as i64) {
             Ok(0) => return Err(Errno(libc::EIO)),
-            Ok(n) => bytes = &bytes[n as usize..],
+            Ok(n) => bytes = bytes.get(n as usize..).unwrap_or_default(),
             Err(e) if e.interrupted() => {}
             Err(e) => return Err(e),
         }

@@ -52,7 +52,7 @@ pub fn read_up_to(path: &CStr, limit: usize) -> Result<Vec<u8>> {
         }
         let start = out.len();
         out.resize(out.capacity().min(limit), 0);
-        let n = fd.read(&mut out[start..])?;
+        let n = fd.read(out.get_mut(start..).unwrap_or_default())?;
         out.truncate(start + n);
         if n == 0 {
             break;
@@ -65,7 +65,9 @@ pub fn read_up_to(path: &CStr, limit: usize) -> Result<Vec<u8>> {
 /// head of a /proc file, without reading (and allocating for) the rest.
 pub fn read_head<'b>(path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
     let n = open(path, libc::O_RDONLY)?.read(buf)?;
-    Ok(&buf[..n])
+    // A read never gives more than it was asked for.
+    let buf: &'b [u8] = buf;
+    Ok(buf.get(..n).unwrap_or(buf))
 }
 
 /// The target of the symbolic link at `path` (such as /proc/self), read into
@@ -85,10 +87,10 @@ pub fn read_link<'b>(path: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
     if n < 0 {
         return Err(Errno::last());
     }
-    if n as usize == buf.len() {
-        return Err(Errno(libc::ENAMETOOLONG)); // perhaps cut short
+    match buf.get(..n as usize) {
+        Some(target) if target.len() < buf.len() => Ok(target),
+        _ => Err(Errno(libc::ENAMETOOLONG)), // perhaps cut short
     }
-    Ok(&buf[..n as usize])
 }
 
 /// The last modification time of `path` (stat(2), following symbolic links)

@@ -107,11 +107,15 @@ impl State {
     /// peak RSS. A free-list block is only known to be 16-aligned, so a
     /// rarer, larger alignment always gets a fresh block.
     fn take(&mut self, class: usize, align: usize) -> *mut u8 {
-        let head = self.free[class];
+        // `class` gives only classes in range; another is a failed allocation.
+        let Some(list) = self.free.get_mut(class) else {
+            return null_mut();
+        };
+        let head = *list;
         if !head.is_null() && align <= MIN_ALIGN {
             // SAFETY: a block on a free list is ours, at least 16 bytes and
             // 16-aligned, and holds the next link in its first word.
-            self.free[class] = unsafe { head.cast::<*mut u8>().read() };
+            *list = unsafe { head.cast::<*mut u8>().read() };
             return head;
         }
         let size = 1usize << (class as u32 + MIN_SHIFT);
@@ -133,10 +137,13 @@ impl State {
     /// # Safety
     /// `block` came from `take(class)` and is given back once.
     unsafe fn give(&mut self, class: usize, block: *mut u8) {
-        // SAFETY: per the contract, the block is ours, 16-aligned and at
-        // least 16 bytes, and nobody else uses it any more.
-        unsafe { block.cast::<*mut u8>().write(self.free[class]) };
-        self.free[class] = block;
+        // `take` lent it, so its class is in range (another would leak).
+        if let Some(list) = self.free.get_mut(class) {
+            // SAFETY: per the contract, the block is ours, 16-aligned and at
+            // least 16 bytes, and nobody else uses it any more.
+            unsafe { block.cast::<*mut u8>().write(*list) };
+            *list = block;
+        }
     }
 }
 

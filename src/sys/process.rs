@@ -315,7 +315,8 @@ impl ProbeChild {
         let mut buf = [0u8; REPORT_MAX];
         // The fd is non-blocking, and the writer is gone once the child is reaped.
         let n = self.report.read(&mut buf).unwrap_or(0);
-        String::from_utf8_lossy(&buf[..n]).trim_end().to_owned()
+        let report = buf.get(..n).unwrap_or_default();
+        String::from_utf8_lossy(report).trim_end().to_owned()
     }
 }
 
