@@ -171,7 +171,7 @@ impl FixedLine {
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        self.bytes.get(..self.len).unwrap_or_default()
     }
 }
 
@@ -186,8 +186,13 @@ impl fmt::Write for FixedLine {
         // One byte stays free for the newline.
         let room = self.bytes.len() - 1 - self.len;
         let take = s.len().min(room);
-        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-        self.len += take;
+        if let (Some(to), Some(from)) = (
+            self.bytes.get_mut(self.len..self.len + take),
+            s.as_bytes().get(..take),
+        ) {
+            to.copy_from_slice(from);
+            self.len += take;
+        }
         Ok(())
     }
 }
@@ -200,8 +205,10 @@ pub fn internal_error(message: &dyn fmt::Display, location: Option<(&str, u32)>)
     if let Some((file, number)) = location {
         let _ = write!(line, " at {file}:{number}");
     }
-    line.bytes[line.len] = b'\n';
-    line.len += 1;
+    if let Some(end) = line.bytes.get_mut(line.len) {
+        *end = b'\n';
+        line.len += 1;
+    }
     line
 }
 
