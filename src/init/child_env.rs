@@ -102,7 +102,7 @@ pub fn load(src: &Sources, base: Option<&CStr>) -> Result<Loaded, LoadError> {
     let file_env = env::entries().filter(|_| src.file_env).filter_map(|e| {
         let rest = e.to_bytes().strip_prefix(FILE_PREFIX)?;
         let at = rest.iter().position(|&b| b == b'=').filter(|&at| at > 0)?;
-        Some(("FILE__", &rest[..at], &rest[at + 1..]))
+        Some(("FILE__", rest.get(..at)?, rest.get(at + 1..)?))
     });
     for (from, name, path) in secrets.chain(file_env) {
         let named = lossy(name);

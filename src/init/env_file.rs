@@ -24,12 +24,12 @@ pub fn parse<'f>(
     for (i, line) in file.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let blanks = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        let line = &line[blanks..];
+        let line = line.get(blanks..).unwrap_or_default();
         if line.first().is_none_or(|&b| b == b'#') {
             continue;
         }
         let (key, value) = match line.iter().position(|&b| b == b'=') {
-            Some(at) => (&line[..at], Some(&line[at + 1..])),
+            Some(at) => (line.get(..at).unwrap_or_default(), line.get(at + 1..)),
             None => (line, None),
         };
         if key.is_empty() || key.iter().any(|&b| b == 0 || b.is_ascii_whitespace()) {

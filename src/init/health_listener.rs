@@ -32,7 +32,7 @@ impl HealthListener {
         let fd = listen(&name).map_err(|e| {
             format!(
                 "cannot listen on @{}: {e}",
-                String::from_utf8_lossy(&name[1..])
+                String::from_utf8_lossy(name.get(1..).unwrap_or_default())
             )
         })?;
         Ok(HealthListener { fd, secrets })

@@ -80,10 +80,11 @@ impl Relay {
         let work = match self.fd.read(&mut buf) {
             Ok(0) => Work::Closed,
             Ok(n) => {
-                let mut data = &buf[..n];
+                // A read never gives more than it was asked for.
+                let mut data = buf.get(..n).unwrap_or(&buf);
                 while let Some(end) = data.iter().position(|&b| b == b'\n') {
                     self.send(name, &data[..end], WHOLE);
-                    data = &data[end + 1..];
+                    data = data.get(end + 1..).unwrap_or_default();
                 }
                 self.partial.extend_from_slice(data);
                 if n == PIECE { Work::More } else { Work::Done }

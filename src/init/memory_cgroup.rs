@@ -128,7 +128,7 @@ fn mounted_v1(mountinfo: &[u8], path: &[u8]) -> Option<MemoryCgroup> {
         let Some(dash) = line.windows(3).position(|w| w == b" - ") else {
             continue;
         };
-        let fs_part = &line[dash + 3..];
+        let fs_part = line.get(dash + 3..).unwrap_or_default();
         let cgroup_v1 = field(fs_part, b' ', 0) == b"cgroup";
         if let Some(below) = below(path, field(line, b' ', 3))
             .filter(|_| cgroup_v1 && has_word(field(fs_part, b' ', 2), b"memory"))

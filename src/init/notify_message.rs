@@ -77,7 +77,7 @@ pub fn keepalive_interval(usec: Option<&[u8]>, pid: Option<&[u8]>, own: i32) -> 
         return None;
     }
     let usec = number(usec?).filter(|&u| u > 0)?;
-    Some(Duration::from_micros(usec) / 2)
+    Duration::from_micros(usec).checked_div(2)
 }
 
 #[cfg(test)]

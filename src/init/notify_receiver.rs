@@ -60,7 +60,7 @@ impl NotifyReceiver {
                     }
                 );
             } else {
-                let notice = Notice::parse(&buf[..got.len]);
+                let notice = Notice::parse(buf.get(..got.len).unwrap_or_default());
                 if !notice.is_empty() {
                     events.push(Event::Notified(notice));
                 }

@@ -18,6 +18,12 @@ use super::watchdog::PROBE_SLACK;
 /// when that is shorter).
 pub const FAST: Duration = Duration::from_millis(250);
 
+/// When a probe begun at `begun` and given `timeout` is killed: its
+/// timeout, then the slack its own deadline gets.
+fn kill_at(begun: Mono, timeout: Duration) -> Mono {
+    begun + timeout + PROBE_SLACK
+}
+
 /// `--ready-interval`, `--ready-timeout`, `--ready-retries`, how many
 /// `--ready` targets are probed, and whether `--ready notify` is one.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,7 +98,7 @@ impl Readiness {
     }
 
     fn kill_at(&self, begun: Mono) -> Mono {
-        begun + self.rules.timeout + PROBE_SLACK
+        kill_at(begun, self.rules.timeout)
     }
 
     pub fn deadline(&self) -> Option<Mono> {
@@ -109,19 +115,17 @@ impl Readiness {
 
     /// Starts the probes that are due, and kills those that overran.
     pub fn on_clock(&mut self, now: Mono, out: &mut Vec<Action>) {
-        for i in 0..self.targets.len() {
+        let timeout = self.rules.timeout;
+        for (i, target) in self.targets.iter_mut().enumerate() {
             let probe = ProbeId::Ready(i);
-            match self.targets[i].step {
+            match target.step {
                 Step::Idle { next } if now >= next => {
-                    out.push(Action::StartProbe {
-                        probe,
-                        timeout: self.rules.timeout,
-                    });
-                    self.targets[i].step = Step::Probing { begun: now };
+                    out.push(Action::StartProbe { probe, timeout });
+                    target.step = Step::Probing { begun: now };
                 }
-                Step::Probing { begun } if now >= self.kill_at(begun) => {
+                Step::Probing { begun } if now >= kill_at(begun, timeout) => {
                     out.push(Action::KillProbe(probe));
-                    self.targets[i].step = Step::Killed { begun };
+                    target.step = Step::Killed { begun };
                 }
                 _ => {}
             }
