@@ -127,7 +127,9 @@ impl Sources {
             io_ready::set_signal_driven(source.fd())?;
         } else if self.signals.is_none() {
             let signals = sigwait::signal_fd(Mask::all_blockable())?;
-            self.set[0] = PollFd::input(signals.raw());
+            if let Some(first) = self.set.first_mut() {
+                *first = PollFd::input(signals.raw());
+            }
             self.signals = Some(signals);
         }
         self.set.push(PollFd::input(source.fd()));
@@ -201,18 +203,18 @@ impl Sources {
     /// Drops the sources marked closed (fd -1 in `set`), which closes their
     /// fds; the signalfd goes with the last source without SIGIO.
     fn drop_closed(&mut self) {
-        let mut i = 0;
-        while i < self.list.len() {
-            if self.set[i + 1].fd() < 0 {
-                self.list.remove(i);
-                self.set.remove(i + 1);
-            } else {
-                i += 1;
-            }
-        }
+        // `set` is the signalfd's entry, then one per source, in order.
+        let mut polled = self.set.iter().skip(1);
+        self.list
+            .retain(|_| polled.next().is_some_and(|p| p.fd() >= 0));
+        let mut first = true;
+        self.set
+            .retain(|p| core::mem::take(&mut first) || p.fd() >= 0);
         if self.list.iter().all(|e| e.source.raises_sigio()) {
             self.signals = None;
-            self.set[0] = PollFd::input(-1);
+            if let Some(first) = self.set.first_mut() {
+                *first = PollFd::input(-1);
+            }
         }
     }
 }
