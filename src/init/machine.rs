@@ -562,6 +562,14 @@ impl Machine {
         &mut self.procs[ProcId::MAIN.0]
     }
 
+    /// Puts process `id` in `state`. An id is an index into the table, which
+    /// never shrinks; one it does not hold changes nothing.
+    fn set_state(&mut self, id: ProcId, state: ProcState) {
+        if let Some(proc) = self.procs.get_mut(id.0) {
+            proc.state = state;
+        }
+    }
+
     fn sidecars(&self) -> impl Iterator<Item = (ProcId, &Supervised)> {
         self.procs
             .iter()
@@ -596,12 +604,13 @@ impl Machine {
     /// (after `--wait-for`).
     fn start_next(&mut self, now: Mono, out: &mut Vec<Action>) {
         let next = self
-            .sidecars()
-            .find(|(_, p)| p.state == ProcState::NotStarted)
-            .map(|(id, _)| id);
-        if let Some(id) = next {
-            self.procs[id.0].state = ProcState::Starting;
-            out.push(Action::Start(id));
+            .procs
+            .iter_mut()
+            .enumerate()
+            .find(|(_, p)| p.role == Role::Sidecar && p.state == ProcState::NotStarted);
+        if let Some((i, sidecar)) = next {
+            sidecar.state = ProcState::Starting;
+            out.push(Action::Start(ProcId(i)));
         } else if self.main().state == ProcState::NotStarted {
             self.wait_then_start_main(now, out);
         }
@@ -632,8 +641,6 @@ impl Machine {
         };
         proc.state = ProcState::Running(pid);
         proc.started_at = now;
-        self.deaths.forget(pid);
-        let proc = &self.procs[id.0];
         let pid1 = if self.rules.is_pid1 {
             " (vigil is PID 1)"
         } else {
@@ -644,6 +651,7 @@ impl Machine {
             Level::Debug,
             format!("started {}{pid1}", proc.named(Some(pid))),
         );
+        self.deaths.forget(pid);
         if id == ProcId::MAIN {
             self.main_group = Some(pid).filter(|_| self.rules.own_group);
             self.phase = Phase::Running;
@@ -697,6 +705,7 @@ impl Machine {
             return;
         };
         proc.state = ProcState::NotStarted;
+        let role = proc.role;
         let name = proc.named(None);
         let (code, line) = match error {
             StartError::NotFound(e) => (exit_status::NOT_FOUND, format!("cannot run {name}: {e}")),
@@ -715,9 +724,9 @@ impl Machine {
                 (exit_status::FAILURE, format!("cannot start {name}: {e}"))
             }
         };
-        if self.procs[id.0].role == Role::PreStop {
+        if role == Role::PreStop {
             log(out, Level::Warn, line);
-            self.procs[id.0].state = ProcState::Exited(ExitStatus::Exited(code as u8));
+            self.set_state(id, ProcState::Exited(ExitStatus::Exited(code as u8)));
             return self.after_hook(now, out);
         }
         log(out, Level::Error, line);
@@ -915,7 +924,7 @@ impl Machine {
         self.cancel_restarts();
         self.phase = Phase::Stopping {
             kill_at: from + self.rules.grace,
-            sidecars_at: from + self.rules.grace / 2,
+            sidecars_at: from + self.rules.grace.checked_div(2).unwrap_or_default(),
         };
     }
 
@@ -979,7 +988,12 @@ impl Machine {
         out: &mut Vec<Action>,
     ) {
         let code = exit_status::of(status);
-        let Some(i) = self.procs.iter().position(|p| p.pid() == Some(pid)) else {
+        let found = self
+            .procs
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.pid() == Some(pid));
+        let Some((i, proc)) = found else {
             if !matches!(self.phase, Phase::WaitingFor(_)) {
                 log(
                     out,
@@ -990,19 +1004,19 @@ impl Machine {
             return; // an orphan: reaped, nothing to decide
         };
         let id = ProcId(i);
-        let proc = &self.procs[i];
         let named = format!("{}", proc.named(Some(pid)));
         let unhealthy = matches!(proc.state, ProcState::Replacing { .. });
+        let (role, restart) = (proc.role, proc.restart);
         // A failing --pre-stop hook's line is a warning while PROGRAM waits
         // for it; a failing --pre-start command stops everything (below).
-        let hook_failed = code != 0 && proc.role == Role::PreStop;
+        let hook_failed = code != 0 && role == Role::PreStop;
         let level = match self.phase {
             Phase::PreStop { .. } if hook_failed => Level::Warn,
             _ => Level::Debug,
         };
         log(out, level, format!("{named} exited with status {code}"));
-        if proc.role == Role::PreStop || (proc.role == Role::PreStart && code == 0) {
-            self.procs[i].state = ProcState::Exited(status);
+        if role == Role::PreStop || (role == Role::PreStart && code == 0) {
+            self.set_state(id, ProcState::Exited(status));
             self.after_hook(now, out);
             return;
         }
@@ -1016,12 +1030,11 @@ impl Machine {
         );
         // An exit `-e` names is a success for the restart rules too.
         let success = self.folded(status) == exit_status::SUCCESS;
-        let restart = proc.restart;
         if supervising && (unhealthy || restart.restarts_after(success)) {
             self.restart_later(id, pid, (status, cause), unhealthy, now, out);
             return;
         }
-        self.procs[i].state = ProcState::Exited(status);
+        self.set_state(id, ProcState::Exited(status));
         // During the stop delay nothing restarts, but a sidecar that exits
         // first still stops everything at once, with its status.
         let held = matches!(self.phase, Phase::StopDelay { .. } | Phase::PreStop { .. })
@@ -1049,7 +1062,7 @@ impl Machine {
             format!("{named} {cause}: stopping everything"),
         );
         // A --pre-start command's status is its own: `-e` maps the others'.
-        let failed = match self.procs[i].role {
+        let failed = match role {
             Role::PreStart => code,
             _ => self.folded(status),
         };
@@ -1161,7 +1174,7 @@ impl Machine {
     fn nameable_groups(&self) -> Vec<Pid> {
         self.main_group
             .into_iter()
-            .chain(self.procs[1..].iter().filter_map(Supervised::pid))
+            .chain(self.procs.iter().skip(1).filter_map(Supervised::pid))
             .collect()
     }
 
@@ -1193,7 +1206,7 @@ impl Machine {
             (false, true) => Some("the child's process group"),
             (false, false) => None,
         };
-        let sidecars = self.procs[1..].iter().any(|p| p.pid().is_some());
+        let sidecars = self.procs.iter().skip(1).any(|p| p.pid().is_some());
         match (main, sidecars) {
             (Some(main), false) => Some(main.into()),
             (Some(main), true) => Some(format!("{main}, and the sidecars and their groups")),
@@ -1273,7 +1286,10 @@ impl Machine {
             }
             // Watching ends once shutdown starts, or the main child is gone.
             (Phase::Running, ProbeId::Watch)
-                if matches!(self.procs[ProcId::MAIN.0].state, ProcState::Running(_)) =>
+                if self
+                    .procs
+                    .first()
+                    .is_some_and(|main| matches!(main.state, ProcState::Running(_))) =>
             {
                 let Some(w) = self.watchdog.as_mut() else {
                     return;
@@ -1399,7 +1415,9 @@ impl Machine {
     ) {
         let rules = self.rules.restart;
         let group = self.own_group(id, pid);
-        let proc = &mut self.procs[id.0];
+        let Some(proc) = self.procs.get_mut(id.0) else {
+            return;
+        };
         let ran = now - proc.started_at;
         match proc.history.on_exit(&rules, ran, now) {
             Verdict::BudgetSpent => {
@@ -1500,7 +1518,10 @@ impl Machine {
         }
         for i in 0..self.procs.len() {
             let id = ProcId(i);
-            match self.procs[i].state {
+            let Some(&Supervised { state, .. }) = self.procs.get(i) else {
+                break;
+            };
+            match state {
                 ProcState::Replacing { pid, kill_at } if now >= kill_at => {
                     let to = self.target(pid);
                     out.push(Action::Kill {
@@ -1513,10 +1534,8 @@ impl Machine {
                             group,
                         });
                     }
-                    self.procs[i].state = ProcState::Replacing {
-                        pid,
-                        kill_at: now + REKILL_INTERVAL,
-                    };
+                    let kill_at = now + REKILL_INTERVAL;
+                    self.set_state(id, ProcState::Replacing { pid, kill_at });
                 }
                 ProcState::Clearing {
                     last,
@@ -1528,11 +1547,12 @@ impl Machine {
                         signal: Signal::KILL,
                         group,
                     });
-                    self.procs[i].state = ProcState::Backoff { last, restart_at };
+                    self.set_state(id, ProcState::Backoff { last, restart_at });
                 }
                 _ => {}
             }
-            if let ProcState::Backoff { restart_at, .. } = self.procs[i].state {
+            if let Some(ProcState::Backoff { restart_at, .. }) = self.procs.get(i).map(|p| p.state)
+            {
                 if now >= restart_at {
                     self.restart_now(id, now, out);
                 }
@@ -1549,7 +1569,7 @@ impl Machine {
             self.main_mut().state = ProcState::NotStarted;
             self.wait_then_start_main(now, out);
         } else {
-            self.procs[id.0].state = ProcState::Starting;
+            self.set_state(id, ProcState::Starting);
             out.push(Action::Start(id));
         }
     }
@@ -1622,13 +1642,14 @@ impl Machine {
     fn pre_start_then_main(&mut self, out: &mut Vec<Action>) {
         let next = self
             .procs
-            .iter()
-            .position(|p| p.role == Role::PreStart && p.state == ProcState::NotStarted);
-        let Some(i) = next else {
+            .iter_mut()
+            .enumerate()
+            .find(|(_, p)| p.role == Role::PreStart && p.state == ProcState::NotStarted);
+        let Some((i, command)) = next else {
             return self.start_main(out);
         };
+        command.state = ProcState::Starting;
         self.phase = Phase::PreStart;
-        self.procs[i].state = ProcState::Starting;
         out.push(Action::Start(ProcId(i)));
     }
 
@@ -1652,12 +1673,19 @@ impl Machine {
     /// The first stop signal, `sig` (to be forwarded as `to`): the
     /// `--pre-stop` hook starts; false when there is none to run.
     fn run_pre_stop(&mut self, sig: Signal, to: Signal, now: Mono, out: &mut Vec<Action>) -> bool {
-        let hook = self.procs.iter().position(|p| p.role == Role::PreStop);
-        let Some(i) = hook else {
+        let hook = self
+            .procs
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.role == Role::PreStop);
+        let Some((i, hook)) = hook else {
             return false;
         };
-        let hook = self.procs[i].named(None);
-        log(out, Level::Info, format!("{sig}: running {hook} first"));
+        log(
+            out,
+            Level::Info,
+            format!("{sig}: running {} first", hook.named(None)),
+        );
         let delay = match sig {
             Signal::TERM => self.rules.stop_delay,
             _ => Duration::ZERO,
@@ -1667,7 +1695,7 @@ impl Machine {
             forward_at: now + delay,
             signal: to,
         };
-        self.procs[i].state = ProcState::Starting;
+        self.set_state(ProcId(i), ProcState::Starting);
         out.push(Action::Start(ProcId(i)));
         true
     }
