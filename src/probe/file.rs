@@ -27,7 +27,7 @@ pub fn check(target: &Target) -> Result<Passed, Failure> {
 /// The verdict on a file modified at `mtime` when the clock reads `now`.
 fn judge(mtime: Duration, now: Duration, max_age: Option<Duration>) -> Result<Passed, Failure> {
     let Some(age) = now.checked_sub(mtime) else {
-        let ahead = mtime - now;
+        let ahead = mtime.saturating_sub(now);
         return if ahead > FUTURE_SLACK {
             Err(Failure::Future(ahead))
         } else {

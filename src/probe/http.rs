@@ -313,7 +313,11 @@ impl<'a> Matcher<'a> {
     fn feed(&mut self, bytes: &[u8]) -> bool {
         let take = bytes.len().min(BODY_LIMIT - self.seen);
         self.seen += take;
-        for part in bytes[..take].chunks(4096) {
+        // In pieces of 4 KiB, so the window stays small.
+        let mut rest = &bytes[..take];
+        while !rest.is_empty() {
+            let part = rest.get(..4096).unwrap_or(rest);
+            rest = rest.get(4096..).unwrap_or_default();
             if self.found {
                 break;
             }
