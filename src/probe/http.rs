@@ -100,7 +100,8 @@ pub fn exchange(stream: &mut dyn Conn, target: &Target, req: &Request) -> Result
     buf.consume(head.len);
     // The body is read even when nothing is searched in it: a response that
     // never completes is not healthy (curl -f -m and Kubernetes fail it too).
-    let no_body = req.method.eq_ignore_ascii_case("HEAD") || head.code == 204 || head.code == 304;
+    let no_body =
+        super::same_name(req.method.as_bytes(), b"HEAD") || head.code == 204 || head.code == 304;
     let mut matcher = Matcher::new(req.body_contains.unwrap_or_default());
     if !no_body {
         read_body(stream, &mut buf, head.framing, &mut matcher).map_err(|e| match e {
@@ -119,7 +120,7 @@ fn request_bytes(target: &Target, req: &Request) -> Vec<u8> {
     let ours = |name: &str| {
         !req.headers
             .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+            .any(|(n, _)| super::same_name(n.as_bytes(), name.as_bytes()))
     };
     let mut r = Vec::with_capacity(256);
     for part in [req.method, " ", &target.path, " HTTP/1.1\r\n"] {
@@ -202,13 +203,13 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, Failure> {
     let code = resp.code.unwrap_or(0);
     let mut framing = Framing::UntilClose;
     for h in resp.headers.iter() {
-        if h.name.eq_ignore_ascii_case("transfer-encoding") {
+        if super::same_name(h.name.as_bytes(), b"transfer-encoding") {
             // Chunked is always the last coding when present (RFC 9112 6.1).
             let last = h.value.rsplit(|&b| b == b',').next().unwrap_or_default();
-            if last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+            if super::same_name(last.trim_ascii(), b"chunked") {
                 framing = Framing::Chunked;
             }
-        } else if h.name.eq_ignore_ascii_case("content-length")
+        } else if super::same_name(h.name.as_bytes(), b"content-length")
             && !matches!(framing, Framing::Chunked)
         {
             let n = content_length(h.value).ok_or(Failure::BadResponse("bad Content-Length"))?;

@@ -102,6 +102,12 @@ impl Outcome {
     }
 }
 
+/// Whether two names (header fields, hosts) are the same but for ASCII case:
+/// a byte loop, where core's `eq_ignore_ascii_case` is a 326 B chunked one.
+pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
 /// Probes every target in turn, each with retries, all within `deadline`.
 /// Sequential on purpose: threads per target would cost binary size, and a
 /// probe has few targets. A target probed after the deadline reports a timeout.
@@ -201,4 +207,30 @@ pub fn main(opts: &CheckOptions) -> bool {
     let outcome = probe_all(opts, Deadline::after(opts.timeout));
     let _ = crate::sys::stdio::stdout(outcome.text(opts.quiet).as_bytes());
     outcome.healthy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_name_is_eq_ignore_ascii_case() {
+        let names: [&[u8]; 10] = [
+            b"",
+            b"Content-Length",
+            b"content-length",
+            b"CONTENT-LENGTH",
+            b"content-lengtH ",
+            b"chunked",
+            b"Chunked\xc3\xa9",
+            b"chunked\xc3\x89",
+            b"\xff\xfe",
+            b"\xdf\xfe",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(same_name(a, b), a.eq_ignore_ascii_case(b), "{a:?} {b:?}");
+            }
+        }
+    }
 }

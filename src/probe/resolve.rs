@@ -71,7 +71,7 @@ pub(crate) fn from_hosts(file: &[u8], name: &str) -> Vec<IpAddr> {
         let Some(addr) = fields.next().and_then(text).and_then(ip_literal::ip) else {
             continue;
         };
-        if fields.any(|n| n.eq_ignore_ascii_case(name.as_bytes())) && !found.contains(&addr) {
+        if fields.any(|n| super::same_name(n, name.as_bytes())) && !found.contains(&addr) {
             found.push(addr);
         }
     }

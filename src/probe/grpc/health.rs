@@ -56,7 +56,7 @@ pub fn request(req: &Request) -> Vec<u8> {
     for (name, value) in req.metadata {
         match SPECIAL
             .split(' ')
-            .position(|n| n.eq_ignore_ascii_case(name))
+            .position(|n| crate::probe::same_name(n.as_bytes(), name.as_bytes()))
         {
             Some(i @ 0..=2) => {
                 if let Some(field) = fields.get_mut([3, 4, 7][i]) {
