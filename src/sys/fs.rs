@@ -44,20 +44,24 @@ pub fn read(path: &CStr) -> Result<Vec<u8>> {
 pub fn read_up_to(path: &CStr, limit: usize) -> Result<Vec<u8>> {
     let fd = open(path, libc::O_RDONLY | libc::O_NONBLOCK)?;
     let mut out = Vec::new();
-    while out.len() < limit {
+    // Bytes read; `out` beyond them is zeroed room, zeroed once: zeroing
+    // the whole room before each read made a /proc file (a page a read)
+    // quadratic, 0.5 s for 5 MiB of /proc/net/unix.
+    let mut len = 0;
+    while len < limit {
         // Grow only when little room is left: a short read must not double
         // the block for the end-of-file read that follows.
-        if out.capacity() - out.len() < CHUNK / 4 {
+        if out.len() - len < CHUNK / 4 {
             out.reserve(CHUNK);
+            out.resize(out.capacity().min(limit), 0);
         }
-        let start = out.len();
-        out.resize(out.capacity().min(limit), 0);
-        let n = fd.read(out.get_mut(start..).unwrap_or_default())?;
-        out.truncate(start + n);
+        let n = fd.read(out.get_mut(len..).unwrap_or_default())?;
+        len += n;
         if n == 0 {
             break;
         }
     }
+    out.truncate(len);
     Ok(out)
 }
 
