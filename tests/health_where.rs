@@ -427,3 +427,87 @@ fn a_stopped_vigil_fails_every_level_and_no_vigil_fails_with_a_reason() {
     );
     assert!(out.stdout.is_empty());
 }
+
+// Fixed in the commit that reads /proc/net/unix line by line (sys::fs::
+// each_line): `vigil health` kept its first 4 MiB, and in a network namespace
+// with many unix sockets (a proxy's connections: each an unnamed line,
+// listed before every abstract name) vigil's line came after them, so it
+// said "no vigil listens in this container".
+#[test]
+fn a_listener_past_the_first_4_mib_of_proc_net_unix_is_found() {
+    let (_pod, holder) = pod(false);
+    let h = holder.to_string();
+    let dir = std::env::temp_dir().join(format!("vigil-unix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    struct Gone(std::path::PathBuf);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _gone = Gone(dir.clone());
+    // 8 processes of 4,000 sockets bound to 100-byte paths: about 5 MiB of
+    // table, each process under the usual 4,096 open files.
+    let fill = "import os, resource, socket, sys, time\n\
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n\
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4100, hard), hard))\n\
+        d, k = sys.argv[1], int(sys.argv[2])\n\
+        keep = []\n\
+        for i in range(4000):\n\
+        \x20   s = socket.socket(socket.AF_UNIX)\n\
+        \x20   s.bind(os.path.join(d, ('%d-%05d-' % (k, i)).ljust(100 - len(d), 'x')))\n\
+        \x20   keep.append(s)\n\
+        open(os.path.join(d, 'done-%d' % k), 'w').close()\n\
+        time.sleep(60)\n";
+    let d = dir.display().to_string();
+    let _fillers: Vec<Started> = (0..8)
+        .map(|k| {
+            spawn(&[
+                "nsenter",
+                "-t",
+                &h,
+                "-n",
+                "python3",
+                "-c",
+                fill,
+                &d,
+                &k.to_string(),
+            ])
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while (0..8).any(|k| !dir.join(format!("done-{k}")).exists()) {
+        assert!(Instant::now() < deadline, "the sockets were never bound");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let v = vigil_path();
+    let s = spawn(&[
+        "nsenter",
+        "-t",
+        &h,
+        "-n",
+        "unshare",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        &v,
+        "--",
+        "sleep",
+        "60",
+    ]);
+    let pid = child_running(s.0.id() as i32, &v);
+    let at = loop {
+        let mut unix = Command::new("nsenter");
+        unix.args(["-t", &h, "-n", "cat", "/proc/net/unix"]);
+        let table = common::output_limit(&mut unix, T).stdout;
+        if let Some(at) = table.windows(14).position(|w| w == b"@vigil-health-") {
+            break at;
+        }
+        assert!(Instant::now() < deadline, "vigil never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(at > 4 << 20, "vigil's line is at byte {at}, not past 4 MiB");
+    let out = until(pid, None, &[], 0);
+    assert!(said(&out).starts_with("ready "), "{out:?}");
+}

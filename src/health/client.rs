@@ -21,6 +21,9 @@ pub const DEADLINE: Duration = Duration::from_secs(2);
 /// The longest answer read; vigil's are one short line.
 const MAX_ANSWER: usize = 4096;
 
+/// The most of /proc/net/unix read.
+const TABLE_LIMIT: usize = 64 << 20;
+
 /// Runs `vigil health`: prints vigil's line (unless `quiet`) and returns 0
 /// when `level` holds, 1 when it does not or no vigil answers.
 ///
@@ -73,7 +76,6 @@ pub fn main(level: Level, quiet: bool) -> i32 {
 /// ours, or only the nearest that runs this process (a probe under vigil).
 fn vigils() -> Result<Vec<i32>, &'static str> {
     let ours = first_mount("self").ok_or("cannot read /proc/self/mountinfo")?;
-    let table = fs::read(c"/proc/net/unix").map_err(|_| "cannot read /proc/net/unix")?;
     let mut prefix = b"@vigil-health-".to_vec();
     prefix.extend_from_slice(&ours);
     prefix.push(b'-');
@@ -89,6 +91,12 @@ fn vigils() -> Result<Vec<i32>, &'static str> {
         let pid = core::str::from_utf8(pid).ok()?;
         (listening && first_mount(pid).as_ref() == Some(&ours)).then_some(number)
     };
+    // Up to 64 MiB, not the 4 MiB `fs::read` keeps: the table holds every
+    // unix socket of the network namespace, unnamed ones (a proxy's
+    // connections, 57 bytes a line) before every abstract name, so vigil's
+    // line may come after 75,000 of them; a million fit.
+    let table =
+        fs::read_up_to(c"/proc/net/unix", TABLE_LIMIT).map_err(|_| "cannot read /proc/net/unix")?;
     let mut pids: Vec<i32> = Vec::new();
     for line in fs::lines(&table) {
         pids.extend(listener(line));
