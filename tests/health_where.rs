@@ -131,7 +131,15 @@ fn as_pid_1_the_probe_entered_as_docker_exec_reads_every_level() {
     assert_eq!(ask(pid, None, &["--live"]).status.code(), Some(0));
     assert_eq!(ask(pid, None, &["--started"]).status.code(), Some(0));
     let (_w, waiting) = pid1(&[], &absent());
-    let out = ask(waiting, None, &["--ready"]);
+    // Asked before the first probe has ended, the line says so instead.
+    let deadline = Instant::now() + T;
+    let out = loop {
+        let out = ask(waiting, None, &["--ready"]);
+        if !said(&out).contains("no --ready probe ended yet") || Instant::now() > deadline {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(
         said(&out).starts_with("starting ") && said(&out).contains(" missing"),
