@@ -222,7 +222,9 @@ pub fn parse(args: Vec<Vec<u8>>, env: Env) -> Result<Command, String> {
     }
     if texts.is_empty() {
         if let Some(list) = env_text(env, "VIGIL_CHECK")? {
-            texts.extend(list.split_whitespace().map(str::to_owned));
+            for text in list.split_whitespace() {
+                texts.push(text.to_owned());
+            }
         }
     }
     if texts.is_empty() {

@@ -434,11 +434,12 @@ fn written(text: &str, given: &Given) -> Written {
 pub fn consumed() -> Vec<&'static str> {
     // The parsing tables: `OPTIONS` itself, with its help lines, is only
     // laid out at compile time.
-    let mut twins: Vec<&'static str> = PARSING
-        .iter()
-        .filter_map(|o| o.env)
-        .filter(|&twin| !check::PARSING.iter().any(|c| c.env == Some(twin)))
-        .collect();
+    let mut twins: Vec<&'static str> = Vec::new();
+    for twin in PARSING.iter().filter_map(|o| o.env) {
+        if !check::PARSING.iter().any(|c| c.env == Some(twin)) {
+            twins.push(twin);
+        }
+    }
     twins.dedup(); // -v and -q share VIGIL_LOG
     twins.extend(TINI_VARIABLES.map(|(tini, _)| tini));
     twins

@@ -1172,10 +1172,11 @@ impl Machine {
     /// Without a visible tree, the groups vigil can name: PROGRAM's own
     /// (`Rules::own_group`, kept after it exits), then each running sidecar's.
     fn nameable_groups(&self) -> Vec<Pid> {
-        self.main_group
-            .into_iter()
-            .chain(self.procs.iter().skip(1).filter_map(Supervised::pid))
-            .collect()
+        let mut groups: Vec<Pid> = self.main_group.into_iter().collect();
+        for sidecar in self.procs.iter().skip(1) {
+            groups.extend(sidecar.pid());
+        }
+        groups
     }
 
     // ==== README "Shutdown", 3: the grace period ends ====

@@ -349,14 +349,14 @@ fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
             retries: opts.ready_retries,
         }),
         stop_delay: opts.stop_delay,
-        sidecars: opts.sidecars.iter().map(|s| s.name.clone()).collect(),
+        sidecars: names(&opts.sidecars),
         restart: RestartRules {
             policy: opts.restart,
             max: opts.max_restarts,
             window: opts.restart_window,
         },
         on_unhealthy: opts.on_unhealthy,
-        pre_start: opts.pre_start.iter().map(|c| c.name.clone()).collect(),
+        pre_start: names(&opts.pre_start),
         pre_stop: opts.pre_stop.as_ref().map(|c| c.name.clone()),
         restart_signal: opts.restart_signal,
         oom_kills_at_start: None,
@@ -365,9 +365,21 @@ fn rules(opts: &InitOptions, watch: Option<&Target>, is_pid1: bool) -> Rules {
     }
 }
 
+/// The names of `commands`, in order (a loop: each `collect` is a copy).
+fn names(commands: &[config::NamedCommand]) -> Vec<String> {
+    let mut names = Vec::with_capacity(commands.len());
+    for command in commands {
+        names.push(command.name.clone());
+    }
+    names
+}
+
 fn to_cstrings(command: &[Vec<u8>]) -> Result<Vec<CString>, String> {
-    command
-        .iter()
-        .map(|a| CString::new(a.clone()).map_err(|_| String::from_utf8_lossy(a).into_owned()))
-        .collect()
+    let mut words = Vec::with_capacity(command.len());
+    for word in command {
+        let c =
+            CString::new(word.clone()).map_err(|_| String::from_utf8_lossy(word).into_owned())?;
+        words.push(c);
+    }
+    Ok(words)
 }
