@@ -125,8 +125,8 @@ impl Lexer {
     }
 
     /// The words not lexed yet, untouched (PROGRAM's arguments).
-    pub fn rest(self) -> Vec<Vec<u8>> {
-        self.words.collect()
+    pub fn rest(self) -> IntoIter<Vec<u8>> {
+        self.words
     }
 
     fn unexpected(&self, value: &[u8]) -> String {
@@ -183,7 +183,6 @@ const HEX: [u8; 16] = *b"0123456789ABCDEF";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec;
 
     fn lex(words: &[&[u8]]) -> Lexer {
         Lexer::new(words.iter().map(|w| w.to_vec()).collect())
@@ -227,11 +226,11 @@ mod tests {
         assert_eq!(l.next_arg(), Ok(Some(Arg::Short('g'))));
         assert_eq!(l.next_arg(), Ok(Some(Arg::Operand(b"-x".to_vec()))));
         assert!(l.after_double_dash());
-        assert_eq!(l.rest(), vec![b"--".to_vec(), b"y".to_vec()]);
+        assert_eq!(l.rest().as_slice(), [b"--".to_vec(), b"y".to_vec()]);
         let mut l = lex(&[b"sh", b"-c", b"exit 4"]);
         assert_eq!(l.next_arg(), Ok(Some(Arg::Operand(b"sh".to_vec()))));
         assert!(!l.after_double_dash());
-        assert_eq!(l.rest(), vec![b"-c".to_vec(), b"exit 4".to_vec()]);
+        assert_eq!(l.rest().as_slice(), [b"-c".to_vec(), b"exit 4".to_vec()]);
     }
 
     #[test]

@@ -317,11 +317,12 @@ impl Loop<'_> {
     /// Tells the machine which groups of exited processes awaiting a restart
     /// are empty now (their members are reaped by then).
     fn report_gone_groups(&mut self) -> Option<i32> {
-        let gone: Vec<Pid> = self
-            .machine
-            .clearing_groups()
-            .filter(|group| !group_exists(group.get()))
-            .collect();
+        let mut gone: Vec<Pid> = Vec::new();
+        for group in self.machine.clearing_groups() {
+            if !group_exists(group.get()) {
+                gone.push(group);
+            }
+        }
         for group in gone {
             if let Some(code) = self.feed(Event::GroupGone { group }) {
                 return Some(code);

@@ -190,12 +190,15 @@ impl fmt::Display for Report {
 /// A reason phrase from the peer, made safe to print: printable ASCII only,
 /// at most 40 characters.
 pub fn clean_reason(raw: &str) -> String {
-    raw.chars()
+    let mut shown = String::new();
+    for c in raw
+        .chars()
         .filter(|c| c.is_ascii_graphic() || *c == ' ')
         .take(40)
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    {
+        shown.push(c);
+    }
+    shown.trim().to_owned()
 }
 
 /// `200 OK`, or `200` alone when the reason phrase is empty (it may be:

@@ -164,10 +164,10 @@ pub fn chdir_root() -> super::errno::Result<()> {
 /// `argv[0..argc]` must be valid NUL-terminated strings, as libc passes them
 /// to `main`.
 pub unsafe fn args(argc: i32, argv: *const *const c_char) -> alloc::vec::Vec<alloc::vec::Vec<u8>> {
-    (0..argc.max(0) as usize)
-        .map(|i| {
-            // SAFETY: per the contract, argv[i] is a valid C string.
-            unsafe { CStr::from_ptr(*argv.add(i)) }.to_bytes().to_vec()
-        })
-        .collect()
+    let mut args = alloc::vec::Vec::new();
+    for i in 0..argc.max(0) as usize {
+        // SAFETY: per the contract, argv[i] is a valid C string.
+        args.push(unsafe { CStr::from_ptr(*argv.add(i)) }.to_bytes().to_vec());
+    }
+    args
 }
