@@ -1181,6 +1181,17 @@ mod tests {
             e,
             "VIGIL_WITH: invalid name 'c/d' (use 1 to 32 of A-Z a-z 0-9 _ . -)"
         );
+        // CRLF line ends, as a file written on Windows has them.
+        let o = run_with(&["app"], &[("VIGIL_WITH", "a x\r\n\r\nb\r")]);
+        assert_eq!(o.sidecars.len(), 2);
+        assert_eq!(
+            (o.sidecars[0].line.as_str(), &o.sidecars[0].words[..]),
+            ("a x", &["a".into(), "x".into()][..])
+        );
+        assert_eq!(
+            (o.sidecars[1].line.as_str(), &o.sidecars[1].words[..]),
+            ("b", &["b".into()][..])
+        );
         // A flag replaces the variable's whole list.
         let o = run_with(&["--with", "one", "app"], &[("VIGIL_WITH", "two")]);
         assert_eq!(o.sidecars.len(), 1);

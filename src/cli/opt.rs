@@ -382,8 +382,13 @@ fn apply_twins_viewed(table: Viewed, seen: &[bool], env: Env) -> Result<(), Stri
             }
             Kind::Text => set(i, Value::Text(&text, &given)).map_err(named)?,
             Kind::Lines => {
-                for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    set(i, Value::Text(line, &given)).map_err(named)?;
+                // Lines end at LF or CRLF (a last line's lone CR goes too,
+                // which str::lines keeps: both setters trim their line).
+                for line in text.split('\n') {
+                    let line = line.strip_suffix('\r').unwrap_or(line);
+                    if !line.trim().is_empty() {
+                        set(i, Value::Text(line, &given)).map_err(named)?;
+                    }
                 }
             }
             Kind::Bytes => set(i, Value::Bytes(text.into_bytes())).map_err(named)?,
