@@ -375,3 +375,34 @@ modes_test!(
         let _ = std::fs::remove_dir_all(&dir);
     }
 );
+
+// Fixed in the commit that cuts the health line at MAX_LINE: 40 --ready
+// targets' reports made it over 4 KiB, `vigil health` read 4,096 bytes
+// without the newline and failed every level with "unreadable answer".
+modes_test!(
+    a_line_longer_than_one_answer_is_cut_and_still_read,
+    |mode| {
+        let dir = sick_file("long-line", mode);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let targets: Vec<String> = (0..40)
+            .map(|i| {
+                let path = dir.join(format!("{i:03}-{}", "x".repeat(100)));
+                std::fs::write(&path, b"").expect("a target file");
+                format!("file://{}", path.display())
+            })
+            .collect();
+        let options: Vec<&str> = targets.iter().flat_map(|t| ["--ready", t]).collect();
+        let mut v = Vigil::start(mode, &options);
+        let line = v.until("", 0);
+        assert!(line.starts_with("ready "), "{mode:?}: {line}");
+        assert!(
+            line.ends_with("...") && line.len() < 4096,
+            "{}: {line}",
+            line.len()
+        );
+        v.signal("TERM");
+        v.wait();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+);

@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use super::{Level, State, first_mount, socket_name};
+use super::{Level, MAX_LINE, State, first_mount, socket_name};
 use crate::exit_status::{HEALTHY, UNHEALTHY};
 use crate::log::error;
 use crate::sys::fs;
@@ -17,9 +17,6 @@ use crate::sys::unix_socket::{connect, peer_pid};
 /// How long vigil may take to answer: a stopped or wedged vigil never does,
 /// and then its container reads as failing at every level.
 pub const DEADLINE: Duration = Duration::from_secs(2);
-
-/// The longest answer read; vigil's are one short line.
-const MAX_ANSWER: usize = 4096;
 
 /// The most of /proc/net/unix read.
 const TABLE_LIMIT: usize = 64 << 20;
@@ -126,9 +123,9 @@ fn ask(pid: i32) -> Result<String, &'static str> {
     if peer_pid(&stream) != Ok(pid) {
         return Err("refused a socket held by another container");
     }
-    let mut answer = [0u8; MAX_ANSWER];
+    let mut answer = [0u8; MAX_LINE];
     let mut len = 0;
-    while len < MAX_ANSWER {
+    while len < MAX_LINE {
         let left = end.checked_duration_since(Instant::now()).ok_or(late)?;
         match stream.read(answer.get_mut(len..).unwrap_or_default(), left) {
             Ok(0) => break,

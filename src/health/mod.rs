@@ -15,6 +15,10 @@ use alloc::ffi::CString;
 use alloc::format;
 use alloc::vec::Vec;
 
+/// The longest answer vigil gives and `vigil health` reads, its newline
+/// included (Docker keeps 4 KiB of a HEALTHCHECK's output).
+pub const MAX_LINE: usize = 4096;
+
 /// Where vigil's container is, as one word (README "Health").
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum State {

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use super::{ExitWith, Machine, Phase};
-use crate::health::State;
+use crate::health::{MAX_LINE, State};
 use crate::human::{Shown, push_age, push_num};
 use crate::init::event::{Action, Mono};
 use crate::init::readiness::Readiness;
@@ -252,6 +252,16 @@ impl Machine {
         shown.push_str(head);
         shown.push(' ');
         shown.push_str(tail.strip_prefix("; ").unwrap_or(tail));
+        // One answer is at most MAX_LINE bytes (many --ready targets' reports
+        // made it longer, and `vigil health` failed it as unreadable).
+        if shown.len() > MAX_LINE {
+            let mut cut = MAX_LINE - 4;
+            while !shown.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            shown.truncate(cut);
+            shown.push_str("...\n");
+        }
         shown
     }
 }
