@@ -65,7 +65,9 @@ impl Lexer {
                         }
                         let (c, len) = first_char(rest);
                         self.state = State::Cluster(word, at + len);
-                        self.last = format!("-{c}");
+                        // Pushed, not formatted: no char Display in the binary.
+                        self.last = String::from("-");
+                        self.last.push(c);
                         return Ok(Some(Arg::Short(c)));
                     }
                 }

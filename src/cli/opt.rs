@@ -283,7 +283,12 @@ fn apply_viewed(
 /// a letter) and at most one per three letters, or the first it begins.
 fn unknown(arg: Arg, longs: &mut dyn Iterator<Item = &'static str>, help: &str) -> String {
     let name = match arg {
-        Arg::Short(c) => return format!("invalid option '-{c}'"),
+        Arg::Short(c) => {
+            let mut line = String::from("invalid option '-");
+            line.push(c);
+            line.push('\'');
+            return line;
+        }
         Arg::Long(name) => name,
         Arg::Operand(word) => return format!("unexpected argument {}", super::argv::quoted(&word)),
     };
